@@ -1,0 +1,232 @@
+/*
+ * ngx_http_payout_module: a payout gateway in nginx.
+ *
+ * This file only defines the module: directives, configuration structures
+ * and process hooks.  The work happens in src/.
+ */
+
+#include "src/ngx_http_payout.h"
+#include "src/ngx_http_payout_pg.h"
+
+
+static ngx_int_t ngx_http_payout_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_payout_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_payout_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_payout_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_payout_init_process(ngx_cycle_t *cycle);
+static void ngx_http_payout_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_payout_pool_bounds = {
+    ngx_conf_check_num_bounds, 1, 512
+};
+
+
+static ngx_command_t  ngx_http_payout_commands[] = {
+
+    { ngx_string("payout_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, database),
+      NULL },
+
+    { ngx_string("payout_database_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, pool_size),
+      &ngx_http_payout_pool_bounds },
+
+    { ngx_string("payout_database_queue_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, queue_timeout),
+      NULL },
+
+    { ngx_string("payout_database_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, connect_timeout),
+      NULL },
+
+    { ngx_string("payout_database_query_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, query_timeout),
+      NULL },
+
+    { ngx_string("payout_database_reconnect_max"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, reconnect_max),
+      NULL },
+
+    { ngx_string("payout_retry_after"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, retry_after),
+      NULL },
+
+    { ngx_string("payout_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_payout_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_payout_postconfiguration,     /* postconfiguration */
+
+    ngx_http_payout_create_main_conf,      /* create main configuration */
+    ngx_http_payout_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_payout_create_loc_conf,       /* create location configuration */
+    ngx_http_payout_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_payout_module = {
+    NGX_MODULE_V1,
+    &ngx_http_payout_module_ctx,           /* module context */
+    ngx_http_payout_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_payout_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_payout_exit_process,          /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_payout_postconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_payout_filter_init(cf);
+}
+
+
+static void *
+ngx_http_payout_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_payout_main_conf_t));
+    if (pmcf == NULL) {
+        return NULL;
+    }
+
+    pmcf->pool_size = NGX_CONF_UNSET_UINT;
+    pmcf->queue_timeout = NGX_CONF_UNSET_MSEC;
+    pmcf->connect_timeout = NGX_CONF_UNSET_MSEC;
+    pmcf->query_timeout = NGX_CONF_UNSET_MSEC;
+    pmcf->reconnect_max = NGX_CONF_UNSET_MSEC;
+    pmcf->retry_after = NGX_CONF_UNSET;
+
+    return pmcf;
+}
+
+
+static char *
+ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_payout_main_conf_t  *pmcf = conf;
+
+    ngx_conf_init_uint_value(pmcf->pool_size, 4);
+    ngx_conf_init_msec_value(pmcf->queue_timeout, 3000);
+    ngx_conf_init_msec_value(pmcf->connect_timeout, 3000);
+    ngx_conf_init_msec_value(pmcf->query_timeout, 30000);
+    ngx_conf_init_msec_value(pmcf->reconnect_max, 1000);
+    ngx_conf_init_value(pmcf->retry_after, 2);
+
+    pmcf->reconnect_min = ngx_min(100, pmcf->reconnect_max);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_payout_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_payout_loc_conf_t  *plcf;
+
+    plcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_payout_loc_conf_t));
+    if (plcf == NULL) {
+        return NULL;
+    }
+
+    plcf->api = NGX_CONF_UNSET;
+
+    return plcf;
+}
+
+
+static char *
+ngx_http_payout_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_payout_loc_conf_t  *prev = parent;
+    ngx_http_payout_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->api, prev->api, 0);
+    ngx_conf_merge_str_value(conf->api_prefix, prev->api_prefix, "");
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_payout_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_payout_module);
+
+    if (pmcf == NULL || pmcf->database.len == 0) {
+        return NGX_OK;
+    }
+
+    pmcf->pg = ngx_http_payout_pg_pool_create(cycle, pmcf);
+    if (pmcf->pg == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_payout_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_payout_module);
+
+    if (pmcf && pmcf->pg) {
+        ngx_http_payout_pg_pool_destroy(pmcf->pg);
+        pmcf->pg = NULL;
+    }
+}

@@ -1,0 +1,119 @@
+/*
+ * The common header of the nginx glue: configuration, request context and
+ * the prototypes each concern exports to the others.
+ */
+
+#ifndef NGX_HTTP_PAYOUT_H_INCLUDED_
+#define NGX_HTTP_PAYOUT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <libpq-fe.h>
+#include <jansson.h>
+
+#include "core/ngx_payout_core.h"
+
+
+typedef struct ngx_http_payout_pg_pool_s   ngx_http_payout_pg_pool_t;
+typedef struct ngx_http_payout_pg_query_s  ngx_http_payout_pg_query_t;
+typedef struct ngx_http_payout_route_s     ngx_http_payout_route_t;
+
+
+typedef struct {
+    ngx_str_t                    database;
+    ngx_uint_t                   pool_size;
+    ngx_msec_t                   queue_timeout;
+    ngx_msec_t                   connect_timeout;
+    ngx_msec_t                   query_timeout;
+    ngx_msec_t                   reconnect_min;
+    ngx_msec_t                   reconnect_max;
+    time_t                       retry_after;
+
+    ngx_http_payout_pg_pool_t   *pg;          /* this worker's pool */
+} ngx_http_payout_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   api;
+    ngx_str_t                    api_prefix;
+} ngx_http_payout_loc_conf_t;
+
+
+typedef struct {
+    ngx_int_t                    tenant_id;
+    ngx_str_t                    tenant;
+    ngx_str_t                    key_prefix;
+    unsigned                     livemode:1;
+} ngx_http_payout_auth_t;
+
+
+typedef struct {
+    ngx_http_request_t          *request;
+    ngx_http_payout_route_t     *route;
+    ngx_str_t                    path;         /* URI below the API prefix */
+    ngx_str_t                    args[2];      /* {uuid}-style path params */
+    json_t                      *body;
+    ngx_http_payout_auth_t       auth;
+    ngx_http_payout_pg_query_t  *query;
+
+    /* the JSON error filter leaves our own responses alone */
+    ngx_str_t                    error_body;
+    unsigned                     own_response:1;
+    unsigned                     replaced:1;
+    unsigned                     error_sent:1;
+} ngx_http_payout_ctx_t;
+
+
+typedef ngx_int_t (*ngx_http_payout_route_pt)(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+
+struct ngx_http_payout_route_s {
+    ngx_uint_t                   method;       /* NGX_HTTP_GET ... */
+    const char                  *pattern;      /* "payouts/{uuid}" */
+    ngx_http_payout_route_pt     handler;
+    unsigned                     public:1;     /* no API key needed */
+    unsigned                     json_body:1;  /* takes a JSON body */
+};
+
+
+extern ngx_module_t  ngx_http_payout_module;
+
+
+/* the JSON error filter (ngx_http_payout_filter.c) */
+ngx_int_t ngx_http_payout_filter_init(ngx_conf_t *cf);
+
+/* responses (ngx_http_payout_response.c) */
+ngx_int_t ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len);
+ngx_int_t ngx_http_payout_send_json_t(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *json);
+ngx_int_t ngx_http_payout_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    const char *field);
+ngx_int_t ngx_http_payout_send_unavailable(ngx_http_request_t *r);
+ngx_int_t ngx_http_payout_set_retry_after(ngx_http_request_t *r);
+ngx_int_t ngx_http_payout_add_header(ngx_http_request_t *r, const char *key,
+    const char *value);
+void ngx_http_payout_finalize(ngx_http_request_t *r, ngx_int_t rc);
+ngx_http_payout_ctx_t *ngx_http_payout_get_ctx(ngx_http_request_t *r);
+
+/* the API router (ngx_http_payout_api.c) */
+char *ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* authentication (ngx_http_payout_auth.c) */
+ngx_int_t ngx_http_payout_authenticate(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+void ngx_http_payout_run_route(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+
+/* endpoints */
+ngx_int_t ngx_http_payout_health(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+
+
+#endif /* NGX_HTTP_PAYOUT_H_INCLUDED_ */

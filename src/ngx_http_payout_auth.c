@@ -1,0 +1,178 @@
+/*
+ * API key authentication.  "Authorization: Bearer sk_test_..." is looked
+ * up by its non-secret prefix; the SHA-256 of the whole key is then
+ * compared in constant time here, so no database index ever orders by a
+ * secret-derived value.
+ */
+
+#include "ngx_http_payout.h"
+#include "ngx_http_payout_pg.h"
+
+
+static const char  ngx_http_payout_auth_sql[] =
+    "SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name "
+    "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
+    "WHERE k.key_prefix = $1 AND k.revoked_at IS NULL";
+
+
+typedef struct {
+    ngx_http_request_t  *request;
+    u_char               hash[NGX_PAYOUT_KEY_HASH_LEN];
+} ngx_http_payout_auth_query_t;
+
+
+static ngx_int_t ngx_http_payout_unauthorized(ngx_http_request_t *r,
+    const char *message);
+static void ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+
+
+ngx_int_t
+ngx_http_payout_authenticate(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    int                            mode;
+    ngx_int_t                      rc;
+    ngx_str_t                      key;
+    ngx_table_elt_t               *h;
+    ngx_http_payout_pg_query_t    *q;
+    ngx_http_payout_auth_query_t  *aq;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        return ngx_http_payout_unauthorized(r, "Missing API key: send "
+                                   "\"Authorization: Bearer <key>\".");
+    }
+
+    key = h->value;
+
+    if (key.len < 7 || ngx_strncasecmp(key.data, (u_char *) "Bearer ", 7)) {
+        return ngx_http_payout_unauthorized(r, "The Authorization header "
+                                   "must use the Bearer scheme.");
+    }
+
+    key.data += 7;
+    key.len -= 7;
+
+    while (key.len && key.data[0] == ' ') {
+        key.data++;
+        key.len--;
+    }
+
+    while (key.len && key.data[key.len - 1] == ' ') {
+        key.len--;
+    }
+
+    if (ngx_payout_apikey_parse(key.data, key.len, &mode) != NGX_PAYOUT_OK) {
+        return ngx_http_payout_unauthorized(r, "Invalid API key.");
+    }
+
+    aq = ngx_palloc(r->pool, sizeof(ngx_http_payout_auth_query_t));
+    if (aq == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    aq->request = r;
+    ngx_payout_apikey_hash(key.data, key.len, aq->hash);
+
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_auth_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param(q, key.data, NGX_PAYOUT_KEY_PREFIX_LEN)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q->handler = ngx_http_payout_auth_done;
+    q->data = aq;
+
+    ctx->auth.livemode = (mode == NGX_PAYOUT_KEY_MODE_LIVE);
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    int                            i, n;
+    u_char                         hash[NGX_PAYOUT_KEY_HASH_LEN];
+    ngx_str_t                      name;
+    ngx_http_request_t            *r;
+    ngx_http_payout_ctx_t         *ctx;
+    ngx_http_payout_auth_query_t  *aq;
+
+    aq = q->data;
+    r = aq->request;
+    ctx = ngx_http_payout_get_ctx(r);
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
+        return;
+    }
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        if (PQgetlength(res, i, 2) != 2 * NGX_PAYOUT_KEY_HASH_LEN
+            || ngx_payout_hex_decode(PQgetvalue(res, i, 2),
+                                     2 * NGX_PAYOUT_KEY_HASH_LEN, hash)
+               != NGX_PAYOUT_OK
+            || !ngx_payout_apikey_hash_equal(hash, aq->hash))
+        {
+            continue;
+        }
+
+        ctx->auth.tenant_id = ngx_atoi((u_char *) PQgetvalue(res, i, 0),
+                                       PQgetlength(res, i, 0));
+
+        name.len = PQgetlength(res, i, 3);
+        name.data = ngx_pnalloc(r->pool, name.len);
+        if (name.data == NULL) {
+            ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_memcpy(name.data, PQgetvalue(res, i, 3), name.len);
+        ctx->auth.tenant = name;
+
+        ngx_http_payout_run_route(r, ctx);
+        ngx_http_run_posted_requests(r->connection);
+        return;
+    }
+
+    ngx_http_payout_finalize(r,
+        ngx_http_payout_unauthorized(r, "Unknown or revoked API key."));
+}
+
+
+static ngx_int_t
+ngx_http_payout_unauthorized(ngx_http_request_t *r, const char *message)
+{
+    if (ngx_http_payout_add_header(r, "WWW-Authenticate",
+                                   "Bearer realm=\"payout\"")
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_payout_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                      "unauthorized", message, NULL);
+}

@@ -1,0 +1,1011 @@
+/*
+ * The asynchronous PostgreSQL pool.
+ *
+ * Each worker keeps a few libpq connections in non-blocking mode, with
+ * their sockets registered on nginx's event loop.  Read events are
+ * level-triggered, so an idle connection notices the server closing it;
+ * write events are enabled only while libpq has unsent data.  A query that
+ * finds no idle connection waits in a queue for a bounded time; when no
+ * connection is even being attempted, the caller hears at once that the
+ * database is unavailable, and answers 503 instead of hanging.
+ */
+
+#include <sys/stat.h>
+
+#include "ngx_http_payout_pg.h"
+
+
+typedef enum {
+    NGX_HTTP_PAYOUT_PG_DOWN = 0,
+    NGX_HTTP_PAYOUT_PG_CONNECTING,
+    NGX_HTTP_PAYOUT_PG_IDLE,
+    NGX_HTTP_PAYOUT_PG_BUSY
+} ngx_http_payout_pg_state_e;
+
+
+typedef struct {
+    ngx_http_payout_pg_pool_t   *pool;
+    PGconn                      *pg;
+    ngx_connection_t            *c;
+    ino_t                        ino;
+    ngx_http_payout_pg_state_e   state;
+    ngx_http_payout_pg_query_t  *query;     /* NULL once its owner left */
+    PGresult                    *result;
+    ngx_event_t                  timer;     /* by state: reconnect, connect
+                                               timeout or query timeout */
+    ngx_msec_t                   backoff;
+} ngx_http_payout_pg_conn_t;
+
+
+struct ngx_http_payout_pg_pool_s {
+    ngx_http_payout_main_conf_t *conf;
+    ngx_log_t                   *log;
+    ngx_http_payout_pg_conn_t   *conns;
+    ngx_uint_t                   nconns;
+    ngx_queue_t                  waiting;
+    unsigned                     destroyed:1;
+};
+
+
+static void ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc);
+static ngx_int_t ngx_http_payout_pg_attach(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_detach(ngx_http_payout_pg_conn_t *pc,
+    ngx_uint_t fd_closed);
+static ngx_int_t ngx_http_payout_pg_events(ngx_http_payout_pg_conn_t *pc,
+    ngx_uint_t read, ngx_uint_t write);
+static void ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_broken(ngx_http_payout_pg_conn_t *pc,
+    const char *what);
+static void ngx_http_payout_pg_schedule_reconnect(
+    ngx_http_payout_pg_conn_t *pc);
+static ngx_int_t ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
+    ngx_http_payout_pg_query_t *q);
+static ngx_int_t ngx_http_payout_pg_flush(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_consume(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_dispatch(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_finish(ngx_http_payout_pg_query_t *q,
+    ngx_uint_t status, PGresult *res);
+static void ngx_http_payout_pg_fail_waiting(ngx_http_payout_pg_pool_t *pool);
+static ngx_uint_t ngx_http_payout_pg_reachable(
+    ngx_http_payout_pg_pool_t *pool);
+static ngx_uint_t ngx_http_payout_pg_result_unavailable(PGconn *pg,
+    PGresult *res);
+static void ngx_http_payout_pg_read_handler(ngx_event_t *ev);
+static void ngx_http_payout_pg_write_handler(ngx_event_t *ev);
+static void ngx_http_payout_pg_timer_handler(ngx_event_t *ev);
+static void ngx_http_payout_pg_wait_handler(ngx_event_t *ev);
+static void ngx_http_payout_pg_request_cleanup(void *data);
+
+
+ngx_http_payout_pg_pool_t *
+ngx_http_payout_pg_pool_create(ngx_cycle_t *cycle,
+    ngx_http_payout_main_conf_t *pmcf)
+{
+    ngx_uint_t                  i;
+    ngx_http_payout_pg_conn_t  *pc;
+    ngx_http_payout_pg_pool_t  *pool;
+
+    pool = ngx_pcalloc(cycle->pool, sizeof(ngx_http_payout_pg_pool_t));
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    pool->conf = pmcf;
+    pool->log = cycle->log;
+    pool->nconns = pmcf->pool_size;
+    ngx_queue_init(&pool->waiting);
+
+    pool->conns = ngx_pcalloc(cycle->pool,
+                              pool->nconns * sizeof(ngx_http_payout_pg_conn_t));
+    if (pool->conns == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < pool->nconns; i++) {
+        pc = &pool->conns[i];
+        pc->pool = pool;
+        pc->timer.handler = ngx_http_payout_pg_timer_handler;
+        pc->timer.data = pc;
+        pc->timer.log = cycle->log;
+        pc->timer.cancelable = 1;
+
+        ngx_http_payout_pg_connect(pc);
+    }
+
+    return pool;
+}
+
+
+void
+ngx_http_payout_pg_pool_destroy(ngx_http_payout_pg_pool_t *pool)
+{
+    ngx_uint_t                  i;
+    ngx_http_payout_pg_conn_t  *pc;
+
+    pool->destroyed = 1;
+
+    for (i = 0; i < pool->nconns; i++) {
+        pc = &pool->conns[i];
+
+        if (pc->timer.timer_set) {
+            ngx_del_timer(&pc->timer);
+        }
+
+        pc->query = NULL;
+        ngx_http_payout_pg_close(pc);
+    }
+}
+
+
+ngx_http_payout_pg_query_t *
+ngx_http_payout_pg_query_create(ngx_pool_t *p, ngx_log_t *log,
+    const char *sql)
+{
+    ngx_http_payout_pg_query_t  *q;
+
+    q = ngx_pcalloc(p, sizeof(ngx_http_payout_pg_query_t));
+    if (q == NULL) {
+        return NULL;
+    }
+
+    q->sql = sql;
+    q->mem = p;
+    q->log = log;
+
+    return q;
+}
+
+
+ngx_int_t
+ngx_http_payout_pg_param(ngx_http_payout_pg_query_t *q, const u_char *value,
+    size_t len)
+{
+    u_char  *p;
+
+    if (q->nparams == NGX_HTTP_PAYOUT_PG_MAX_PARAMS) {
+        return NGX_ERROR;
+    }
+
+    /* libpq wants text parameters NUL-terminated */
+    p = ngx_pnalloc(q->mem, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, value, len);
+    p[len] = '\0';
+
+    q->values[q->nparams] = (const char *) p;
+    q->lengths[q->nparams] = (int) len;
+    q->nparams++;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_payout_pg_param_int(ngx_http_payout_pg_query_t *q, int64_t value)
+{
+    u_char  buf[NGX_INT64_LEN + 1];
+    u_char *last;
+
+    last = ngx_sprintf(buf, "%L", value);
+
+    return ngx_http_payout_pg_param(q, buf, last - buf);
+}
+
+
+void
+ngx_http_payout_pg_param_null(ngx_http_payout_pg_query_t *q)
+{
+    if (q->nparams < NGX_HTTP_PAYOUT_PG_MAX_PARAMS) {
+        q->values[q->nparams] = NULL;
+        q->lengths[q->nparams] = 0;
+        q->nparams++;
+    }
+}
+
+
+/*
+ * Starts q.  NGX_OK: its handler runs later, never from inside this call.
+ * NGX_DECLINED: no connection is up or being attempted, so the database
+ * is unavailable now; the handler will not run.
+ */
+
+ngx_int_t
+ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
+    ngx_http_payout_pg_query_t *q)
+{
+    ngx_uint_t                  i;
+    ngx_http_payout_pg_conn_t  *pc;
+
+    if (pool == NULL || pool->destroyed) {
+        return NGX_DECLINED;
+    }
+
+    q->pool = pool;
+
+    for (i = 0; i < pool->nconns; i++) {
+        pc = &pool->conns[i];
+
+        if (pc->state != NGX_HTTP_PAYOUT_PG_IDLE) {
+            continue;
+        }
+
+        if (ngx_http_payout_pg_send(pc, q) == NGX_OK) {
+            return NGX_OK;
+        }
+
+        ngx_http_payout_pg_broken(pc, "send");
+    }
+
+    if (!ngx_http_payout_pg_reachable(pool)) {
+        return NGX_DECLINED;
+    }
+
+    q->wait.handler = ngx_http_payout_pg_wait_handler;
+    q->wait.data = q;
+    q->wait.log = q->log;
+    ngx_add_timer(&q->wait, pool->conf->queue_timeout);
+
+    ngx_queue_insert_tail(&pool->waiting, &q->queue);
+    q->queued = 1;
+
+    return NGX_OK;
+}
+
+
+/* the owner of q is going away: its handler must never run */
+
+void
+ngx_http_payout_pg_cancel(ngx_http_payout_pg_query_t *q)
+{
+    ngx_http_payout_pg_conn_t  *pc;
+
+    if (q->queued) {
+        ngx_queue_remove(&q->queue);
+        q->queued = 0;
+
+        if (q->wait.timer_set) {
+            ngx_del_timer(&q->wait);
+        }
+    }
+
+    if (q->running) {
+        /* the connection drains the result and discards it */
+        pc = q->conn;
+        pc->query = NULL;
+        q->running = 0;
+        q->conn = NULL;
+    }
+}
+
+
+ngx_int_t
+ngx_http_payout_pg_run_for_request(ngx_http_request_t *r,
+    ngx_http_payout_pg_query_t *q)
+{
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_payout_pg_request_cleanup;
+    cln->data = q;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    return ngx_http_payout_pg_run(pmcf->pg, q);
+}
+
+
+ngx_uint_t
+ngx_http_payout_pg_connected(ngx_http_payout_pg_pool_t *pool)
+{
+    ngx_uint_t  i, n;
+
+    n = 0;
+
+    if (pool == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < pool->nconns; i++) {
+        if (pool->conns[i].state >= NGX_HTTP_PAYOUT_PG_IDLE) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+static void
+ngx_http_payout_pg_request_cleanup(void *data)
+{
+    ngx_http_payout_pg_cancel(data);
+}
+
+
+static void
+ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
+{
+    ngx_http_payout_pg_pool_t  *pool;
+
+    pool = pc->pool;
+
+    pc->pg = PQconnectStart((char *) pool->conf->database.data);
+
+    if (pc->pg == NULL) {
+        ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+                      "payout: database connection: out of memory");
+        ngx_http_payout_pg_schedule_reconnect(pc);
+        return;
+    }
+
+    if (PQstatus(pc->pg) == CONNECTION_BAD
+        || PQsetnonblocking(pc->pg, 1) != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+                      "payout: database connection failed: %s",
+                      PQerrorMessage(pc->pg));
+        ngx_http_payout_pg_close(pc);
+        ngx_http_payout_pg_schedule_reconnect(pc);
+        return;
+    }
+
+    pc->state = NGX_HTTP_PAYOUT_PG_CONNECTING;
+
+    if (ngx_http_payout_pg_attach(pc) != NGX_OK
+        || ngx_http_payout_pg_events(pc, 0, 1) != NGX_OK)
+    {
+        ngx_http_payout_pg_close(pc);
+        ngx_http_payout_pg_schedule_reconnect(pc);
+        return;
+    }
+
+    ngx_add_timer(&pc->timer, pool->conf->connect_timeout);
+}
+
+
+static void
+ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc)
+{
+    int                 fd;
+    struct stat         st;
+    PostgresPollingStatusType  rc;
+
+    rc = PQconnectPoll(pc->pg);
+
+    if (rc == PGRES_POLLING_FAILED) {
+        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+                      "payout: database connection failed: %s",
+                      PQerrorMessage(pc->pg));
+        ngx_http_payout_pg_close(pc);
+        ngx_http_payout_pg_schedule_reconnect(pc);
+        return;
+    }
+
+    /*
+     * libpq may drop the socket and open another one (the next address,
+     * or a retry without SSL), possibly under the same number: compare
+     * the inode too.  The old socket is closed, so epoll forgot it.
+     */
+
+    fd = PQsocket(pc->pg);
+
+    if (fd < 0 || fstat(fd, &st) == -1
+        || (ngx_socket_t) fd != pc->c->fd || st.st_ino != pc->ino)
+    {
+        ngx_http_payout_pg_detach(pc, 1);
+
+        if (ngx_http_payout_pg_attach(pc) != NGX_OK) {
+            ngx_http_payout_pg_close(pc);
+            ngx_http_payout_pg_schedule_reconnect(pc);
+            return;
+        }
+    }
+
+    switch (rc) {
+
+    case PGRES_POLLING_READING:
+        if (ngx_http_payout_pg_events(pc, 1, 0) != NGX_OK) {
+            ngx_http_payout_pg_broken(pc, "connect");
+        }
+        return;
+
+    case PGRES_POLLING_WRITING:
+        if (ngx_http_payout_pg_events(pc, 0, 1) != NGX_OK) {
+            ngx_http_payout_pg_broken(pc, "connect");
+        }
+        return;
+
+    default: /* PGRES_POLLING_OK */
+        break;
+    }
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    if (ngx_http_payout_pg_events(pc, 1, 0) != NGX_OK) {
+        ngx_http_payout_pg_broken(pc, "connect");
+        return;
+    }
+
+    if (pc->backoff) {
+        ngx_log_error(NGX_LOG_NOTICE, pc->pool->log, 0,
+                      "payout: database connection restored");
+    }
+
+    pc->backoff = 0;
+    pc->state = NGX_HTTP_PAYOUT_PG_IDLE;
+
+    ngx_http_payout_pg_dispatch(pc);
+}
+
+
+static ngx_int_t
+ngx_http_payout_pg_attach(ngx_http_payout_pg_conn_t *pc)
+{
+    int                fd;
+    struct stat        st;
+    ngx_connection_t  *c;
+
+    fd = PQsocket(pc->pg);
+
+    if (fd < 0 || fstat(fd, &st) == -1) {
+        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+                      "payout: database connection has no socket");
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(fd, pc->pool->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = pc;
+    c->read->handler = ngx_http_payout_pg_read_handler;
+    c->write->handler = ngx_http_payout_pg_write_handler;
+    c->read->log = pc->pool->log;
+    c->write->log = pc->pool->log;
+
+    pc->c = c;
+    pc->ino = st.st_ino;
+
+    return NGX_OK;
+}
+
+
+/* forget the socket without closing it: libpq owns it */
+
+static void
+ngx_http_payout_pg_detach(ngx_http_payout_pg_conn_t *pc,
+    ngx_uint_t fd_closed)
+{
+    ngx_uint_t         flags;
+    ngx_connection_t  *c;
+
+    c = pc->c;
+
+    if (c == NULL) {
+        return;
+    }
+
+    flags = fd_closed ? NGX_CLOSE_EVENT : 0;
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, flags);
+    }
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, flags);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->fd = (ngx_socket_t) -1;
+    ngx_free_connection(c);
+
+    pc->c = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_payout_pg_events(ngx_http_payout_pg_conn_t *pc, ngx_uint_t read,
+    ngx_uint_t write)
+{
+    ngx_event_t  *rev, *wev;
+
+    rev = pc->c->read;
+    wev = pc->c->write;
+
+    if (read && !rev->active) {
+        if (ngx_add_event(rev, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (!read && rev->active) {
+        if (ngx_del_event(rev, NGX_READ_EVENT, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (write && !wev->active) {
+        if (ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (!write && wev->active) {
+        if (ngx_del_event(wev, NGX_WRITE_EVENT, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc)
+{
+    ngx_http_payout_pg_detach(pc, 0);
+
+    if (pc->result) {
+        PQclear(pc->result);
+        pc->result = NULL;
+    }
+
+    if (pc->pg) {
+        PQfinish(pc->pg);
+        pc->pg = NULL;
+    }
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    pc->state = NGX_HTTP_PAYOUT_PG_DOWN;
+}
+
+
+/* the connection failed under a query or while idle: start over */
+
+static void
+ngx_http_payout_pg_broken(ngx_http_payout_pg_conn_t *pc, const char *what)
+{
+    ngx_http_payout_pg_pool_t   *pool;
+    ngx_http_payout_pg_query_t  *q;
+
+    pool = pc->pool;
+
+    ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+                  "payout: database connection lost (%s): %s", what,
+                  pc->pg ? PQerrorMessage(pc->pg) : "no connection");
+
+    q = pc->query;
+    pc->query = NULL;
+
+    ngx_http_payout_pg_close(pc);
+    ngx_http_payout_pg_schedule_reconnect(pc);
+
+    if (q) {
+        ngx_http_payout_pg_finish(q, NGX_HTTP_PAYOUT_PG_UNAVAILABLE, NULL);
+    }
+
+    if (!ngx_http_payout_pg_reachable(pool)) {
+        ngx_http_payout_pg_fail_waiting(pool);
+    }
+}
+
+
+static void
+ngx_http_payout_pg_schedule_reconnect(ngx_http_payout_pg_conn_t *pc)
+{
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pc->state = NGX_HTTP_PAYOUT_PG_DOWN;
+
+    if (pc->pool->destroyed) {
+        return;
+    }
+
+    pmcf = pc->pool->conf;
+
+    if (pc->backoff == 0) {
+        pc->backoff = pmcf->reconnect_min;
+
+    } else {
+        pc->backoff = ngx_min(pc->backoff * 2, pmcf->reconnect_max);
+    }
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    ngx_add_timer(&pc->timer, pc->backoff);
+}
+
+
+static ngx_int_t
+ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
+    ngx_http_payout_pg_query_t *q)
+{
+    if (!PQsendQueryParams(pc->pg, q->sql, q->nparams, NULL, q->values,
+                           NULL, NULL, 0))
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_payout_pg_flush(pc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    pc->query = q;
+    pc->state = NGX_HTTP_PAYOUT_PG_BUSY;
+    q->conn = pc;
+    q->running = 1;
+
+    if (pc->pool->conf->query_timeout) {
+        ngx_add_timer(&pc->timer, pc->pool->conf->query_timeout);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_payout_pg_flush(ngx_http_payout_pg_conn_t *pc)
+{
+    int  rc;
+
+    rc = PQflush(pc->pg);
+
+    if (rc == -1) {
+        return NGX_ERROR;
+    }
+
+    /* 1: libpq still holds unsent data; write when the socket drains */
+    return ngx_http_payout_pg_events(pc, 1, rc == 1);
+}
+
+
+static void
+ngx_http_payout_pg_consume(ngx_http_payout_pg_conn_t *pc)
+{
+    PGresult  *res;
+    PGnotify  *notify;
+
+    if (!PQconsumeInput(pc->pg)) {
+        ngx_http_payout_pg_broken(pc, "read");
+        return;
+    }
+
+    while ((notify = PQnotifies(pc->pg)) != NULL) {
+        PQfreemem(notify);
+    }
+
+    if (pc->state != NGX_HTTP_PAYOUT_PG_BUSY) {
+        if (PQstatus(pc->pg) == CONNECTION_BAD) {
+            ngx_http_payout_pg_broken(pc, "idle");
+        }
+
+        return;
+    }
+
+    while (!PQisBusy(pc->pg)) {
+        res = PQgetResult(pc->pg);
+
+        if (res == NULL) {
+            ngx_http_payout_pg_complete(pc);
+            return;
+        }
+
+        /* keep the last result, but an error wins over later ones */
+        if (pc->result
+            && PQresultStatus(pc->result) == PGRES_FATAL_ERROR)
+        {
+            PQclear(res);
+            continue;
+        }
+
+        if (pc->result) {
+            PQclear(pc->result);
+        }
+
+        pc->result = res;
+    }
+}
+
+
+static void
+ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc)
+{
+    PGresult                    *res;
+    ngx_uint_t                   status, bad;
+    ExecStatusType               rs;
+    ngx_http_payout_pg_query_t  *q;
+
+    res = pc->result;
+    pc->result = NULL;
+    q = pc->query;
+    pc->query = NULL;
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+    if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+        status = NGX_HTTP_PAYOUT_PG_OK;
+
+    } else if (ngx_http_payout_pg_result_unavailable(pc->pg, res)) {
+        status = NGX_HTTP_PAYOUT_PG_UNAVAILABLE;
+
+    } else {
+        status = NGX_HTTP_PAYOUT_PG_SQL_ERROR;
+
+        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+                      "payout: database query failed: %s",
+                      res ? PQresultErrorMessage(res) : "no result");
+    }
+
+    /* settle the connection first: the handler may start a new query */
+
+    bad = (PQstatus(pc->pg) == CONNECTION_BAD);
+
+    if (bad) {
+        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+                      "payout: database connection lost: %s",
+                      PQerrorMessage(pc->pg));
+        ngx_http_payout_pg_close(pc);
+        ngx_http_payout_pg_schedule_reconnect(pc);
+
+    } else {
+        pc->state = NGX_HTTP_PAYOUT_PG_IDLE;
+    }
+
+    if (q) {
+        ngx_http_payout_pg_finish(q, status, res);
+    }
+
+    if (res) {
+        PQclear(res);
+    }
+
+    if (bad) {
+        if (!ngx_http_payout_pg_reachable(pc->pool)) {
+            ngx_http_payout_pg_fail_waiting(pc->pool);
+        }
+
+        return;
+    }
+
+    if (pc->state == NGX_HTTP_PAYOUT_PG_IDLE) {
+        ngx_http_payout_pg_dispatch(pc);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_payout_pg_result_unavailable(PGconn *pg, PGresult *res)
+{
+    char  *state;
+
+    if (res == NULL || PQstatus(pg) == CONNECTION_BAD) {
+        return 1;
+    }
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    if (state == NULL) {
+        return 0;
+    }
+
+    /* connection exceptions, shutdowns, too many connections */
+    return ngx_strncmp(state, "08", 2) == 0
+           || ngx_strncmp(state, "57P", 3) == 0
+           || ngx_strncmp(state, "53", 2) == 0;
+}
+
+
+static void
+ngx_http_payout_pg_dispatch(ngx_http_payout_pg_conn_t *pc)
+{
+    ngx_queue_t                 *head;
+    ngx_http_payout_pg_pool_t   *pool;
+    ngx_http_payout_pg_query_t  *q;
+
+    pool = pc->pool;
+
+    if (ngx_queue_empty(&pool->waiting)) {
+        return;
+    }
+
+    head = ngx_queue_head(&pool->waiting);
+    q = ngx_queue_data(head, ngx_http_payout_pg_query_t, queue);
+
+    ngx_queue_remove(head);
+    q->queued = 0;
+
+    if (q->wait.timer_set) {
+        ngx_del_timer(&q->wait);
+    }
+
+    if (ngx_http_payout_pg_send(pc, q) != NGX_OK) {
+        ngx_http_payout_pg_broken(pc, "send");
+        ngx_http_payout_pg_finish(q, NGX_HTTP_PAYOUT_PG_UNAVAILABLE, NULL);
+    }
+}
+
+
+static void
+ngx_http_payout_pg_finish(ngx_http_payout_pg_query_t *q, ngx_uint_t status,
+    PGresult *res)
+{
+    q->running = 0;
+    q->conn = NULL;
+    q->status = status;
+
+    q->handler(q, res);
+}
+
+
+static void
+ngx_http_payout_pg_fail_waiting(ngx_http_payout_pg_pool_t *pool)
+{
+    ngx_queue_t                 *head;
+    ngx_http_payout_pg_query_t  *q;
+
+    while (!ngx_queue_empty(&pool->waiting)) {
+        head = ngx_queue_head(&pool->waiting);
+        q = ngx_queue_data(head, ngx_http_payout_pg_query_t, queue);
+
+        ngx_queue_remove(head);
+        q->queued = 0;
+
+        if (q->wait.timer_set) {
+            ngx_del_timer(&q->wait);
+        }
+
+        ngx_http_payout_pg_finish(q, NGX_HTTP_PAYOUT_PG_UNAVAILABLE, NULL);
+    }
+}
+
+
+/* is any connection up, or at least being attempted right now? */
+
+static ngx_uint_t
+ngx_http_payout_pg_reachable(ngx_http_payout_pg_pool_t *pool)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < pool->nconns; i++) {
+        if (pool->conns[i].state != NGX_HTTP_PAYOUT_PG_DOWN) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_payout_pg_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_payout_pg_conn_t  *pc;
+
+    c = ev->data;
+    pc = c->data;
+
+    switch (pc->state) {
+
+    case NGX_HTTP_PAYOUT_PG_CONNECTING:
+        ngx_http_payout_pg_connect_poll(pc);
+        return;
+
+    case NGX_HTTP_PAYOUT_PG_IDLE:
+    case NGX_HTTP_PAYOUT_PG_BUSY:
+        ngx_http_payout_pg_consume(pc);
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+static void
+ngx_http_payout_pg_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_payout_pg_conn_t  *pc;
+
+    c = ev->data;
+    pc = c->data;
+
+    switch (pc->state) {
+
+    case NGX_HTTP_PAYOUT_PG_CONNECTING:
+        ngx_http_payout_pg_connect_poll(pc);
+        return;
+
+    case NGX_HTTP_PAYOUT_PG_BUSY:
+        if (ngx_http_payout_pg_flush(pc) != NGX_OK) {
+            ngx_http_payout_pg_broken(pc, "write");
+        }
+        return;
+
+    default:
+        if (ngx_http_payout_pg_events(pc, 1, 0) != NGX_OK) {
+            ngx_http_payout_pg_broken(pc, "write");
+        }
+        return;
+    }
+}
+
+
+static void
+ngx_http_payout_pg_timer_handler(ngx_event_t *ev)
+{
+    ngx_http_payout_pg_conn_t  *pc;
+
+    pc = ev->data;
+
+    switch (pc->state) {
+
+    case NGX_HTTP_PAYOUT_PG_DOWN:
+        ngx_http_payout_pg_connect(pc);
+        return;
+
+    case NGX_HTTP_PAYOUT_PG_CONNECTING:
+        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+                      "payout: database connection timed out");
+        ngx_http_payout_pg_close(pc);
+        ngx_http_payout_pg_schedule_reconnect(pc);
+
+        if (!ngx_http_payout_pg_reachable(pc->pool)) {
+            ngx_http_payout_pg_fail_waiting(pc->pool);
+        }
+        return;
+
+    case NGX_HTTP_PAYOUT_PG_BUSY:
+        /* the server aborts the query when its connection goes away */
+        ngx_http_payout_pg_broken(pc, "query timed out");
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+static void
+ngx_http_payout_pg_wait_handler(ngx_event_t *ev)
+{
+    ngx_http_payout_pg_query_t  *q;
+
+    q = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, q->log, 0,
+                  "payout: no database connection became free in time");
+
+    ngx_queue_remove(&q->queue);
+    q->queued = 0;
+
+    ngx_http_payout_pg_finish(q, NGX_HTTP_PAYOUT_PG_UNAVAILABLE, NULL);
+}

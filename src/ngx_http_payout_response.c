@@ -1,0 +1,226 @@
+/*
+ * Sending JSON responses.  Everything an API location answers goes
+ * through here, marked as our own so the error filter leaves it alone.
+ */
+
+#include "ngx_http_payout.h"
+
+
+static ngx_int_t ngx_http_payout_set_header(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *value);
+
+
+ngx_http_payout_ctx_t *
+ngx_http_payout_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_payout_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_payout_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ctx->request = r;
+        ngx_http_set_ctx(r, ctx, ngx_http_payout_module);
+    }
+
+    return ctx;
+}
+
+
+ngx_int_t
+ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    ngx_int_t               rc;
+    ngx_buf_t              *b;
+    ngx_chain_t             out;
+    ngx_http_payout_ctx_t  *ctx;
+
+    static ngx_str_t  cache_control = ngx_string("Cache-Control");
+    static ngx_str_t  no_store = ngx_string("no-store");
+
+    ctx = ngx_http_payout_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->own_response = 1;
+
+    r->headers_out.status = status;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = len;
+
+    if (ngx_http_payout_set_header(r, &cache_control, &no_store) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body;
+    b->last = body + len;
+    b->memory = len ? 1 : 0;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_payout_send_json_t(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *json)
+{
+    size_t   len;
+    u_char  *body;
+
+    len = json_dumpb(json, NULL, 0, JSON_COMPACT);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_dumpb(json, (char *) body, len, JSON_COMPACT);
+
+    return ngx_http_payout_send_json(r, status, body, len);
+}
+
+
+ngx_int_t
+ngx_http_payout_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message, const char *field)
+{
+    char    *json;
+    size_t   len;
+    u_char  *body;
+
+    if (code == NULL) {
+        code = ngx_payout_error_code_for_status((int) status);
+    }
+
+    if (message == NULL) {
+        message = ngx_payout_error_message_for_status((int) status);
+    }
+
+    json = ngx_payout_json_error(code, message, field, &len);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        free(json);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(body, json, len);
+    free(json);
+
+    return ngx_http_payout_send_json(r, status, body, len);
+}
+
+
+ngx_int_t
+ngx_http_payout_set_retry_after(ngx_http_request_t *r)
+{
+    u_char                       *p;
+    ngx_str_t                     value;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    static ngx_str_t  retry_after = ngx_string("Retry-After");
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.data = p;
+    value.len = ngx_sprintf(p, "%T", pmcf->retry_after) - p;
+
+    return ngx_http_payout_set_header(r, &retry_after, &value);
+}
+
+
+ngx_int_t
+ngx_http_payout_send_unavailable(ngx_http_request_t *r)
+{
+    if (ngx_http_payout_set_retry_after(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_payout_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "database_unavailable",
+                                      "The database is unavailable; "
+                                      "retry later.", NULL);
+}
+
+
+/* finalize from an event that is not the request's own */
+
+void
+ngx_http_payout_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_payout_set_header(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key = *key;
+    h->value = *value;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_payout_add_header(ngx_http_request_t *r, const char *key,
+    const char *value)
+{
+    ngx_str_t  k, v;
+
+    k.data = (u_char *) key;
+    k.len = ngx_strlen(key);
+    v.data = (u_char *) value;
+    v.len = ngx_strlen(value);
+
+    return ngx_http_payout_set_header(r, &k, &v);
+}
