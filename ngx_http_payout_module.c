@@ -154,6 +154,11 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->queue_timeout, 3000);
     ngx_conf_init_msec_value(pmcf->connect_timeout, 3000);
     ngx_conf_init_msec_value(pmcf->query_timeout, 30000);
+
+    if (pmcf->query_timeout == 0) {
+        return "payout_database_query_timeout must be positive";
+    }
+
     ngx_conf_init_msec_value(pmcf->reconnect_max, 1000);
     ngx_conf_init_value(pmcf->retry_after, 2);
 

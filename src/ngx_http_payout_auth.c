@@ -110,6 +110,7 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     int                            i, n;
     u_char                         hash[NGX_PAYOUT_KEY_HASH_LEN];
     ngx_str_t                      name;
+    ngx_connection_t              *c;
     ngx_http_request_t            *r;
     ngx_http_payout_ctx_t         *ctx;
     ngx_http_payout_auth_query_t  *aq;
@@ -153,8 +154,10 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         ngx_memcpy(name.data, PQgetvalue(res, i, 3), name.len);
         ctx->auth.tenant = name;
 
+        c = r->connection;
+
         ngx_http_payout_run_route(r, ctx);
-        ngx_http_run_posted_requests(r->connection);
+        ngx_http_run_posted_requests(c);
         return;
     }
 

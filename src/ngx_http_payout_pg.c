@@ -23,9 +23,21 @@ typedef enum {
 } ngx_http_payout_pg_state_e;
 
 
+/*
+ * Planning costs more than running our small queries, so every distinct
+ * SQL text becomes a named prepared statement, prepared on a connection
+ * the first time that connection runs it.  Past the cap (dynamic SQL that
+ * keeps changing) queries simply run unprepared.
+ */
+
+#define NGX_HTTP_PAYOUT_PG_MAX_STMTS  256
+
+
 typedef struct {
     ngx_http_payout_pg_pool_t   *pool;
     PGconn                      *pg;
+    uint64_t                     prepared[NGX_HTTP_PAYOUT_PG_MAX_STMTS / 64];
+    ngx_int_t                    preparing;  /* statement index or -1 */
     ngx_connection_t            *c;
     ino_t                        ino;
     ngx_http_payout_pg_state_e   state;
@@ -43,6 +55,8 @@ struct ngx_http_payout_pg_pool_s {
     ngx_http_payout_pg_conn_t   *conns;
     ngx_uint_t                   nconns;
     ngx_queue_t                  waiting;
+    ngx_uint_t                   nstmts;
+    char                        *stmts[NGX_HTTP_PAYOUT_PG_MAX_STMTS];
     unsigned                     destroyed:1;
 };
 
@@ -62,6 +76,10 @@ static void ngx_http_payout_pg_schedule_reconnect(
 static ngx_int_t ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
     ngx_http_payout_pg_query_t *q);
 static ngx_int_t ngx_http_payout_pg_flush(ngx_http_payout_pg_conn_t *pc);
+static ngx_int_t ngx_http_payout_pg_stmt(ngx_http_payout_pg_pool_t *pool,
+    const char *sql);
+static ngx_int_t ngx_http_payout_pg_prepared(ngx_http_payout_pg_conn_t *pc,
+    PGresult *res);
 static void ngx_http_payout_pg_consume(ngx_http_payout_pg_conn_t *pc);
 static void ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc);
 static void ngx_http_payout_pg_dispatch(ngx_http_payout_pg_conn_t *pc);
@@ -106,6 +124,7 @@ ngx_http_payout_pg_pool_create(ngx_cycle_t *cycle,
     for (i = 0; i < pool->nconns; i++) {
         pc = &pool->conns[i];
         pc->pool = pool;
+        pc->preparing = -1;
         pc->timer.handler = ngx_http_payout_pg_timer_handler;
         pc->timer.data = pc;
         pc->timer.log = cycle->log;
@@ -136,6 +155,12 @@ ngx_http_payout_pg_pool_destroy(ngx_http_payout_pg_pool_t *pool)
         pc->query = NULL;
         ngx_http_payout_pg_close(pc);
     }
+
+    for (i = 0; i < pool->nstmts; i++) {
+        ngx_free(pool->stmts[i]);
+    }
+
+    pool->nstmts = 0;
 }
 
 
@@ -369,6 +394,7 @@ ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
         return;
     }
 
+    pc->timer.cancelable = 1;
     ngx_add_timer(&pc->timer, pool->conf->connect_timeout);
 }
 
@@ -561,7 +587,12 @@ ngx_http_payout_pg_events(ngx_http_payout_pg_conn_t *pc, ngx_uint_t read,
 static void
 ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc)
 {
-    ngx_http_payout_pg_detach(pc, 0);
+    /* after a read error libpq has closed the socket itself */
+
+    ngx_http_payout_pg_detach(pc, pc->pg == NULL || pc->c == NULL
+                                  || PQsocket(pc->pg) < 0
+                                  || (ngx_socket_t) PQsocket(pc->pg)
+                                     != pc->c->fd);
 
     if (pc->result) {
         PQclear(pc->result);
@@ -572,6 +603,9 @@ ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc)
         PQfinish(pc->pg);
         pc->pg = NULL;
     }
+
+    ngx_memzero(pc->prepared, sizeof(pc->prepared));
+    pc->preparing = -1;
 
     if (pc->timer.timer_set) {
         ngx_del_timer(&pc->timer);
@@ -635,6 +669,7 @@ ngx_http_payout_pg_schedule_reconnect(ngx_http_payout_pg_conn_t *pc)
         ngx_del_timer(&pc->timer);
     }
 
+    pc->timer.cancelable = 1;
     ngx_add_timer(&pc->timer, pc->backoff);
 }
 
@@ -643,13 +678,28 @@ static ngx_int_t
 ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
     ngx_http_payout_pg_query_t *q)
 {
-    if (!PQsendQueryParams(pc->pg, q->sql, q->nparams, NULL, q->values,
-                           NULL, NULL, 0))
-    {
-        return NGX_ERROR;
+    int        ok;
+    char       name[32];
+    ngx_int_t  stmt;
+
+    stmt = ngx_http_payout_pg_stmt(pc->pool, q->sql);
+    ngx_sprintf((u_char *) name, "payout_%i%Z", stmt);
+
+    if (stmt == NGX_ERROR) {
+        ok = PQsendQueryParams(pc->pg, q->sql, q->nparams, NULL, q->values,
+                               NULL, NULL, 0);
+
+    } else if (pc->prepared[stmt / 64] & ((uint64_t) 1 << (stmt % 64))) {
+        ok = PQsendQueryPrepared(pc->pg, name, q->nparams, q->values,
+                                 NULL, NULL, 0);
+
+    } else {
+        ok = PQsendPrepare(pc->pg, name, q->sql, q->nparams, NULL);
+        pc->preparing = stmt;
     }
 
-    if (ngx_http_payout_pg_flush(pc) != NGX_OK) {
+    if (!ok || ngx_http_payout_pg_flush(pc) != NGX_OK) {
+        pc->preparing = -1;
         return NGX_ERROR;
     }
 
@@ -658,11 +708,90 @@ ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
     q->conn = pc;
     q->running = 1;
 
-    if (pc->pool->conf->query_timeout) {
-        ngx_add_timer(&pc->timer, pc->pool->conf->query_timeout);
-    }
+    /*
+     * A query in flight keeps a worker that is shutting down alive until
+     * it ends: its request still waits for the answer.
+     */
+
+    pc->timer.cancelable = 0;
+    ngx_add_timer(&pc->timer, pc->pool->conf->query_timeout);
 
     return NGX_OK;
+}
+
+
+/* the statement's index in this worker's registry, or NGX_ERROR */
+
+static ngx_int_t
+ngx_http_payout_pg_stmt(ngx_http_payout_pg_pool_t *pool, const char *sql)
+{
+    size_t      len;
+    ngx_uint_t  i;
+
+    for (i = 0; i < pool->nstmts; i++) {
+        if (pool->stmts[i] == sql || ngx_strcmp(pool->stmts[i], sql) == 0) {
+            return i;
+        }
+    }
+
+    if (pool->nstmts == NGX_HTTP_PAYOUT_PG_MAX_STMTS) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(sql) + 1;
+
+    pool->stmts[i] = ngx_alloc(len, pool->log);
+    if (pool->stmts[i] == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(pool->stmts[i], sql, len);
+    pool->nstmts++;
+
+    return i;
+}
+
+
+/*
+ * A prepare finished.  NGX_DECLINED: it worked and the query itself is on
+ * its way; NGX_DONE: it worked but nobody waits any more (res is freed);
+ * NGX_OK: it failed, and res says why.
+ */
+
+static ngx_int_t
+ngx_http_payout_pg_prepared(ngx_http_payout_pg_conn_t *pc, PGresult *res)
+{
+    char                         name[32];
+    ngx_int_t                    stmt;
+    ngx_http_payout_pg_query_t  *q;
+
+    stmt = pc->preparing;
+    pc->preparing = -1;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        return NGX_OK;
+    }
+
+    pc->prepared[stmt / 64] |= (uint64_t) 1 << (stmt % 64);
+
+    PQclear(res);
+
+    q = pc->query;
+
+    if (q == NULL) {
+        return NGX_DONE;
+    }
+
+    ngx_sprintf((u_char *) name, "payout_%i%Z", stmt);
+
+    if (!PQsendQueryPrepared(pc->pg, name, q->nparams, q->values, NULL, NULL,
+                             0)
+        || ngx_http_payout_pg_flush(pc) != NGX_OK)
+    {
+        ngx_http_payout_pg_broken(pc, "send");
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -740,6 +869,22 @@ ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc)
 
     res = pc->result;
     pc->result = NULL;
+
+    if (pc->preparing >= 0) {
+        switch (ngx_http_payout_pg_prepared(pc, res)) {
+
+        case NGX_DECLINED:
+            return;
+
+        case NGX_DONE:
+            res = NULL;
+            break;
+
+        default: /* NGX_OK: preparing failed, res says why */
+            break;
+        }
+    }
+
     q = pc->query;
     pc->query = NULL;
 

@@ -16,6 +16,9 @@ typedef struct {
 } ngx_payout_status_error_t;
 
 
+static json_t *ngx_payout_json_text(const char *s, const char *fallback);
+
+
 static const ngx_payout_status_error_t  ngx_payout_status_errors[] = {
     { 400, "bad_request", "The request could not be understood." },
     { 401, "unauthorized", "A valid API key is required." },
@@ -56,14 +59,25 @@ ngx_payout_json_error(const char *code, const char *message,
         return NULL;
     }
 
-    json_object_set_new(err, "code", json_string(code));
-    json_object_set_new(err, "message", json_string(message));
-
-    if (field) {
-        json_object_set_new(err, "field", json_string(field));
+    if (json_object_set_new(err, "code",
+                            ngx_payout_json_text(code, "error")) != 0
+        || json_object_set_new(err, "message",
+                               ngx_payout_json_text(message,
+                                                    "Invalid request."))
+           != 0
+        || (field && json_object_set_new(err, "field",
+                                         ngx_payout_json_text(field, "?"))
+                     != 0))
+    {
+        json_decref(err);
+        json_decref(root);
+        return NULL;
     }
 
-    json_object_set_new(root, "error", err);
+    if (json_object_set_new(root, "error", err) != 0) {
+        json_decref(root);
+        return NULL;
+    }
 
     out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
@@ -73,6 +87,19 @@ ngx_payout_json_error(const char *code, const char *message,
     }
 
     return out;
+}
+
+
+/* a message may quote input cut mid-character: never drop the member */
+
+static json_t *
+ngx_payout_json_text(const char *s, const char *fallback)
+{
+    json_t  *j;
+
+    j = json_string(s);
+
+    return j ? j : json_string(fallback);
 }
 
 

@@ -1,0 +1,158 @@
+"""Errors are always JSON in API locations (SPEC §5), including the ones
+nginx itself produces (client_max_body_size, limit_req); other locations
+keep nginx's own pages (SPEC §4: nginx directives keep working)."""
+
+import socket
+
+import pytest
+
+STATIC = 'location = /static { return 200 "ok"; }'
+HTML = 'location /html/ { return 404; }'
+LIMIT_HTTP = 'limit_req_zone $binary_remote_addr zone=z:1m rate=1r/m;'
+
+
+def assert_error(r, status, code=None, field=None):
+    """r is the API's JSON error: {"error":{"code","message"[,"field"]}}."""
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"error"}
+    err = body["error"]
+    assert isinstance(err["code"], str) and err["code"]
+    assert isinstance(err["message"], str) and err["message"]
+    assert set(err) <= {"code", "message", "field"}
+    if code is not None:
+        assert err["code"] == code
+    if field is not None:
+        assert err.get("field") == field
+    return err
+
+
+def assert_retry_after(r):
+    assert int(r.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("path", ["/v1/nope", "/v1/", "/v1/payouts/x/y/z",
+                                  "/v1/payoutsx"])
+def test_unknown_route_is_404_json(nginx, http, path):
+    r = http.get(nginx.url(path))
+    assert_error(r, 404)
+
+
+def test_unknown_route_is_404_before_auth(nginx, tenant, http):
+    r = http.get(nginx.url("/v1/nope"), headers=tenant.headers)
+    assert_error(r, 404)
+    assert "WWW-Authenticate" not in r.headers
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_wrong_method_is_405_with_allow(nginx, http, method):
+    # no key: the method is checked before the key
+    r = http.request(method, nginx.url("/v1/payouts"), data="{}",
+                     headers={"Content-Type": "application/json"})
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET, HEAD"
+
+
+def test_head(nginx, tenant, http):
+    r = http.head(nginx.url("/v1/payouts"), headers=tenant.headers)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.content == b""
+    # the connection is still usable: HEAD sent no stray body
+    r = http.get(nginx.url("/v1/payouts"), headers=tenant.headers)
+    assert r.status_code == 200
+    assert r.json()["data"] == []
+
+
+def test_head_without_key_is_401(nginx, http):
+    r = http.head(nginx.url("/v1/payouts"))
+    assert r.status_code == 401
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.content == b""
+
+
+def test_body_too_large_is_413_json(nginx_factory, tenant, http):
+    ngx = nginx_factory(location="client_max_body_size 1k;")
+    body = '{"pad":"%s"}' % ("x" * 4096)
+    headers = dict(tenant.headers, **{"Content-Type": "application/json"})
+    r = http.post(ngx.url("/v1/payouts"), data=body, headers=headers)
+    assert_error(r, 413, "body_too_large")
+    assert b"<html" not in r.content.lower()
+
+
+def test_chunked_body_too_large_is_413_json(nginx_factory, tenant, http):
+    ngx = nginx_factory(location="client_max_body_size 1k;")
+
+    def chunks():
+        for _ in range(8):
+            yield b"x" * 1024
+
+    r = http.get(ngx.url("/v1/payouts"), data=chunks(),
+                 headers=tenant.headers)
+    assert_error(r, 413, "body_too_large")
+
+
+def test_small_body_under_limit_passes(nginx_factory, tenant, http):
+    ngx = nginx_factory(location="client_max_body_size 1k;")
+    r = http.get(ngx.url("/v1/payouts"), data="x" * 100,
+                 headers=tenant.headers)
+    assert r.status_code == 200
+
+
+def test_limit_req_429_json(nginx_factory, http):
+    ngx = nginx_factory(http=LIMIT_HTTP + " limit_req_status 429;",
+                        location="limit_req zone=z;")
+    r = http.get(ngx.url("/v1/health"))
+    assert r.status_code == 200
+    r = http.get(ngx.url("/v1/health"))
+    assert_error(r, 429, "rate_limited")
+    assert_retry_after(r)
+
+
+def test_limit_req_default_503_json(nginx_factory, http):
+    ngx = nginx_factory(http=LIMIT_HTTP, location="limit_req zone=z;")
+    r = http.get(ngx.url("/v1/nope"))
+    assert_error(r, 404)
+    r = http.get(ngx.url("/v1/nope"))
+    assert_error(r, 503, "service_unavailable")
+    assert_retry_after(r)
+
+
+def test_non_api_locations_untouched(nginx_factory, http):
+    ngx = nginx_factory(server=STATIC + " " + HTML)
+    r = http.get(ngx.url("/static"))
+    assert r.status_code == 200
+    assert r.text == "ok"
+    assert "json" not in r.headers.get("Content-Type", "")
+
+    r = http.get(ngx.url("/html/x"))
+    assert r.status_code == 404
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert b"<html>" in r.content
+
+    # no location at all: nginx's own 404 page for a missing file
+    r = http.get(ngx.url("/nowhere"))
+    assert r.status_code == 404
+    assert r.headers["Content-Type"].startswith("text/html")
+
+
+def test_non_api_limit_req_stays_html(nginx_factory, http):
+    # "return" would answer before limit_req runs: serve a (missing) file
+    ngx = nginx_factory(http=LIMIT_HTTP,
+                        server='location = /limited { limit_req zone=z; }')
+    assert http.get(ngx.url("/limited")).status_code == 404
+    r = http.get(ngx.url("/limited"))
+    assert r.status_code == 503
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "Retry-After" not in r.headers
+
+
+def test_bad_request_line_does_not_break_server(nginx, http):
+    """A garbage request gets nginx's 400; the server keeps serving."""
+    with socket.create_connection(("127.0.0.1", nginx.port), 5) as s:
+        s.sendall(b"GARBAGE\r\n\r\n")
+        s.settimeout(5)
+        data = s.recv(4096)
+    assert data.startswith(b"HTTP/1.1 400")
+    assert http.get(nginx.url("/v1/health")).status_code == 200

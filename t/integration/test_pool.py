@@ -1,0 +1,357 @@
+"""The asynchronous PostgreSQL pool (SPEC §3): non-blocking workers, a
+bounded queue, 503 JSON with Retry-After while the database is unavailable,
+reconnects without a reload, and clean reloads."""
+
+import concurrent.futures
+import contextlib
+import threading
+import time
+import uuid
+
+import psycopg2
+import pytest
+import requests
+
+from conftest import Postgres, free_port, payoutctl
+
+STATIC = 'location = /static { return 200 "ok"; }'
+
+
+def assert_error(r, status, code=None, field=None):
+    """r is the API's JSON error: {"error":{"code","message"[,"field"]}}."""
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"error"}
+    err = body["error"]
+    assert isinstance(err["code"], str) and err["code"]
+    assert isinstance(err["message"], str) and err["message"]
+    assert set(err) <= {"code", "message", "field"}
+    if code is not None:
+        assert err["code"] == code
+    if field is not None:
+        assert err.get("field") == field
+    return err
+
+
+def assert_unavailable(r):
+    assert_error(r, 503)
+    assert int(r.headers["Retry-After"]) > 0
+
+
+def timed(fn, *args, **kw):
+    start = time.monotonic()
+    r = fn(*args, **kw)
+    return r, time.monotonic() - start
+
+
+def poll(fn, timeout, interval=0.05):
+    """fn() until it returns something truthy, or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in %.1fs" % timeout)
+        time.sleep(interval)
+
+
+@contextlib.contextmanager
+def api_keys_locked(pg):
+    """Hold ACCESS EXCLUSIVE on api_keys: every key lookup blocks."""
+    conn = psycopg2.connect(pg.conninfo)
+    try:
+        cur = conn.cursor()
+        cur.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+        yield conn.get_backend_pid()
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def lock_waiters(pg, holder):
+    """How many backends wait on a lock held by holder."""
+    return pg.sql("SELECT count(*) FROM pg_stat_activity "
+                  "WHERE %s = ANY(pg_blocking_pids(pid))", (holder,))[0][0]
+
+
+def status(url, headers=None):
+    return requests.get(url, headers=headers, timeout=5).status_code
+
+
+def in_thread(fn, *args, **kw):
+    """Run fn in a thread; the future's result is (value, seconds)."""
+    ex = concurrent.futures.ThreadPoolExecutor(1)
+    fut = ex.submit(timed, fn, *args, **kw)
+    ex.shutdown(wait=False)
+    return fut
+
+
+def own_database():
+    """A private PostgreSQL, migrated, with a tenant and a test key."""
+    db = Postgres()
+    db.start()
+    payoutctl(db, "migrate")
+    name = "t-" + uuid.uuid4().hex[:12]
+    payoutctl(db, "tenant", "create", name)
+    key = payoutctl(db, "key", "create", "--tenant", name, "--mode",
+                    "test").stdout.strip()
+    return db, {"Authorization": "Bearer " + key}
+
+
+def wait_reloaded(ngx, old, timeout=15):
+    """After a reload: new workers up and every old worker gone."""
+    def done():
+        pids = set(ngx.pids())
+        return pids and not (pids & old)
+    poll(done, timeout)
+
+
+def test_blocked_query_does_not_block_the_worker(nginx_factory, pg, tenant):
+    """One worker, one connection, a query stuck on a lock: requests that
+    need no database are still answered at once, a request that needs the
+    pool waits its queue timeout and gets 503, and the stuck one finishes
+    when the lock goes away."""
+    ngx = nginx_factory(workers=1, pool=1, server=STATIC,
+                        http="payout_database_queue_timeout 1s;")
+    url = ngx.url("/v1/payouts")
+    assert requests.get(url, headers=tenant.headers).status_code == 200
+
+    with api_keys_locked(pg) as holder:
+        first = in_thread(requests.get, url, headers=tenant.headers,
+                          timeout=20)
+        poll(lambda: lock_waiters(pg, holder) == 1, 5)
+
+        r, took = timed(requests.get, ngx.url("/static"), timeout=5)
+        assert r.status_code == 200 and r.text == "ok"
+        assert took < 0.5
+
+        r, took = timed(requests.get, ngx.url("/v1/nope"), timeout=5)
+        assert_error(r, 404)
+        assert took < 0.5
+
+        r, took = timed(requests.get, ngx.url("/v1/payouts?limit=abc"),
+                        timeout=5)
+        assert_error(r, 401)        # no key: answered without the pool
+        assert took < 0.5
+
+        r, took = timed(requests.get, url, headers=tenant.headers,
+                        timeout=10)
+        assert_unavailable(r)
+        assert 0.8 <= took < 3, took
+
+        assert not first.done()
+
+    r, took = first.result(timeout=10)
+    assert r.status_code == 200
+    assert r.json()["data"] == []
+
+    # the connection is free again
+    r = requests.get(url, headers=tenant.headers, timeout=5)
+    assert r.status_code == 200
+
+
+def test_queue_drains_in_order_after_a_block(nginx_factory, pg, tenant):
+    """Requests queued behind a stuck query are served, not dropped, when
+    it finishes within the queue timeout."""
+    ngx = nginx_factory(workers=1, pool=1,
+                        http="payout_database_queue_timeout 10s;")
+    url = ngx.url("/v1/payouts")
+    with api_keys_locked(pg) as holder:
+        futs = [in_thread(requests.get, url, headers=tenant.headers,
+                          timeout=20)]
+        poll(lambda: lock_waiters(pg, holder) == 1, 5)
+        futs += [in_thread(requests.get, url, headers=tenant.headers,
+                           timeout=20) for _ in range(5)]
+        time.sleep(0.3)
+        assert not any(f.done() for f in futs)
+    for f in futs:
+        r, _ = f.result(timeout=15)
+        assert r.status_code == 200
+
+
+def test_query_timeout(nginx_factory, pg, tenant):
+    """A query stuck longer than payout_database_query_timeout fails with
+    503; the pool reconnects and serves the next requests."""
+    ngx = nginx_factory(workers=1, pool=1,
+                        http="payout_database_query_timeout 1s;")
+    url = ngx.url("/v1/payouts")
+    with api_keys_locked(pg) as holder:
+        r, took = timed(requests.get, url, headers=tenant.headers,
+                        timeout=10)
+        assert_unavailable(r)
+        assert 0.8 <= took < 3, took
+        # the pool reconnects by itself: a query that needs no lock works
+        poll(lambda: status(ngx.url("/v1/health")) == 200, 5)
+        assert lock_waiters(pg, holder) >= 1
+    poll(lambda: status(url, tenant.headers) == 200, 5)
+
+
+def test_abandoned_requests_do_not_break_the_pool(nginx_factory, pg, tenant):
+    """Clients that give up while their query is running or queued leave
+    the pool in a working state."""
+    ngx = nginx_factory(workers=1, pool=1,
+                        http="payout_database_queue_timeout 1s;")
+    url = ngx.url("/v1/payouts")
+    with api_keys_locked(pg) as holder:
+        for _ in range(3):
+            with pytest.raises(requests.exceptions.ReadTimeout):
+                requests.get(url, headers=tenant.headers, timeout=0.3)
+        poll(lambda: lock_waiters(pg, holder) >= 1, 5)
+    poll(lambda: status(url, tenant.headers) == 200, 5)
+    # let the queue timers of the abandoned requests fire
+    time.sleep(1.2)
+    assert requests.get(url, headers=tenant.headers,
+                        timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_200_concurrent_requests(nginx_factory, tenant, workers):
+    ngx = nginx_factory(workers=workers, pool=2)
+    url = ngx.url("/v1/payouts")
+    local = threading.local()
+
+    def one(_):
+        s = getattr(local, "session", None)
+        if s is None:
+            s = local.session = requests.Session()
+        r = s.get(url, headers=tenant.headers, timeout=30)
+        return r.status_code, r.headers.get("Content-Type"), r.json()
+
+    with concurrent.futures.ThreadPoolExecutor(50) as ex:
+        results = list(ex.map(one, range(200)))
+
+    statuses = [s for s, _, _ in results]
+    assert statuses.count(200) == 200, sorted(set(statuses))
+    for _, ctype, body in results:
+        assert ctype == "application/json"
+        assert body["meta"]["totalItems"] == 0
+
+
+def test_database_down_and_back(nginx_factory):
+    """The database stops: API calls get 503 JSON with Retry-After quickly,
+    health says down; it comes back: calls succeed again, no reload."""
+    db, headers = own_database()
+    try:
+        ngx = nginx_factory(database=db.conninfo, workers=1, pool=2)
+        url = ngx.url("/v1/payouts")
+        assert requests.get(url, headers=headers,
+                            timeout=5).status_code == 200
+
+        db.stop()
+
+        for _ in range(5):
+            r, took = timed(requests.get, url, headers=headers, timeout=10)
+            assert_unavailable(r)
+            assert took < 3, took
+
+        r, took = timed(requests.get, ngx.url("/v1/health"), timeout=10)
+        assert r.status_code == 503
+        assert r.headers["Content-Type"] == "application/json"
+        assert int(r.headers["Retry-After"]) > 0
+        assert r.json()["database"] == "down"
+        assert took < 3, took
+
+        # requests that need no database are unaffected
+        assert_error(requests.get(ngx.url("/v1/nope"), timeout=5), 404)
+        assert_error(requests.get(url, timeout=5), 401)
+
+        db.start()
+
+        poll(lambda: status(url, headers) == 200, 10, 0.2)
+        r = requests.get(ngx.url("/v1/health"), timeout=5)
+        assert r.status_code == 200
+        assert r.json() == {"status": "ok", "database": "up"}
+        # every connection of the pool is good again, not just one
+        for _ in range(10):
+            assert requests.get(url, headers=headers,
+                                timeout=5).status_code == 200
+    finally:
+        db.destroy()
+
+
+def test_database_unreachable_at_start(nginx_factory, tenant):
+    """nginx starts against a database that is not there: requests that
+    need it get 503 JSON at once, not a hang."""
+    ngx = nginx_factory(database="host=127.0.0.1 port=%d dbname=payouts "
+                        "user=payout" % free_port())
+    for _ in range(3):
+        r, took = timed(requests.get, ngx.url("/v1/payouts"),
+                        headers=tenant.headers, timeout=10)
+        assert_unavailable(r)
+        assert took < 3, took
+
+    r, took = timed(requests.get, ngx.url("/v1/health"), timeout=10)
+    assert r.status_code == 503
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.json()["database"] == "down"
+    assert took < 3, took
+
+    assert_error(requests.get(ngx.url("/v1/nope"), timeout=5), 404)
+
+
+def test_database_appears_after_start(nginx_factory):
+    """A database that was down when nginx started is used once it is up."""
+    db = Postgres()
+    try:
+        ngx = nginx_factory(database=db.conninfo, workers=1, pool=2)
+        r = requests.get(ngx.url("/v1/health"), timeout=10)
+        assert r.status_code == 503
+
+        db.start()
+        payoutctl(db, "migrate")
+        poll(lambda: status(ngx.url("/v1/health")) == 200, 10, 0.2)
+    finally:
+        db.destroy()
+
+
+def test_reload_while_idle(nginx_factory, tenant):
+    ngx = nginx_factory(workers=2, pool=2)
+    url = ngx.url("/v1/payouts")
+    assert requests.get(url, headers=tenant.headers,
+                        timeout=5).status_code == 200
+    old = set(ngx.pids())
+    assert len(old) == 2
+
+    ngx.reload()
+    wait_reloaded(ngx, old)
+
+    for _ in range(10):
+        r = requests.get(url, headers=tenant.headers, timeout=5)
+        assert r.status_code == 200
+    assert requests.get(ngx.url("/v1/health"),
+                        timeout=5).status_code == 200
+
+    # and once more, to be sure the new workers shut down cleanly too
+    old = set(ngx.pids())
+    ngx.reload()
+    wait_reloaded(ngx, old)
+    assert requests.get(url, headers=tenant.headers,
+                        timeout=5).status_code == 200
+
+
+def test_reload_with_a_request_in_flight(nginx_factory, pg, tenant):
+    """A graceful reload lets a request that waits on the database finish;
+    the old worker exits only after it, with no open-socket alert."""
+    ngx = nginx_factory(workers=1, pool=1)
+    url = ngx.url("/v1/payouts")
+    assert requests.get(url, headers=tenant.headers,
+                        timeout=5).status_code == 200
+    old = set(ngx.pids())
+
+    with api_keys_locked(pg) as holder:
+        first = in_thread(requests.get, url, headers=tenant.headers,
+                          timeout=20)
+        poll(lambda: lock_waiters(pg, holder) == 1, 5)
+        ngx.reload()
+        # new worker up and serving; the old one is still busy
+        poll(lambda: set(ngx.pids()) - old, 10)
+        r = requests.get(ngx.url("/v1/nope"), timeout=5)
+        assert_error(r, 404)
+        time.sleep(0.3)
+        assert not first.done()
+
+    r, _ = first.result(timeout=10)
+    assert r.status_code == 200
+    wait_reloaded(ngx, old)

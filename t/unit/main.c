@@ -1,0 +1,27 @@
+/*
+ * The unit test runner: every group runs; the exit status is non-zero if
+ * any test in any group failed.
+ */
+
+#include "unit.h"
+
+
+int
+main(void)
+{
+    int  failed;
+
+    failed = 0;
+
+    failed += run_apikey_tests();
+    failed += run_hex_tests();
+    failed += run_json_tests();
+    failed += run_query_tests();
+
+    if (failed) {
+        print_error("%d unit test(s) failed\n", failed);
+        return 1;
+    }
+
+    return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * Unit tests of the payout core (src/core/), built with cmocka into one
+ * binary by `make unit`; main.c runs every group declared here.
+ */
+
+#ifndef UNIT_H_INCLUDED_
+#define UNIT_H_INCLUDED_
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "ngx_payout_core.h"
+
+
+/* a string literal as the (pointer, length) pair the core takes */
+#define UNIT_STR(s)  (const unsigned char *) (s), sizeof(s) - 1
+
+
+int run_apikey_tests(void);
+int run_hex_tests(void);
+int run_json_tests(void);
+int run_query_tests(void);
+
+
+#endif /* UNIT_H_INCLUDED_ */
