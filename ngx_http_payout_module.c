@@ -7,6 +7,7 @@
 
 #include "src/ngx_http_payout.h"
 #include "src/ngx_http_payout_pg.h"
+#include "src/ngx_http_payout_http.h"
 
 
 static ngx_int_t ngx_http_payout_postconfiguration(ngx_conf_t *cf);
@@ -214,6 +215,10 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    if (ngx_http_payout_http_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     pmcf->pg = ngx_http_payout_pg_pool_create(cycle, pmcf);
     if (pmcf->pg == NULL) {
         return NGX_ERROR;
@@ -234,4 +239,6 @@ ngx_http_payout_exit_process(ngx_cycle_t *cycle)
         ngx_http_payout_pg_pool_destroy(pmcf->pg);
         pmcf->pg = NULL;
     }
+
+    ngx_http_payout_http_done(cycle);
 }

@@ -69,6 +69,7 @@ static void ngx_http_payout_pg_detach(ngx_http_payout_pg_conn_t *pc,
 static ngx_int_t ngx_http_payout_pg_events(ngx_http_payout_pg_conn_t *pc,
     ngx_uint_t read, ngx_uint_t write);
 static void ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_connect_failed(ngx_http_payout_pg_conn_t *pc);
 static void ngx_http_payout_pg_broken(ngx_http_payout_pg_conn_t *pc,
     const char *what);
 static void ngx_http_payout_pg_schedule_reconnect(
@@ -369,7 +370,7 @@ ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
     if (pc->pg == NULL) {
         ngx_log_error(NGX_LOG_ERR, pool->log, 0,
                       "payout: database connection: out of memory");
-        ngx_http_payout_pg_schedule_reconnect(pc);
+        ngx_http_payout_pg_connect_failed(pc);
         return;
     }
 
@@ -379,8 +380,7 @@ ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
         ngx_log_error(NGX_LOG_ERR, pool->log, 0,
                       "payout: database connection failed: %s",
                       PQerrorMessage(pc->pg));
-        ngx_http_payout_pg_close(pc);
-        ngx_http_payout_pg_schedule_reconnect(pc);
+        ngx_http_payout_pg_connect_failed(pc);
         return;
     }
 
@@ -389,8 +389,7 @@ ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
     if (ngx_http_payout_pg_attach(pc) != NGX_OK
         || ngx_http_payout_pg_events(pc, 0, 1) != NGX_OK)
     {
-        ngx_http_payout_pg_close(pc);
-        ngx_http_payout_pg_schedule_reconnect(pc);
+        ngx_http_payout_pg_connect_failed(pc);
         return;
     }
 
@@ -412,8 +411,7 @@ ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc)
         ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
                       "payout: database connection failed: %s",
                       PQerrorMessage(pc->pg));
-        ngx_http_payout_pg_close(pc);
-        ngx_http_payout_pg_schedule_reconnect(pc);
+        ngx_http_payout_pg_connect_failed(pc);
         return;
     }
 
@@ -431,8 +429,7 @@ ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc)
         ngx_http_payout_pg_detach(pc, 1);
 
         if (ngx_http_payout_pg_attach(pc) != NGX_OK) {
-            ngx_http_payout_pg_close(pc);
-            ngx_http_payout_pg_schedule_reconnect(pc);
+            ngx_http_payout_pg_connect_failed(pc);
             return;
         }
     }
@@ -612,6 +609,24 @@ ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc)
     }
 
     pc->state = NGX_HTTP_PAYOUT_PG_DOWN;
+}
+
+
+/*
+ * An attempt failed: try again later, and if no other connection is up
+ * or being attempted, the queued queries learn it now, not at their
+ * queue timeout.
+ */
+
+static void
+ngx_http_payout_pg_connect_failed(ngx_http_payout_pg_conn_t *pc)
+{
+    ngx_http_payout_pg_close(pc);
+    ngx_http_payout_pg_schedule_reconnect(pc);
+
+    if (!ngx_http_payout_pg_reachable(pc->pool)) {
+        ngx_http_payout_pg_fail_waiting(pc->pool);
+    }
 }
 
 
@@ -1120,12 +1135,7 @@ ngx_http_payout_pg_timer_handler(ngx_event_t *ev)
     case NGX_HTTP_PAYOUT_PG_CONNECTING:
         ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
                       "payout: database connection timed out");
-        ngx_http_payout_pg_close(pc);
-        ngx_http_payout_pg_schedule_reconnect(pc);
-
-        if (!ngx_http_payout_pg_reachable(pc->pool)) {
-            ngx_http_payout_pg_fail_waiting(pc->pool);
-        }
+        ngx_http_payout_pg_connect_failed(pc);
         return;
 
     case NGX_HTTP_PAYOUT_PG_BUSY:

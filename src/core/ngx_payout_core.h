@@ -49,6 +49,13 @@ int ngx_payout_hex_value(unsigned char c);
 int ngx_payout_uuid_valid(const unsigned char *s, size_t len);
 
 
+/* addresses the webhook client must not reach (SSRF guard) */
+
+struct sockaddr;
+
+int ngx_payout_addr_is_private(const struct sockaddr *sa);
+
+
 /* query strings */
 
 typedef struct {

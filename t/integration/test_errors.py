@@ -2,6 +2,7 @@
 nginx itself produces (client_max_body_size, limit_req); other locations
 keep nginx's own pages (SPEC §4: nginx directives keep working)."""
 
+import json
 import socket
 
 import pytest
@@ -148,11 +149,38 @@ def test_non_api_limit_req_stays_html(nginx_factory, http):
     assert "Retry-After" not in r.headers
 
 
-def test_bad_request_line_does_not_break_server(nginx, http):
-    """A garbage request gets nginx's 400; the server keeps serving."""
-    with socket.create_connection(("127.0.0.1", nginx.port), 5) as s:
-        s.sendall(b"GARBAGE\r\n\r\n")
-        s.settimeout(5)
-        data = s.recv(4096)
-    assert data.startswith(b"HTTP/1.1 400")
-    assert http.get(nginx.url("/v1/health")).status_code == 200
+def raw_request(port, data, timeout=5):
+    """Send bytes, return the whole response (nginx closes after it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout) as s:
+        s.sendall(data)
+        s.settimeout(timeout)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_malformed_chunked_body_is_400_json(nginx, tenant):
+    """nginx's own 400 for a broken body, inside an API location."""
+    resp = raw_request(nginx.port, (
+        "GET /v1/payouts HTTP/1.1\r\nHost: x\r\n"
+        "Authorization: Bearer %s\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+        "zz\r\nnot a chunk\r\n0\r\n\r\n" % tenant.key).encode())
+    head, _, body = resp.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"\r\nContent-Type: application/json\r\n" in head + b"\r\n"
+    assert json.loads(body)["error"]["code"]
+
+
+def test_discarded_body_keeps_the_connection_usable(nginx, http):
+    """A 405 with a body nginx discards; the next request on the same
+    keep-alive connection is answered normally."""
+    r = http.post(nginx.url("/v1/payouts"), data="x" * 5000,
+                  headers={"Content-Type": "application/json"})
+    assert_error(r, 405)
+    r = http.get(nginx.url("/v1/health"))
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok"

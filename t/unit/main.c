@@ -17,6 +17,9 @@ main(void)
     failed += run_hex_tests();
     failed += run_json_tests();
     failed += run_query_tests();
+    failed += run_crypto_tests();
+    failed += run_net_tests();
+    failed += run_state_tests();
 
     if (failed) {
         print_error("%d unit test(s) failed\n", failed);

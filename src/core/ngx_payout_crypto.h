@@ -1,0 +1,45 @@
+/*
+ * Secrets at rest and derived keys.  One master key (32 bytes, from the
+ * payout_master_key_file) derives a key per purpose, so a leak of one
+ * derived key exposes nothing else.
+ */
+
+#ifndef NGX_PAYOUT_CRYPTO_H_INCLUDED_
+#define NGX_PAYOUT_CRYPTO_H_INCLUDED_
+
+#include "ngx_payout_core.h"
+
+
+#define NGX_PAYOUT_MASTER_KEY_LEN   32
+#define NGX_PAYOUT_SEAL_OVERHEAD    (1 + 12 + 16)   /* version, nonce, tag */
+
+
+typedef struct {
+    unsigned char  enc[32];          /* AES-256-GCM for stored secrets */
+    unsigned char  fingerprint[32];  /* HMAC for recipient fingerprints */
+    unsigned char  token[32];        /* HMAC for link and CSRF tokens */
+} ngx_payout_keys_t;
+
+
+/* the key file holds 64 hex characters; white space around is ignored */
+int ngx_payout_master_key_parse(const unsigned char *text, size_t len,
+    unsigned char *key);
+void ngx_payout_keys_derive(const unsigned char *master,
+    ngx_payout_keys_t *keys);
+
+/*
+ * AES-256-GCM: out = 0x01 || nonce(12) || ciphertext || tag(16), with
+ * out sized len + NGX_PAYOUT_SEAL_OVERHEAD.  The aad binds a blob to
+ * where it belongs (e.g. the tenant), so it cannot be moved elsewhere.
+ */
+int ngx_payout_seal(const ngx_payout_keys_t *keys, const unsigned char *aad,
+    size_t aad_len, const unsigned char *in, size_t len, unsigned char *out);
+int ngx_payout_open(const ngx_payout_keys_t *keys, const unsigned char *aad,
+    size_t aad_len, const unsigned char *in, size_t len, unsigned char *out,
+    size_t *out_len);
+
+void ngx_payout_hmac_sha256(const unsigned char *key, size_t key_len,
+    const unsigned char *data, size_t len, unsigned char *mac);
+
+
+#endif /* NGX_PAYOUT_CRYPTO_H_INCLUDED_ */

@@ -1,0 +1,45 @@
+/*
+ * The payout state machine (SPEC §6): one table decides every transition,
+ * whatever its source (API, provider answer, webhook, reconciler).
+ */
+
+#ifndef NGX_PAYOUT_STATE_H_INCLUDED_
+#define NGX_PAYOUT_STATE_H_INCLUDED_
+
+#include "ngx_payout_core.h"
+
+
+typedef enum {
+    NGX_PAYOUT_PENDING_STAGED = 0,
+    NGX_PAYOUT_PENDING_CREATED,
+    NGX_PAYOUT_PENDING_PROMISE,
+    NGX_PAYOUT_SUCCESS,
+    NGX_PAYOUT_CANCELED_FAILURE,
+    NGX_PAYOUT_CANCELED_REJECTED,
+    NGX_PAYOUT_CANCELED_TIMEOUT,
+    NGX_PAYOUT_CANCELED_VOIDED,
+    NGX_PAYOUT_CANCELED_REVERSED,
+    NGX_PAYOUT_NSTATES
+} ngx_payout_state_e;
+
+
+/* "pending_promise" -> NGX_PAYOUT_PENDING_PROMISE, or -1 */
+int ngx_payout_state_parse(const char *name, size_t len);
+const char *ngx_payout_state_name(ngx_payout_state_e s);
+/* "pending", "success" or "canceled" */
+const char *ngx_payout_state_status(ngx_payout_state_e s);
+int ngx_payout_state_final(ngx_payout_state_e s);
+
+/* may a payout in "from" move to "to"? */
+int ngx_payout_state_allowed(ngx_payout_state_e from, ngx_payout_state_e to);
+
+/*
+ * The states "to" may be reached from, as a PostgreSQL text array literal
+ * ("{pending_created,pending_promise}"), for an UPDATE ... WHERE
+ * sub_status = ANY($n) that applies the transition atomically.
+ */
+size_t ngx_payout_state_sources(ngx_payout_state_e to, char *buf,
+    size_t size);
+
+
+#endif /* NGX_PAYOUT_STATE_H_INCLUDED_ */

@@ -1,0 +1,565 @@
+/*
+ * libcurl multi on nginx's event loop.
+ *
+ * libcurl tells us which sockets to watch (socket callback) and when to
+ * call it back (timer callback); we register those sockets with nginx as
+ * level-triggered events and hand readiness back to curl_multi_socket_
+ * action().  Finished transfers are collected after every action.
+ */
+
+#include <netinet/in.h>
+
+#include "ngx_http_payout_http.h"
+
+
+typedef struct {
+    CURLM         *multi;
+    ngx_event_t    timer;
+    ngx_log_t     *log;
+    ngx_uint_t     running;
+} ngx_http_payout_http_multi_t;
+
+
+static int ngx_http_payout_http_socket_cb(CURL *easy, curl_socket_t s,
+    int what, void *userp, void *socketp);
+static int ngx_http_payout_http_timer_cb(CURLM *multi, long timeout_ms,
+    void *userp);
+static void ngx_http_payout_http_event_handler(ngx_event_t *ev);
+static void ngx_http_payout_http_timer_handler(ngx_event_t *ev);
+static void ngx_http_payout_http_action(curl_socket_t s, int flags);
+static void ngx_http_payout_http_collect(void);
+static void ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr,
+    CURLcode code);
+static void ngx_http_payout_http_release(ngx_http_payout_http_req_t *hr);
+static size_t ngx_http_payout_http_write_cb(char *ptr, size_t size,
+    size_t nmemb, void *userdata);
+static curl_socket_t ngx_http_payout_http_open_cb(void *clientp,
+    curlsocktype purpose, struct curl_sockaddr *address);
+static void ngx_http_payout_http_request_cleanup(void *data);
+
+
+static ngx_http_payout_http_multi_t  *ngx_http_payout_multi;
+
+
+ngx_int_t
+ngx_http_payout_http_init(ngx_cycle_t *cycle)
+{
+    ngx_http_payout_http_multi_t  *m;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "payout: curl_global_init() failed");
+        return NGX_ERROR;
+    }
+
+    m = ngx_pcalloc(cycle->pool, sizeof(ngx_http_payout_http_multi_t));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->multi = curl_multi_init();
+    if (m->multi == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->log = cycle->log;
+    m->timer.handler = ngx_http_payout_http_timer_handler;
+    m->timer.data = m;
+    m->timer.log = cycle->log;
+    m->timer.cancelable = 1;
+
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION,
+                      ngx_http_payout_http_socket_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION,
+                      ngx_http_payout_http_timer_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+
+    ngx_http_payout_multi = m;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_payout_http_done(ngx_cycle_t *cycle)
+{
+    ngx_http_payout_http_multi_t  *m;
+
+    m = ngx_http_payout_multi;
+
+    if (m == NULL) {
+        return;
+    }
+
+    if (m->timer.timer_set) {
+        ngx_del_timer(&m->timer);
+    }
+
+    /* transfers still running belong to requests that are gone too */
+    curl_multi_cleanup(m->multi);
+    ngx_http_payout_multi = NULL;
+
+    curl_global_cleanup();
+}
+
+
+ngx_int_t
+ngx_http_payout_http_header(ngx_http_payout_http_req_t *hr,
+    const char *fmt, ...)
+{
+    char                buf[1024];
+    va_list             args;
+    struct curl_slist  *list;
+
+    va_start(args, fmt);
+    ngx_vslprintf((u_char *) buf, (u_char *) buf + sizeof(buf) - 1, fmt,
+                  args)[0] = '\0';
+    va_end(args);
+
+    list = curl_slist_append(hr->headers, buf);
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    hr->headers = list;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_payout_http_start(ngx_http_payout_http_req_t *hr)
+{
+    CURL                          *easy;
+    CURLMcode                      mc;
+    ngx_http_payout_http_multi_t  *m;
+
+    m = ngx_http_payout_multi;
+
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+
+    easy = curl_easy_init();
+    if (easy == NULL) {
+        return NGX_ERROR;
+    }
+
+    hr->easy = easy;
+    hr->status = 0;
+    hr->error = CURLE_OK;
+    hr->errbuf[0] = '\0';
+    hr->started = ngx_current_msec;
+
+    if (hr->max_response == 0) {
+        hr->max_response = 1024 * 1024;
+    }
+
+    curl_easy_setopt(easy, CURLOPT_URL, hr->url);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, hr);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, hr->errbuf);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) hr->timeout);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long) ngx_min(hr->timeout, 10000));
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "ngx_http_payout_module");
+
+    /* environment proxies never see provider secrets or webhooks */
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+
+    if (hr->ca_file) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO, hr->ca_file);
+    }
+
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, hr->method);
+
+    if (hr->body) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, hr->body);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) hr->body_len);
+
+    } else if (ngx_strcmp(hr->method, "GET") == 0) {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    }
+
+    /* no "Expect: 100-continue" round trip */
+    hr->headers = curl_slist_append(hr->headers, "Expect:");
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hr->headers);
+
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION,
+                     ngx_http_payout_http_write_cb);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, hr);
+
+    if (hr->guard_ssrf && !hr->allow_private) {
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION,
+                         ngx_http_payout_http_open_cb);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, hr);
+    }
+
+    mc = curl_multi_add_handle(m->multi, easy);
+
+    if (mc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ERR, hr->log, 0,
+                      "payout: curl_multi_add_handle() failed: %s",
+                      curl_multi_strerror(mc));
+        ngx_http_payout_http_release(hr);
+        return NGX_ERROR;
+    }
+
+    m->running++;
+
+    /* a transfer in flight keeps a worker that is shutting down alive */
+    m->timer.cancelable = 0;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_payout_http_cancel(ngx_http_payout_http_req_t *hr)
+{
+    if (hr->easy == NULL) {
+        return;
+    }
+
+    if (ngx_http_payout_multi) {
+        curl_multi_remove_handle(ngx_http_payout_multi->multi, hr->easy);
+        ngx_http_payout_multi->running--;
+    }
+
+    ngx_http_payout_http_release(hr);
+}
+
+
+ngx_int_t
+ngx_http_payout_http_start_for_request(ngx_http_request_t *r,
+    ngx_http_payout_http_req_t *hr)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_payout_http_request_cleanup;
+    cln->data = hr;
+
+    return ngx_http_payout_http_start(hr);
+}
+
+
+static void
+ngx_http_payout_http_request_cleanup(void *data)
+{
+    ngx_http_payout_http_cancel(data);
+}
+
+
+static int
+ngx_http_payout_http_socket_cb(CURL *easy, curl_socket_t s, int what,
+    void *userp, void *socketp)
+{
+    ngx_connection_t              *c;
+    ngx_http_payout_http_multi_t  *m;
+
+    m = userp;
+    c = socketp;
+
+    if (what == CURL_POLL_REMOVE) {
+        if (c) {
+            /* libcurl closes the socket after this: forget it first */
+            if (c->read->active) {
+                ngx_del_event(c->read, NGX_READ_EVENT, 0);
+            }
+
+            if (c->write->active) {
+                ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+            }
+
+            if (c->read->posted) {
+                ngx_delete_posted_event(c->read);
+            }
+
+            if (c->write->posted) {
+                ngx_delete_posted_event(c->write);
+            }
+
+            c->fd = (ngx_socket_t) -1;
+            ngx_free_connection(c);
+            curl_multi_assign(m->multi, s, NULL);
+        }
+
+        return 0;
+    }
+
+    if (c == NULL) {
+        c = ngx_get_connection(s, m->log);
+        if (c == NULL) {
+            return -1;
+        }
+
+        c->data = m;
+        c->read->handler = ngx_http_payout_http_event_handler;
+        c->write->handler = ngx_http_payout_http_event_handler;
+        c->read->log = m->log;
+        c->write->log = m->log;
+
+        curl_multi_assign(m->multi, s, c);
+    }
+
+    if ((what & CURL_POLL_IN) && !c->read->active) {
+        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            return -1;
+        }
+
+    } else if (!(what & CURL_POLL_IN) && c->read->active) {
+        if (ngx_del_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
+            return -1;
+        }
+    }
+
+    if ((what & CURL_POLL_OUT) && !c->write->active) {
+        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            return -1;
+        }
+
+    } else if (!(what & CURL_POLL_OUT) && c->write->active) {
+        if (ngx_del_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_http_payout_http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    ngx_http_payout_http_multi_t  *m;
+
+    m = userp;
+
+    if (m->timer.timer_set) {
+        ngx_del_timer(&m->timer);
+    }
+
+    if (timeout_ms >= 0) {
+        /* 0 means "now": the next turn of the loop, not from in here */
+        ngx_add_timer(&m->timer, (ngx_msec_t) timeout_ms);
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_payout_http_event_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c;
+
+    c = ev->data;
+
+    ngx_http_payout_http_action(c->fd,
+                                ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN);
+}
+
+
+static void
+ngx_http_payout_http_timer_handler(ngx_event_t *ev)
+{
+    ngx_http_payout_http_action(CURL_SOCKET_TIMEOUT, 0);
+}
+
+
+static void
+ngx_http_payout_http_action(curl_socket_t s, int flags)
+{
+    int                            running;
+    ngx_http_payout_http_multi_t  *m;
+
+    m = ngx_http_payout_multi;
+
+    if (m == NULL) {
+        return;
+    }
+
+    curl_multi_socket_action(m->multi, s, flags, &running);
+
+    ngx_http_payout_http_collect();
+}
+
+
+static void
+ngx_http_payout_http_collect(void)
+{
+    int                            left;
+    CURLMsg                       *msg;
+    ngx_http_payout_http_req_t    *hr;
+    ngx_http_payout_http_multi_t  *m;
+
+    m = ngx_http_payout_multi;
+
+    while (m && (msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &hr);
+        curl_multi_remove_handle(m->multi, msg->easy_handle);
+        m->running--;
+
+        ngx_http_payout_http_finish(hr, msg->data.result);
+    }
+
+    if (m && m->running == 0) {
+        m->timer.cancelable = 1;
+    }
+}
+
+
+static void
+ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
+{
+    long  status;
+
+    status = 0;
+    curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
+
+    hr->status = (code == CURLE_OK) ? status : 0;
+    hr->error = code;
+    hr->elapsed = ngx_current_msec - hr->started;
+    hr->response.data = hr->buf;
+    hr->response.len = hr->buf_size;
+
+    if (hr->too_large) {
+        hr->error_text = "response too large";
+
+    } else if (hr->refused) {
+        hr->error_text = "destination address not allowed";
+
+    } else if (code != CURLE_OK) {
+        hr->error_text = hr->errbuf[0] ? hr->errbuf
+                                       : (char *) curl_easy_strerror(code);
+
+    } else {
+        hr->error_text = NULL;
+    }
+
+    if (code != CURLE_OK) {
+        ngx_log_error(NGX_LOG_WARN, hr->log, 0,
+                      "payout: %s %s failed: %s", hr->method, hr->url,
+                      hr->error_text);
+    }
+
+    /* the handler reads the response; it is freed right after */
+    hr->handler(hr);
+
+    ngx_http_payout_http_release(hr);
+}
+
+
+static void
+ngx_http_payout_http_release(ngx_http_payout_http_req_t *hr)
+{
+    if (hr->easy) {
+        curl_easy_cleanup(hr->easy);
+        hr->easy = NULL;
+    }
+
+    if (hr->headers) {
+        curl_slist_free_all(hr->headers);
+        hr->headers = NULL;
+    }
+
+    if (hr->buf) {
+        ngx_free(hr->buf);
+        hr->buf = NULL;
+    }
+
+    hr->buf_size = 0;
+    hr->buf_cap = 0;
+    hr->response.data = NULL;
+    hr->response.len = 0;
+}
+
+
+static size_t
+ngx_http_payout_http_write_cb(char *ptr, size_t size, size_t nmemb,
+    void *userdata)
+{
+    size_t                       n, cap;
+    u_char                      *p;
+    ngx_http_payout_http_req_t  *hr;
+
+    hr = userdata;
+    n = size * nmemb;
+
+    if (hr->buf_size + n > hr->max_response) {
+        hr->too_large = 1;
+        return 0;
+    }
+
+    if (hr->buf_size + n > hr->buf_cap) {
+
+        /* grow by doubling; max_response bounds it */
+        cap = hr->buf_cap ? hr->buf_cap : 4096;
+        while (cap < hr->buf_size + n) {
+            cap *= 2;
+        }
+
+        p = ngx_alloc(cap, hr->log);
+        if (p == NULL) {
+            return 0;
+        }
+
+        if (hr->buf) {
+            ngx_memcpy(p, hr->buf, hr->buf_size);
+            ngx_free(hr->buf);
+        }
+
+        hr->buf = p;
+        hr->buf_cap = cap;
+    }
+
+    ngx_memcpy(hr->buf + hr->buf_size, ptr, n);
+    hr->buf_size += n;
+
+    return n;
+}
+
+
+/*
+ * The SSRF guard looks at the address libcurl is about to connect to,
+ * after resolution and for every address tried, so a name that resolves
+ * to 127.0.0.1 is refused like the literal address.
+ */
+
+static curl_socket_t
+ngx_http_payout_http_open_cb(void *clientp, curlsocktype purpose,
+    struct curl_sockaddr *address)
+{
+    ngx_http_payout_http_req_t  *hr;
+
+    hr = clientp;
+
+    if (purpose != CURLSOCKTYPE_IPCXN
+        || ngx_payout_addr_is_private(&address->addr))
+    {
+        hr->refused = 1;
+        return CURL_SOCKET_BAD;
+    }
+
+    return socket(address->family, address->socktype, address->protocol);
+}

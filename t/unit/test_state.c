@@ -1,0 +1,108 @@
+/*
+ * The payout state machine: what may follow what, and never backwards.
+ */
+
+#include <string.h>
+
+#include "unit.h"
+#include "ngx_payout_state.h"
+
+
+#define ST(name)  ngx_payout_state_parse(name, strlen(name))
+
+
+static void
+test_names_round_trip(void **state)
+{
+    int  i;
+
+    (void) state;
+
+    for (i = 0; i < NGX_PAYOUT_NSTATES; i++) {
+        assert_int_equal(ST(ngx_payout_state_name(i)), i);
+    }
+
+    assert_int_equal(ST("pending"), -1);
+    assert_int_equal(ST("success_"), -1);
+    assert_int_equal(ngx_payout_state_parse("success", 3), -1);
+    assert_string_equal(ngx_payout_state_status(NGX_PAYOUT_PENDING_STAGED),
+                        "pending");
+    assert_string_equal(ngx_payout_state_status(NGX_PAYOUT_SUCCESS),
+                        "success");
+    assert_string_equal(ngx_payout_state_status(NGX_PAYOUT_CANCELED_VOIDED),
+                        "canceled");
+}
+
+
+static void
+test_lifecycle(void **state)
+{
+    (void) state;
+
+    /* the happy path and its branches */
+    assert_true(ngx_payout_state_allowed(ST("pending_staged"),
+                                         ST("pending_created")));
+    assert_true(ngx_payout_state_allowed(ST("pending_created"),
+                                         ST("pending_promise")));
+    assert_true(ngx_payout_state_allowed(ST("pending_promise"),
+                                         ST("success")));
+    assert_true(ngx_payout_state_allowed(ST("success"),
+                                         ST("canceled_reversed")));
+    assert_true(ngx_payout_state_allowed(ST("pending_created"),
+                                         ST("canceled_rejected")));
+    assert_true(ngx_payout_state_allowed(ST("pending_promise"),
+                                         ST("canceled_voided")));
+
+    /* never backwards, never twice, never out of a final state */
+    assert_false(ngx_payout_state_allowed(ST("success"),
+                                          ST("pending_promise")));
+    assert_false(ngx_payout_state_allowed(ST("pending_promise"),
+                                          ST("pending_created")));
+    assert_false(ngx_payout_state_allowed(ST("success"), ST("success")));
+    assert_false(ngx_payout_state_allowed(ST("canceled_failure"),
+                                          ST("success")));
+    assert_false(ngx_payout_state_allowed(ST("canceled_reversed"),
+                                          ST("success")));
+    assert_false(ngx_payout_state_allowed(ST("pending_staged"),
+                                          ST("success")));
+    assert_false(ngx_payout_state_allowed(ST("pending_promise"),
+                                          ST("canceled_reversed")));
+
+    assert_true(ngx_payout_state_final(ST("canceled_voided")));
+    assert_false(ngx_payout_state_final(ST("success")));
+}
+
+
+static void
+test_sources_literal(void **state)
+{
+    char  buf[256];
+
+    (void) state;
+
+    assert_int_not_equal(ngx_payout_state_sources(ST("success"), buf,
+                                                  sizeof(buf)), 0);
+    assert_string_equal(buf, "{pending_created,pending_promise}");
+
+    ngx_payout_state_sources(ST("canceled_reversed"), buf, sizeof(buf));
+    assert_string_equal(buf, "{success}");
+
+    ngx_payout_state_sources(ST("pending_staged"), buf, sizeof(buf));
+    assert_string_equal(buf, "{}");
+
+    /* too small a buffer is an error, not a truncated literal */
+    assert_int_equal(ngx_payout_state_sources(ST("success"), buf, 10), 0);
+}
+
+
+int
+run_state_tests(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_names_round_trip),
+        cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_sources_literal),
+    };
+
+    return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
