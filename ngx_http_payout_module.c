@@ -76,6 +76,48 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       offsetof(ngx_http_payout_main_conf_t, retry_after),
       NULL },
 
+    { ngx_string("payout_master_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_payout_master_key_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_gateway"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_payout_gateway,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_sandbox_webhook_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, sandbox_webhook_url),
+      NULL },
+
+    { ngx_string("payout_sandbox_webhook_delay"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, sandbox_webhook_delay),
+      NULL },
+
+    { ngx_string("payout_sandbox"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_sandbox,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_provider_webhook"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_provider_webhook,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("payout_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_payout_api,
@@ -141,6 +183,7 @@ ngx_http_payout_create_main_conf(ngx_conf_t *cf)
     pmcf->query_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->reconnect_max = NGX_CONF_UNSET_MSEC;
     pmcf->retry_after = NGX_CONF_UNSET;
+    pmcf->sandbox_webhook_delay = NGX_CONF_UNSET_MSEC;
 
     return pmcf;
 }
@@ -162,8 +205,16 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(pmcf->reconnect_max, 1000);
     ngx_conf_init_value(pmcf->retry_after, 2);
+    ngx_conf_init_msec_value(pmcf->sandbox_webhook_delay, 1000);
 
     pmcf->reconnect_min = ngx_min(100, pmcf->reconnect_max);
+
+    if (pmcf->gateways && !pmcf->has_keys) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "payout_gateway needs payout_master_key_file: "
+                           "account numbers are stored encrypted");
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -224,6 +275,12 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (pmcf->sandbox_enabled
+        && ngx_http_payout_sandbox_init_process(cycle) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -234,6 +291,10 @@ ngx_http_payout_exit_process(ngx_cycle_t *cycle)
     ngx_http_payout_main_conf_t  *pmcf;
 
     pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_payout_module);
+
+    if (pmcf && pmcf->sandbox_enabled) {
+        ngx_http_payout_sandbox_exit_process(cycle);
+    }
 
     if (pmcf && pmcf->pg) {
         ngx_http_payout_pg_pool_destroy(pmcf->pg);

@@ -15,11 +15,24 @@
 #include <jansson.h>
 
 #include "core/ngx_payout_core.h"
+#include "core/ngx_payout_crypto.h"
 
 
 typedef struct ngx_http_payout_pg_pool_s   ngx_http_payout_pg_pool_t;
 typedef struct ngx_http_payout_pg_query_s  ngx_http_payout_pg_query_t;
 typedef struct ngx_http_payout_route_s     ngx_http_payout_route_t;
+
+
+/* a payout_gateway: a named provider account and its connector */
+typedef struct {
+    ngx_str_t                    name;         /* "sandbox" */
+    ngx_str_t                    connector;    /* "sandbox", "stripe" ... */
+    ngx_str_t                    url;          /* base URL, no slash */
+    ngx_str_t                    secret;       /* API secret, from a file */
+    ngx_str_t                    webhook_secret;
+    ngx_str_t                    ca_file;
+    ngx_msec_t                   timeout;
+} ngx_http_payout_gateway_t;
 
 
 typedef struct {
@@ -31,6 +44,17 @@ typedef struct {
     ngx_msec_t                   reconnect_min;
     ngx_msec_t                   reconnect_max;
     time_t                       retry_after;
+
+    ngx_str_t                    master_key_file;
+    ngx_payout_keys_t            keys;
+    ngx_flag_t                   has_keys;
+
+    ngx_array_t                 *gateways;    /* ngx_http_payout_gateway_t */
+
+    /* the built-in sandbox provider */
+    ngx_str_t                    sandbox_webhook_url;
+    ngx_msec_t                   sandbox_webhook_delay;
+    ngx_flag_t                   sandbox_enabled;
 
     ngx_http_payout_pg_pool_t   *pg;          /* this worker's pool */
 } ngx_http_payout_main_conf_t;
@@ -102,6 +126,26 @@ ngx_http_payout_ctx_t *ngx_http_payout_get_ctx(ngx_http_request_t *r);
 
 /* the API router (ngx_http_payout_api.c) */
 char *ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_payout_read_request_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+
+/* configuration (ngx_http_payout_conf.c) */
+char *ngx_http_payout_master_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_payout_gateway_t *ngx_http_payout_find_gateway(
+    ngx_http_payout_main_conf_t *pmcf, const char *name, size_t len);
+
+/* the sandbox provider (ngx_http_payout_sandbox.c) */
+char *ngx_http_payout_sandbox(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_payout_sandbox_init_process(ngx_cycle_t *cycle);
+void ngx_http_payout_sandbox_exit_process(ngx_cycle_t *cycle);
+
+/* provider webhooks in (ngx_http_payout_hooks.c) */
+char *ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* authentication (ngx_http_payout_auth.c) */
 ngx_int_t ngx_http_payout_authenticate(ngx_http_request_t *r,
@@ -114,6 +158,26 @@ ngx_int_t ngx_http_payout_health(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_payouts_list(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_get(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_create(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_status(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_cancel(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_recipients_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_recipients_create(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_recipients_get(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+
+/* one resource as JSON by uuid (ngx_http_payout_payouts.c) */
+ngx_int_t ngx_http_payout_get_json(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const char *sql, const char *what);
 
 
 #endif /* NGX_HTTP_PAYOUT_H_INCLUDED_ */

@@ -18,8 +18,6 @@ static ngx_uint_t ngx_http_payout_route_match(const char *pattern,
 static ngx_int_t ngx_http_payout_not_allowed(ngx_http_request_t *r,
     ngx_uint_t allowed);
 static ngx_int_t ngx_http_payout_json_content_type(ngx_http_request_t *r);
-static ngx_int_t ngx_http_payout_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static void ngx_http_payout_json_cleanup(void *data);
 
 
@@ -27,6 +25,20 @@ static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
 
     { NGX_HTTP_GET, "health", ngx_http_payout_health, 1, 0 },
     { NGX_HTTP_GET, "payouts", ngx_http_payout_payouts_list, 0, 0 },
+    { NGX_HTTP_POST, "payouts", ngx_http_payout_payouts_create, 0, 1 },
+    { NGX_HTTP_GET, "payouts/{uuid}", ngx_http_payout_payouts_get, 0, 0 },
+    { NGX_HTTP_GET, "payouts/{uuid}/status", ngx_http_payout_payouts_status,
+      0, 0 },
+    { NGX_HTTP_POST, "payouts/{uuid}/transfer",
+      ngx_http_payout_payouts_transfer, 0, 0 },
+    { NGX_HTTP_POST, "payouts/{uuid}/cancel", ngx_http_payout_payouts_cancel,
+      0, 0 },
+    { NGX_HTTP_GET, "payout-recipients", ngx_http_payout_recipients_list,
+      0, 0 },
+    { NGX_HTTP_POST, "payout-recipients", ngx_http_payout_recipients_create,
+      0, 1 },
+    { NGX_HTTP_GET, "payout-recipients/{uuid}",
+      ngx_http_payout_recipients_get, 0, 0 },
 
     { 0, NULL, NULL, 0, 0 }
 };
@@ -165,7 +177,7 @@ ngx_http_payout_api_body_handler(ngx_http_request_t *r)
     ctx = ngx_http_payout_get_ctx(r);
 
     if (ctx->route->json_body) {
-        if (ngx_http_payout_read_body(r, &body) != NGX_OK) {
+        if (ngx_http_payout_read_request_body(r, &body) != NGX_OK) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
@@ -381,8 +393,8 @@ ngx_http_payout_json_content_type(ngx_http_request_t *r)
 
 /* the whole body in one piece, from memory or from its temporary file */
 
-static ngx_int_t
-ngx_http_payout_read_body(ngx_http_request_t *r, ngx_str_t *body)
+ngx_int_t
+ngx_http_payout_read_request_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     off_t         len;
     u_char       *p;

@@ -147,6 +147,11 @@ ngx_http_payout_http_start(ngx_http_payout_http_req_t *hr)
     }
 
     hr->easy = easy;
+    hr->buf = NULL;
+    hr->buf_size = 0;
+    hr->buf_cap = 0;
+    hr->too_large = 0;
+    hr->refused = 0;
     hr->status = 0;
     hr->error = CURLE_OK;
     hr->errbuf[0] = '\0';
@@ -432,7 +437,8 @@ ngx_http_payout_http_collect(void)
 static void
 ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
 {
-    long  status;
+    long     status;
+    u_char  *buf;
 
     status = 0;
     curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -440,8 +446,6 @@ ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
     hr->status = (code == CURLE_OK) ? status : 0;
     hr->error = code;
     hr->elapsed = ngx_current_msec - hr->started;
-    hr->response.data = hr->buf;
-    hr->response.len = hr->buf_size;
 
     if (hr->too_large) {
         hr->error_text = "response too large";
@@ -463,10 +467,23 @@ ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
                       hr->error_text);
     }
 
-    /* the handler reads the response; it is freed right after */
-    hr->handler(hr);
+    /*
+     * Let go of everything but the response first: the handler may free
+     * the memory hr lives in.
+     */
+
+    buf = hr->buf;
+    hr->buf = NULL;
+    hr->response.data = buf;
+    hr->response.len = hr->buf_size;
 
     ngx_http_payout_http_release(hr);
+
+    hr->handler(hr);
+
+    if (buf) {
+        ngx_free(buf);
+    }
 }
 
 
@@ -488,10 +505,7 @@ ngx_http_payout_http_release(ngx_http_payout_http_req_t *hr)
         hr->buf = NULL;
     }
 
-    hr->buf_size = 0;
     hr->buf_cap = 0;
-    hr->response.data = NULL;
-    hr->response.len = 0;
 }
 
 

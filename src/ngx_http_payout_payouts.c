@@ -6,58 +6,148 @@
 
 #include "ngx_http_payout.h"
 #include "ngx_http_payout_pg.h"
+#include "core/ngx_payout_filter.h"
+
+
+/* what differs between the lists of payouts and of recipients */
+typedef struct {
+    const char                        *table;     /* FROM <table> p */
+    const char                        *json;      /* <json>(p) per row */
+    const ngx_payout_filter_column_t  *filters;
+    unsigned                           amount:1;  /* sortable by amount */
+} ngx_http_payout_list_def_t;
 
 
 typedef struct {
-    ngx_http_request_t  *request;
-    ngx_payout_page_t    page;
+    ngx_http_request_t                *request;
+    ngx_payout_page_t                  page;
+    ngx_payout_filter_t                filter;
+    ngx_str_t                          filter_args;   /* for the links */
 } ngx_http_payout_list_t;
 
 
+static ngx_int_t ngx_http_payout_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const ngx_http_payout_list_def_t *def);
 static ngx_int_t ngx_http_payout_list_args(ngx_http_request_t *r,
-    ngx_payout_page_t *page, const char **message, const char **field);
+    ngx_http_payout_list_t *list, const ngx_http_payout_list_def_t *def,
+    ngx_payout_error_t *err);
 static void ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static void ngx_http_payout_list_cleanup(void *data);
 static ngx_int_t ngx_http_payout_list_send(ngx_http_payout_list_t *list,
     int64_t total, const char *data, size_t data_len);
 static json_t *ngx_http_payout_list_link(ngx_http_payout_list_t *list,
     long page);
+static void ngx_http_payout_get_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+
+
+static const char  ngx_http_payout_get_sql[] =
+    "SELECT payout_json(p) FROM payouts p "
+    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+
+
+static const ngx_payout_filter_column_t  ngx_http_payout_payout_filters[] = {
+    { "status", "p.status", NGX_PAYOUT_FILTER_TEXT },
+    { "sub_status", "p.sub_status", NGX_PAYOUT_FILTER_TEXT },
+    { "currency", "p.currency::text", NGX_PAYOUT_FILTER_TEXT },
+    { "amount", "p.amount", NGX_PAYOUT_FILTER_INT },
+    { "gateway", "p.gateway", NGX_PAYOUT_FILTER_TEXT },
+    { "recipient_uuid",
+      "(SELECT r.uuid FROM recipients r WHERE r.id = p.recipient_id)",
+      NGX_PAYOUT_FILTER_UUID },
+    { "created_at", "p.created_at", NGX_PAYOUT_FILTER_TIMESTAMP },
+    { "updated_at", "p.updated_at", NGX_PAYOUT_FILTER_TIMESTAMP },
+    { "idempotency_key", "p.idempotency_key", NGX_PAYOUT_FILTER_TEXT },
+    { "gateway_payout_id", "p.gateway_payout_id", NGX_PAYOUT_FILTER_TEXT },
+    { "uuid", "p.uuid", NGX_PAYOUT_FILTER_UUID },
+    { NULL, NULL, 0 }
+};
+
+
+static const ngx_payout_filter_column_t  ngx_http_payout_recipient_filters[] =
+{
+    { "recipient_type", "p.recipient_type", NGX_PAYOUT_FILTER_TEXT },
+    { "gateway", "p.gateway", NGX_PAYOUT_FILTER_TEXT },
+    { "name", "p.name", NGX_PAYOUT_FILTER_TEXT },
+    { "email", "p.email", NGX_PAYOUT_FILTER_TEXT },
+    { "bank_code", "p.bank_code", NGX_PAYOUT_FILTER_TEXT },
+    { "idempotency_key", "p.idempotency_key", NGX_PAYOUT_FILTER_TEXT },
+    { "created_at", "p.created_at", NGX_PAYOUT_FILTER_TIMESTAMP },
+    { "uuid", "p.uuid", NGX_PAYOUT_FILTER_UUID },
+    { NULL, NULL, 0 }
+};
+
+
+static const ngx_http_payout_list_def_t  ngx_http_payout_payouts_def = {
+    "payouts", "payout_json", ngx_http_payout_payout_filters, 1
+};
+
+static const ngx_http_payout_list_def_t  ngx_http_payout_recipients_def = {
+    "recipients", "payout_recipient_json",
+    ngx_http_payout_recipient_filters, 0
+};
 
 
 ngx_int_t
 ngx_http_payout_payouts_list(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
+    return ngx_http_payout_list(r, ctx, &ngx_http_payout_payouts_def);
+}
+
+
+ngx_int_t
+ngx_http_payout_recipients_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    return ngx_http_payout_list(r, ctx, &ngx_http_payout_recipients_def);
+}
+
+
+static ngx_int_t
+ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const ngx_http_payout_list_def_t *def)
+{
+    int                          i;
     u_char                      *sql, *last;
     size_t                       len;
     ngx_int_t                    rc;
-    const char                  *dir, *message, *field;
+    const char                  *dir;
+    ngx_pool_cleanup_t          *cln;
+    ngx_payout_error_t           err;
     ngx_http_payout_list_t      *list;
     ngx_http_payout_pg_query_t  *q;
 
     list = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_list_t));
-    if (list == NULL) {
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (list == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     list->request = r;
 
-    rc = ngx_http_payout_list_args(r, &list->page, &message, &field);
+    /* filters start after $1 tenant, $2 limit, $3 offset */
+    ngx_payout_filter_init(&list->filter, def->filters, 4);
+    cln->handler = ngx_http_payout_list_cleanup;
+    cln->data = &list->filter;
+
+    rc = ngx_http_payout_list_args(r, list, def, &err);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_parameter", message,
-                                          field);
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
+                                          err.message, err.field);
     }
 
     if (rc != NGX_OK) {
-        return rc;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the column and direction come from a whitelist, never from input */
+    /* columns and directions come from whitelists, values are $n */
 
     dir = list->page.sort_desc ? "DESC" : "ASC";
-    len = 512;
+    len = 1024 + list->filter.sql_len * 2;
 
     sql = ngx_pnalloc(r->pool, len);
     if (sql == NULL) {
@@ -65,12 +155,14 @@ ngx_http_payout_payouts_list(ngx_http_request_t *r,
     }
 
     last = ngx_snprintf(sql, len - 1,
-        "SELECT (SELECT count(*) FROM payouts WHERE tenant_id = $1), "
-        "coalesce(json_agg(payout_json(s.p) "
+        "SELECT (SELECT count(*) FROM %s p WHERE p.tenant_id = $1 AND %s), "
+        "coalesce(json_agg(%s(s.p) "
                  "ORDER BY (s.p).%s %s, (s.p).id %s), '[]') "
-        "FROM (SELECT p FROM payouts p WHERE p.tenant_id = $1 "
+        "FROM (SELECT p FROM %s p WHERE p.tenant_id = $1 AND %s "
               "ORDER BY p.%s %s, p.id %s LIMIT $2 OFFSET $3) s",
+        def->table, list->filter.sql, def->json,
         list->page.sort_column, dir, dir,
+        def->table, list->filter.sql,
         list->page.sort_column, dir, dir);
     *last = '\0';
 
@@ -84,6 +176,20 @@ ngx_http_payout_payouts_list(ngx_http_request_t *r,
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < list->filter.nparams; i++) {
+        if (list->filter.params[i] == NULL) {
+            ngx_http_payout_pg_param_null(q);
+            continue;
+        }
+
+        if (ngx_http_payout_pg_param(q, (u_char *) list->filter.params[i],
+                                     ngx_strlen(list->filter.params[i]))
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     q->handler = ngx_http_payout_list_done;
@@ -103,20 +209,40 @@ ngx_http_payout_payouts_list(ngx_http_request_t *r,
 }
 
 
-/* NGX_DECLINED: a bad parameter, described by message and field */
+static void
+ngx_http_payout_list_cleanup(void *data)
+{
+    ngx_payout_filter_free(data);
+}
+
+
+/* NGX_DECLINED: a bad parameter, described in err */
 
 static ngx_int_t
-ngx_http_payout_list_args(ngx_http_request_t *r, ngx_payout_page_t *page,
-    const char **message, const char **field)
+ngx_http_payout_list_args(ngx_http_request_t *r, ngx_http_payout_list_t *list,
+    const ngx_http_payout_list_def_t *def, ngx_payout_error_t *err)
 {
-    u_char     *p, *end, *amp, *eq, *value;
-    size_t      name_len, value_len;
-    ngx_str_t   name;
+    u_char             *p, *end, *amp, *eq, *value, *fa;
+    size_t              name_len, value_len;
+    ngx_str_t           name;
+    ngx_payout_page_t  *page;
 
+    page = &list->page;
     page->limit = NGX_PAYOUT_LIST_DEFAULT_LIMIT;
     page->page = 1;
     page->sort_column = "id";
     page->sort_desc = 1;
+
+    err->code = "invalid_parameter";
+    err->field = NULL;
+
+    /* the filters, as given, are repeated in the links */
+    fa = ngx_pnalloc(r->pool, r->args.len + 1);
+    if (fa == NULL) {
+        return NGX_ERROR;
+    }
+
+    list->filter_args.data = fa;
 
     p = r->args.data;
     end = r->args.data + r->args.len;
@@ -135,11 +261,16 @@ ngx_http_payout_list_args(ngx_http_request_t *r, ngx_payout_page_t *page,
         value = ngx_pnalloc(r->pool, value_len + 1);
 
         if (name.data == NULL || value == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         name.len = ngx_payout_url_decode(p, name_len, name.data);
         value_len = eq ? ngx_payout_url_decode(eq + 1, value_len, value) : 0;
+
+        if (name.len > 7 && ngx_strncmp(name.data, "filter.", 7) == 0) {
+            fa = ngx_cpymem(fa, "&", 1);
+            fa = ngx_cpymem(fa, p, amp - p);
+        }
 
         p = amp + 1;
 
@@ -147,8 +278,9 @@ ngx_http_payout_list_args(ngx_http_request_t *r, ngx_payout_page_t *page,
             if (ngx_payout_parse_long(value, value_len, 1, 999999999,
                                       &page->limit) != NGX_PAYOUT_OK)
             {
-                *message = "limit must be a positive integer.";
-                *field = "limit";
+                ngx_sprintf((u_char *) err->message,
+                            "limit must be a positive integer.%Z");
+                err->field = "limit";
                 return NGX_DECLINED;
             }
 
@@ -158,8 +290,9 @@ ngx_http_payout_list_args(ngx_http_request_t *r, ngx_payout_page_t *page,
             if (ngx_payout_parse_long(value, value_len, 1, 999999999,
                                       &page->page) != NGX_PAYOUT_OK)
             {
-                *message = "page must be a positive integer.";
-                *field = "page";
+                ngx_sprintf((u_char *) err->message,
+                            "page must be a positive integer.%Z");
+                err->field = "page";
                 return NGX_DECLINED;
             }
 
@@ -167,22 +300,33 @@ ngx_http_payout_list_args(ngx_http_request_t *r, ngx_payout_page_t *page,
                    && ngx_strncmp(name.data, "sortBy", 6) == 0)
         {
             if (ngx_payout_page_parse_sort(value, value_len, page)
-                != NGX_PAYOUT_OK)
+                != NGX_PAYOUT_OK
+                || (!def->amount
+                    && ngx_strcmp(page->sort_column, "amount") == 0))
             {
-                *message = "sortBy must be column:ASC or column:DESC, with "
-                           "column one of id, created_at, amount.";
-                *field = "sortBy";
+                ngx_sprintf((u_char *) err->message,
+                            "sortBy must be column:ASC or column:DESC, with "
+                            "column one of id, created_at%s.%Z",
+                            def->amount ? ", amount" : "");
+                err->field = "sortBy";
                 return NGX_DECLINED;
             }
 
         } else if (name.len > 7
                    && ngx_strncmp(name.data, "filter.", 7) == 0)
         {
-            *message = "Filtering is not available yet.";
-            *field = "filter";
-            return NGX_DECLINED;
+            if (ngx_payout_filter_add(&list->filter,
+                                      (char *) name.data + 7, name.len - 7,
+                                      (char *) value, value_len, err)
+                != NGX_PAYOUT_OK)
+            {
+                return ngx_strcmp(err->code, "invalid_parameter") == 0
+                       ? NGX_DECLINED : NGX_ERROR;
+            }
         }
     }
+
+    list->filter_args.len = fa - list->filter_args.data;
 
     return NGX_OK;
 }
@@ -245,6 +389,10 @@ ngx_http_payout_list_send(ngx_http_payout_list_t *list, int64_t total,
 
     links = json_object();
 
+    if (meta && list->filter.meta) {
+        json_object_set(meta, "filter", list->filter.meta);
+    }
+
     if (meta == NULL || links == NULL) {
         json_decref(meta);
         json_decref(links);
@@ -301,16 +449,104 @@ ngx_http_payout_list_send(ngx_http_payout_list_t *list, int64_t total,
 static json_t *
 ngx_http_payout_list_link(ngx_http_payout_list_t *list, long page)
 {
-    char                 buf[512];
+    char                 buf[4096];
     ngx_http_request_t  *r;
 
     r = list->request;
 
     ngx_memzero(buf, sizeof(buf));
     ngx_snprintf((u_char *) buf, sizeof(buf) - 1,
-                 "%V?page=%l&limit=%l&sortBy=%s:%s", &r->uri, page,
+                 "%V?page=%l&limit=%l&sortBy=%s:%s%V", &r->uri, page,
                  list->page.limit, list->page.sort_column,
-                 list->page.sort_desc ? "DESC" : "ASC");
+                 list->page.sort_desc ? "DESC" : "ASC", &list->filter_args);
 
     return json_string(buf);
+}
+
+
+ngx_int_t
+ngx_http_payout_payouts_get(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    return ngx_http_payout_get_json(r, ctx, ngx_http_payout_get_sql,
+                                    "payout");
+}
+
+
+/*
+ * GET of one resource: $1 tenant, $2 uuid; the SQL returns its JSON.
+ * Another tenant's resource answers exactly like an unknown one.
+ */
+
+ngx_int_t
+ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const char *sql, const char *what)
+{
+    ngx_int_t                    rc;
+    ngx_http_payout_pg_query_t  *q;
+
+    if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_parameter", "Not a valid UUID.", "uuid");
+    }
+
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log, sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q->handler = ngx_http_payout_get_done;
+    q->data = r;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static void
+ngx_http_payout_get_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    u_char              *body;
+    size_t               len;
+    ngx_http_request_t  *r;
+
+    r = q->data;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
+        return;
+    }
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_NOT_FOUND, "not_found", "No such resource.", NULL));
+        return;
+    }
+
+    len = PQgetlength(res, 0, 0);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(body, PQgetvalue(res, 0, 0), len);
+
+    ngx_http_payout_finalize(r, ngx_http_payout_send_json(r, NGX_HTTP_OK,
+                                                          body, len));
 }

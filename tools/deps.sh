@@ -5,7 +5,7 @@ set -eu
 
 pkgs="gcc make nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev postgresql postgresql-contrib curl wrk
-      python3-pytest python3-requests python3-psycopg2 procps"
+      python3-pytest python3-requests python3-psycopg2 procps openssl"
 
 missing=
 for p in $pkgs; do

@@ -32,6 +32,10 @@ stop)
 esac
 
 mkdir -p "$var/nginx/body"
+
+if [ ! -s "$var/master.key" ]; then
+    (umask 077 && openssl rand -hex 32 > "$var/master.key")
+fi
 [ "$(id -u)" = 0 ] && chown nobody "$var/nginx/body"
 
 "$top/tools/pg.sh" start "$var/pg" "$pg_port"

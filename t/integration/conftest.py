@@ -28,6 +28,8 @@ ASAN = os.environ.get("PAYOUT_TEST_ASAN") == "1"
 MODULE = os.path.join(ROOT, "build", "asan" if ASAN else "plain",
                       "ngx_http_payout_module.so")
 PAYOUTCTL = os.path.join(ROOT, "build", "payoutctl")
+# a fixed master key, so tests can decrypt what the module stored
+MASTER_KEY = "7f" * 32
 BAD_LOG = re.compile(r"\[(alert|crit|emerg)\]|AddressSanitizer|"
                      r"LeakSanitizer|runtime error:")
 
@@ -108,7 +110,8 @@ class Nginx:
     """One nginx master with the module, configured for a test."""
 
     def __init__(self, pg, http="", server="", location="", workers=1,
-                 pool=2, database=None):
+                 pool=2, database=None, sandbox=False,
+                 gateway_timeout="3s", webhook_delay="300ms"):
         self.pg = pg
         self.dir = make_shared_dir("payout-nginx-")
         self.port = free_port()
@@ -118,7 +121,22 @@ class Nginx:
         os.makedirs(self.asan_dir, mode=0o777)
         os.chmod(self.asan_dir, 0o777)
         self.conf = os.path.join(self.dir, "nginx.conf")
+        self.master_key = os.path.join(self.dir, "master.key")
+        with open(self.master_key, "w") as f:
+            f.write(MASTER_KEY + "\n")
         db = database if database is not None else pg.conninfo
+        if sandbox:
+            # the built-in sandbox provider, on this same server
+            http += """
+    payout_gateway sandbox connector=sandbox
+                   url=http://127.0.0.1:%(port)d/sandbox timeout=%(t)s;
+    payout_sandbox_webhook_url http://127.0.0.1:%(port)d/hooks/sandbox;
+    payout_sandbox_webhook_delay %(d)s;
+""" % dict(port=self.port, t=gateway_timeout, d=webhook_delay)
+            server += """
+        location /sandbox/ { payout_sandbox; }
+        location /hooks/ { payout_provider_webhook; }
+"""
         with open(self.conf, "w") as f:
             f.write("""
 load_module %(module)s;
@@ -132,6 +150,7 @@ http {
     client_body_temp_path %(dir)s/body;
     payout_database "%(db)s";
     payout_database_pool %(pool)d;
+    payout_master_key_file %(dir)s/master.key;
     %(http)s
     server {
         listen 127.0.0.1:%(port)d;

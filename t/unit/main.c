@@ -17,6 +17,8 @@ main(void)
     failed += run_hex_tests();
     failed += run_json_tests();
     failed += run_query_tests();
+    failed += run_validate_tests();
+    failed += run_filter_tests();
     failed += run_crypto_tests();
     failed += run_net_tests();
     failed += run_state_tests();

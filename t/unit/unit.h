@@ -23,6 +23,8 @@ int run_apikey_tests(void);
 int run_hex_tests(void);
 int run_json_tests(void);
 int run_query_tests(void);
+int run_validate_tests(void);
+int run_filter_tests(void);
 int run_crypto_tests(void);
 int run_net_tests(void);
 int run_state_tests(void);

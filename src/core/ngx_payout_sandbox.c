@@ -1,0 +1,340 @@
+/*
+ * The sandbox connector's codec.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ngx_payout_sandbox.h"
+#include "ngx_payout_validate.h"
+
+
+static int ngx_payout_sandbox_state(const char *status);
+static void ngx_payout_sandbox_copy(char *dst, size_t size,
+    const char *src);
+
+
+ngx_payout_sandbox_outcome_e
+ngx_payout_sandbox_outcome(const char *number, size_t len)
+{
+    const char  *last4;
+
+    if (len < 4) {
+        return NGX_PAYOUT_SANDBOX_SUCCEED;
+    }
+
+    last4 = number + len - 4;
+
+    if (memcmp(last4, "000", 3) != 0) {
+        return NGX_PAYOUT_SANDBOX_SUCCEED;
+    }
+
+    switch (last4[3]) {
+    case '2': return NGX_PAYOUT_SANDBOX_INVALID_ACCOUNT;
+    case '3': return NGX_PAYOUT_SANDBOX_NO_FUNDS;
+    case '4': return NGX_PAYOUT_SANDBOX_FAIL_LATER;
+    case '5': return NGX_PAYOUT_SANDBOX_REVERSE;
+    case '6': return NGX_PAYOUT_SANDBOX_NO_ANSWER;
+    case '7': return NGX_PAYOUT_SANDBOX_STAY_PENDING;
+    default:  return NGX_PAYOUT_SANDBOX_SUCCEED;
+    }
+}
+
+
+void
+ngx_payout_sandbox_secret(const ngx_payout_keys_t *keys,
+    unsigned char *secret)
+{
+    static const char  label[] = "sandbox/webhook";
+
+    ngx_payout_hmac_sha256(keys->token, sizeof(keys->token),
+                           (const unsigned char *) label, sizeof(label) - 1,
+                           secret);
+}
+
+
+size_t
+ngx_payout_sandbox_sign(const ngx_payout_keys_t *keys, long t,
+    const unsigned char *body, size_t len, char *out)
+{
+    int             n;
+    char            ts[24];
+    unsigned char   secret[32], mac[32], *msg;
+
+    n = snprintf(ts, sizeof(ts), "%ld", t);
+
+    msg = malloc(n + 1 + len);
+    if (msg == NULL) {
+        return 0;
+    }
+
+    memcpy(msg, ts, n);
+    msg[n] = '.';
+    memcpy(msg + n + 1, body, len);
+
+    ngx_payout_sandbox_secret(keys, secret);
+    ngx_payout_hmac_sha256(secret, sizeof(secret), msg, n + 1 + len, mac);
+    free(msg);
+    OPENSSL_cleanse(secret, sizeof(secret));
+
+    n = snprintf(out, NGX_PAYOUT_SANDBOX_SIG_LEN + 1, "t=%s,v1=", ts);
+    ngx_payout_hex_encode(mac, sizeof(mac), out + n);
+    out[n + 64] = '\0';
+
+    return n + 64;
+}
+
+
+int
+ngx_payout_sandbox_verify(const ngx_payout_keys_t *keys,
+    const char *header, size_t header_len, const unsigned char *body,
+    size_t len, long now, long tolerance)
+{
+    long          t;
+    char          expected[NGX_PAYOUT_SANDBOX_SIG_LEN + 1];
+    char          buf[NGX_PAYOUT_SANDBOX_SIG_LEN + 1];
+    char         *end;
+    size_t        n;
+
+    if (header_len < 3 || header_len > NGX_PAYOUT_SANDBOX_SIG_LEN
+        || memcmp(header, "t=", 2) != 0)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    memcpy(buf, header, header_len);
+    buf[header_len] = '\0';
+
+    t = strtol(buf + 2, &end, 10);
+
+    if (end == buf + 2 || *end != ',' || t <= 0) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    /* fail closed: a stale or future timestamp is a replay */
+    if (t < now - tolerance || t > now + tolerance) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    n = ngx_payout_sandbox_sign(keys, t, body, len, expected);
+
+    if (n == 0 || n != header_len
+        || CRYPTO_memcmp(expected, buf, n) != 0)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    return NGX_PAYOUT_OK;
+}
+
+
+char *
+ngx_payout_sandbox_transfer_body(const ngx_payout_transfer_t *t,
+    size_t *len)
+{
+    char    *out;
+    json_t  *body, *dest;
+
+    dest = json_object();
+    body = json_object();
+
+    if (dest == NULL || body == NULL) {
+        json_decref(dest);
+        json_decref(body);
+        return NULL;
+    }
+
+    if (t->type == NGX_PAYOUT_RECIPIENT_MOBILE) {
+        json_object_set_new(dest, "type", json_string("mobile_money"));
+        json_object_set_new(dest, "mobile_number",
+                            json_string(t->mobile_number));
+
+        if (t->provider) {
+            json_object_set_new(dest, "provider", json_string(t->provider));
+        }
+
+    } else {
+        json_object_set_new(dest, "type", json_string("bank_account"));
+        json_object_set_new(dest, "account_number",
+                            json_string(t->account_number));
+        json_object_set_new(dest, "bank_code", json_string(t->bank_code));
+
+        if (t->account_name) {
+            json_object_set_new(dest, "account_name",
+                                json_string(t->account_name));
+        }
+    }
+
+    json_object_set_new(body, "reference", json_string(t->reference));
+    json_object_set_new(body, "amount", json_integer(t->amount));
+    json_object_set_new(body, "currency", json_string(t->currency));
+    json_object_set_new(body, "destination", dest);
+
+    if (t->narration) {
+        json_object_set_new(body, "narration", json_string(t->narration));
+    }
+
+    out = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+
+    if (out) {
+        *len = strlen(out);
+    }
+
+    return out;
+}
+
+
+void
+ngx_payout_sandbox_parse_initiate(long status, const char *body, size_t len,
+    ngx_payout_result_t *res)
+{
+    json_t  *json, *err;
+
+    if (status == 200 || status == 201) {
+        ngx_payout_sandbox_parse_transfer(status, body, len, res);
+        return;
+    }
+
+    res->state = -1;
+    res->gateway_id[0] = '\0';
+    res->reason[0] = '\0';
+
+    /* a definite refusal: nothing was executed */
+    if (status == 400 || status == 422) {
+        res->state = NGX_PAYOUT_CANCELED_REJECTED;
+
+        json = json_loadb(body, len, 0, NULL);
+        err = json_object_get(json, "error");
+
+        ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
+                                json_string_value(json_object_get(err,
+                                                                  "code")));
+        if (res->reason[0] == '\0') {
+            ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
+                                    "rejected_by_gateway");
+        }
+
+        json_decref(json);
+    }
+
+    /* anything else (5xx, 409, 429, no answer): it may have executed */
+}
+
+
+void
+ngx_payout_sandbox_parse_transfer(long status, const char *body, size_t len,
+    ngx_payout_result_t *res)
+{
+    json_t  *json;
+
+    res->state = -1;
+    res->gateway_id[0] = '\0';
+    res->reason[0] = '\0';
+
+    if (status != 200 && status != 201) {
+        return;
+    }
+
+    json = json_loadb(body, len, 0, NULL);
+
+    if (json_is_object(json)) {
+        res->state = ngx_payout_sandbox_state(json_string_value(
+                         json_object_get(json, "status")));
+        ngx_payout_sandbox_copy(res->gateway_id, sizeof(res->gateway_id),
+                                json_string_value(json_object_get(json,
+                                                                  "id")));
+        ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
+                                json_string_value(json_object_get(json,
+                                                     "failure_reason")));
+    }
+
+    json_decref(json);
+}
+
+
+int
+ngx_payout_sandbox_parse_event(const char *body, size_t len,
+    char *reference, ngx_payout_result_t *res)
+{
+    int          rc;
+    json_t      *json, *data;
+    const char  *ref;
+
+    res->state = -1;
+    res->gateway_id[0] = '\0';
+    res->reason[0] = '\0';
+
+    json = json_loadb(body, len, 0, NULL);
+    data = json_object_get(json, "data");
+    ref = json_string_value(json_object_get(data, "reference"));
+
+    rc = NGX_PAYOUT_ERROR;
+
+    if (ref && ngx_payout_uuid_valid((const unsigned char *) ref,
+                                     strlen(ref)))
+    {
+        memcpy(reference, ref, 37);
+        res->state = ngx_payout_sandbox_state(json_string_value(
+                         json_object_get(data, "status")));
+        ngx_payout_sandbox_copy(res->gateway_id, sizeof(res->gateway_id),
+                                json_string_value(json_object_get(data,
+                                                                  "id")));
+        ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
+                                json_string_value(json_object_get(data,
+                                                     "failure_reason")));
+        rc = (res->state >= 0) ? NGX_PAYOUT_OK : NGX_PAYOUT_ERROR;
+    }
+
+    json_decref(json);
+
+    return rc;
+}
+
+
+/* the sandbox's statuses, mapped to ours (docs/sandbox.md) */
+
+static int
+ngx_payout_sandbox_state(const char *status)
+{
+    static const struct {
+        const char  *name;
+        int          state;
+    } map[] = {
+        { "pending", NGX_PAYOUT_PENDING_PROMISE },
+        { "succeeded", NGX_PAYOUT_SUCCESS },
+        { "failed", NGX_PAYOUT_CANCELED_FAILURE },
+        { "reversed", NGX_PAYOUT_CANCELED_REVERSED },
+        { "canceled", NGX_PAYOUT_CANCELED_VOIDED },
+        { "rejected", NGX_PAYOUT_CANCELED_REJECTED },
+    };
+
+    size_t  i;
+
+    if (status == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(map[i].name, status) == 0) {
+            return map[i].state;
+        }
+    }
+
+    return -1;
+}
+
+
+static void
+ngx_payout_sandbox_copy(char *dst, size_t size, const char *src)
+{
+    if (src == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+
+    snprintf(dst, size, "%s", src);
+}

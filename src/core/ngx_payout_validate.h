@@ -1,0 +1,94 @@
+/*
+ * Request validation for payouts and recipients (seed 004's fields and
+ * one-of rules), currencies with their ISO 4217 exponents.  Strings in the
+ * results point into the json_t they came from, normalised copies into
+ * the result's own buffers.
+ */
+
+#ifndef NGX_PAYOUT_VALIDATE_H_INCLUDED_
+#define NGX_PAYOUT_VALIDATE_H_INCLUDED_
+
+#include "ngx_payout_core.h"
+
+
+/* what a failed validation reports: the API answers 400 with these */
+typedef struct {
+    const char  *code;           /* "invalid_parameter", "missing_parameter",
+                                    "unknown_parameter", "conflicting_parameters" */
+    const char  *field;          /* the offending field, or NULL; an
+                                    unknown one points into the body */
+    char         message[256];
+} ngx_payout_error_t;
+
+
+typedef struct {
+    const char  *code;           /* "NGN" */
+    int          exponent;       /* 2 */
+} ngx_payout_currency_t;
+
+const ngx_payout_currency_t *ngx_payout_currency_find(const char *code,
+    size_t len);
+
+
+#define NGX_PAYOUT_RECIPIENT_NONE    0   /* recipient_uuid given instead */
+#define NGX_PAYOUT_RECIPIENT_BANK    1
+#define NGX_PAYOUT_RECIPIENT_MOBILE  2
+
+#define NGX_PAYOUT_MAX_AMOUNT        1000000000000000LL   /* 10^15 minor */
+#define NGX_PAYOUT_MAX_WEBHOOK_URLS  5
+#define NGX_PAYOUT_MAX_METADATA      8192    /* bytes, serialised */
+
+
+typedef struct {
+    int           type;                     /* NGX_PAYOUT_RECIPIENT_* */
+    const char   *recipient_uuid;           /* lower-cased copy below */
+    char          uuid_buf[37];
+
+    /* normalised: spaces and dashes removed, upper-cased */
+    char          account_number[35];
+    const char   *bank_account_name;        /* trimmed copy below */
+    char          account_name_buf[129];
+    const char   *bank_code;
+    const char   *bank_name;
+
+    /* normalised: digits only, no leading "+" */
+    char          mobile_number[16];
+    const char   *mobile_money_provider;
+
+    const char   *name;
+    const char   *email;
+    const char   *phone;
+    const char   *gateway;                  /* recipients: required */
+    const char   *idempotency_key;
+    json_t       *metadata;                 /* borrowed, or NULL */
+} ngx_payout_recipient_input_t;
+
+
+typedef struct {
+    int64_t                         amount;
+    const ngx_payout_currency_t    *currency;
+    const char                     *gateway;
+    const char                     *tenant;          /* optional */
+    const char                     *narration;
+    const char                     *idempotency_key;
+    json_t                         *metadata;        /* borrowed */
+    json_t                         *webhook_urls;    /* borrowed array */
+    const char                     *webhook_secret;
+    int                             stage;
+    ngx_payout_recipient_input_t    recipient;
+} ngx_payout_create_t;
+
+
+/* POST /payouts: NGX_PAYOUT_OK, or NGX_PAYOUT_ERROR with err filled in */
+int ngx_payout_validate_create(json_t *body, ngx_payout_create_t *out,
+    ngx_payout_error_t *err);
+
+/* POST /payout-recipients: the same one-of rules, gateway required */
+int ngx_payout_validate_recipient(json_t *body,
+    ngx_payout_recipient_input_t *out, ngx_payout_error_t *err);
+
+/* the last four characters, for display: "******6789" */
+const char *ngx_payout_last4(const char *number);
+
+
+#endif /* NGX_PAYOUT_VALIDATE_H_INCLUDED_ */

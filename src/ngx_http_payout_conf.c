@@ -1,0 +1,266 @@
+/*
+ * Directives with arguments of their own: the master key file and the
+ * gateways.  Secrets are read from files at configuration time, so they
+ * never sit in nginx.conf.
+ */
+
+#include "ngx_http_payout.h"
+
+
+static ngx_int_t ngx_http_payout_read_secret(ngx_conf_t *cf,
+    ngx_str_t *path, ngx_str_t *out);
+
+
+char *
+ngx_http_payout_master_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_payout_main_conf_t  *pmcf = conf;
+
+    u_char      key[NGX_PAYOUT_MASTER_KEY_LEN];
+    ngx_str_t  *value, text;
+
+    if (pmcf->has_keys) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_payout_read_secret(cf, &value[1], &text) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_payout_master_key_parse(text.data, text.len, key)
+        != NGX_PAYOUT_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must hold 64 hex characters "
+                           "(e.g. the output of \"openssl rand -hex 32\")",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_payout_keys_derive(key, &pmcf->keys);
+    ngx_explicit_memzero(key, sizeof(key));
+    ngx_explicit_memzero(text.data, text.len);
+
+    pmcf->master_key_file = value[1];
+    pmcf->has_keys = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * payout_gateway NAME connector=C [url=U] [secret_file=F]
+ *                [webhook_secret_file=F] [ca_file=F] [timeout=T];
+ */
+
+char *
+ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_payout_main_conf_t  *pmcf = conf;
+
+    ngx_str_t                  *value, v, path;
+    ngx_uint_t                  i;
+    ngx_http_payout_gateway_t  *gw;
+
+    value = cf->args->elts;
+
+    if (pmcf->gateways == NULL) {
+        pmcf->gateways = ngx_array_create(cf->pool, 4,
+                                          sizeof(ngx_http_payout_gateway_t));
+        if (pmcf->gateways == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_payout_find_gateway(pmcf, (char *) value[1].data,
+                                     value[1].len))
+    {
+        return "is duplicate";
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        u_char  c = value[1].data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+              || c == '-') || i >= 32)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid gateway name \"%V\": use up to 32 "
+                               "of a-z, 0-9, \"_\" and \"-\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    gw = ngx_array_push(pmcf->gateways);
+    if (gw == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(gw, sizeof(ngx_http_payout_gateway_t));
+    gw->name = value[1];
+    gw->timeout = 10000;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "connector=", 10) == 0) {
+            gw->connector.data = value[i].data + 10;
+            gw->connector.len = value[i].len - 10;
+
+        } else if (ngx_strncmp(value[i].data, "url=", 4) == 0) {
+            gw->url.data = value[i].data + 4;
+            gw->url.len = value[i].len - 4;
+
+            while (gw->url.len && gw->url.data[gw->url.len - 1] == '/') {
+                gw->url.len--;
+            }
+
+            gw->url.data[gw->url.len] = '\0';
+
+        } else if (ngx_strncmp(value[i].data, "secret_file=", 12) == 0) {
+            path.data = value[i].data + 12;
+            path.len = value[i].len - 12;
+
+            if (ngx_http_payout_read_secret(cf, &path, &gw->secret)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+        } else if (ngx_strncmp(value[i].data, "webhook_secret_file=", 20)
+                   == 0)
+        {
+            path.data = value[i].data + 20;
+            path.len = value[i].len - 20;
+
+            if (ngx_http_payout_read_secret(cf, &path, &gw->webhook_secret)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+        } else if (ngx_strncmp(value[i].data, "ca_file=", 8) == 0) {
+            gw->ca_file.data = value[i].data + 8;
+            gw->ca_file.len = value[i].len - 8;
+
+        } else if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            v.data = value[i].data + 8;
+            v.len = value[i].len - 8;
+
+            gw->timeout = ngx_parse_time(&v, 0);
+            if (gw->timeout == (ngx_msec_t) NGX_ERROR || gw->timeout == 0) {
+                return "has an invalid timeout";
+            }
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (gw->connector.len == 0) {
+        return "needs connector=";
+    }
+
+    if (!(gw->connector.len == 7
+          && ngx_strncmp(gw->connector.data, "sandbox", 7) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown connector \"%V\"", &gw->connector);
+        return NGX_CONF_ERROR;
+    }
+
+    if (gw->url.len == 0) {
+        return "needs url=";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_payout_gateway_t *
+ngx_http_payout_find_gateway(ngx_http_payout_main_conf_t *pmcf,
+    const char *name, size_t len)
+{
+    ngx_uint_t                  i;
+    ngx_http_payout_gateway_t  *gw;
+
+    if (pmcf->gateways == NULL) {
+        return NULL;
+    }
+
+    gw = pmcf->gateways->elts;
+
+    for (i = 0; i < pmcf->gateways->nelts; i++) {
+        if (gw[i].name.len == len
+            && ngx_strncmp(gw[i].name.data, name, len) == 0)
+        {
+            return &gw[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a secret file's content, trailing white space removed */
+
+static ngx_int_t
+ngx_http_payout_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *out)
+{
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_str_t        name;
+    ngx_file_info_t  fi;
+
+    name = *path;
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 4096)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a readable secret file", &name);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    out->data = ngx_pnalloc(cf->pool, ngx_file_size(&fi) + 1);
+    if (out->data == NULL) {
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, out->data, ngx_file_size(&fi));
+    ngx_close_file(fd);
+
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", &name);
+        return NGX_ERROR;
+    }
+
+    while (n && (out->data[n - 1] == '\n' || out->data[n - 1] == '\r'
+                 || out->data[n - 1] == ' '))
+    {
+        n--;
+    }
+
+    out->data[n] = '\0';
+    out->len = n;
+
+    return NGX_OK;
+}

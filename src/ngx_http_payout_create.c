@@ -1,0 +1,630 @@
+/*
+ * POST /payouts (seed 004's create; "stage": true for Prism's stage) and
+ * POST /payouts/{uuid}/transfer.
+ *
+ *   validate -> payout_create() commits the payout as pending_created
+ *   (or pending_staged) with its history and outbox -> send to the
+ *   gateway -> answer with the state the payout is in.
+ *
+ * The idempotency key is enforced by a unique index: concurrent
+ * duplicates make one payout, and only the request that created it calls
+ * the provider.
+ */
+
+#include <openssl/sha.h>
+
+#include "ngx_http_payout_gateway.h"
+#include "core/ngx_payout_validate.h"
+
+
+static const char  ngx_http_payout_create_sql[] =
+    "SELECT outcome, payout_id, payout_uuid, recipient_uuid, sub_status, "
+    "gateway_payout_id, failure_reason FROM payout_create("
+    "$1::bigint, $2::boolean, $3, $4::bytea, $5::bigint, $6, $7, $8, "
+    "$9::jsonb, $10::jsonb, $11::bytea, $12::boolean, $13::uuid, $14, "
+    "$15::bytea, $16, $17, $18, $19, $20, $21, $22::bytea, $23, $24, "
+    "$25::bytea, $26)";
+
+static const char  ngx_http_payout_transfer_sql[] =
+    "SELECT t.applied, t.sub_status, p.id, r.uuid "
+    "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id, "
+    "LATERAL payout_transition(p.id, '{pending_staged}', "
+    "'pending_created', 'api', NULL, NULL, NULL) t "
+    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+
+
+typedef struct {
+    ngx_http_request_t      *request;
+    ngx_pool_cleanup_t      *cleanup;
+    int64_t                  payout_id;
+    ngx_str_t                payout_uuid;
+    ngx_str_t                recipient_uuid;
+    ngx_str_t                sub_status;
+    ngx_str_t                gateway_payout_id;
+    ngx_str_t                failure_reason;
+    unsigned                 created:1;
+} ngx_http_payout_create_t;
+
+
+static ngx_int_t ngx_http_payout_create_params(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, ngx_payout_create_t *in,
+    ngx_http_payout_pg_query_t *q);
+static void ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_create_send(ngx_http_payout_create_t *cr);
+static void ngx_http_payout_create_sent(ngx_http_payout_send_t *s);
+static void ngx_http_payout_create_cleanup(void *data);
+static ngx_int_t ngx_http_payout_create_respond(ngx_http_payout_create_t *cr);
+static ngx_int_t ngx_http_payout_copy_value(ngx_pool_t *pool,
+    PGresult *res, int col, ngx_str_t *out);
+
+
+ngx_int_t
+ngx_http_payout_payouts_create(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_payout_error_t            err;
+    ngx_payout_create_t           in;
+    ngx_http_payout_create_t     *cr;
+    ngx_http_payout_pg_query_t   *q;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    if (ngx_payout_validate_create(ctx->body, &in, &err) != NGX_PAYOUT_OK) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
+                                          err.message, err.field);
+    }
+
+    if (ngx_http_payout_find_gateway(pmcf, in.gateway,
+                                     ngx_strlen(in.gateway)) == NULL)
+    {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "unknown_gateway",
+                   "This gateway is not registered for payouts.", "gateway");
+    }
+
+    if (in.tenant
+        && (ngx_strlen(in.tenant) != ctx->auth.tenant.len
+            || ngx_strncmp(in.tenant, ctx->auth.tenant.data,
+                           ctx->auth.tenant.len) != 0))
+    {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "tenant_mismatch",
+                   "tenant does not match the tenant of the API key.",
+                   "tenant");
+    }
+
+    cr = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_create_t));
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_create_sql);
+    if (cr == NULL || q == NULL
+        || ngx_http_payout_create_params(r, ctx, &in, q) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cr->request = r;
+    q->handler = ngx_http_payout_create_done;
+    q->data = cr;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/* POST /payouts/{uuid}/transfer: send a staged payout */
+
+ngx_int_t
+ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    ngx_http_payout_create_t    *cr;
+    ngx_http_payout_pg_query_t  *q;
+
+    if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_parameter", "Not a valid payout UUID.", "uuid");
+    }
+
+    cr = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_create_t));
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_transfer_sql);
+    if (cr == NULL || q == NULL
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cr->request = r;
+    cr->payout_uuid = ctx->args[0];
+    q->handler = ngx_http_payout_transfer_done;
+    q->data = cr;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_payout_create_params(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, ngx_payout_create_t *in,
+    ngx_http_payout_pg_query_t *q)
+{
+    u_char                        hash[SHA256_DIGEST_LENGTH];
+    u_char                        hex[2 + 2 * SHA256_DIGEST_LENGTH];
+    char                         *canonical;
+    ngx_str_t                     sealed;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    /* the request's fingerprint for idempotency: key order ignored */
+    canonical = json_dumps(ctx->body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (canonical == NULL) {
+        return NGX_ERROR;
+    }
+
+    SHA256((u_char *) canonical, ngx_strlen(canonical), hash);
+    free(canonical);
+
+    hex[0] = '\\';
+    hex[1] = 'x';
+    ngx_payout_hex_encode(hash, sizeof(hash), (char *) hex + 2);
+
+    if (ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_param_str(q, ctx->auth.livemode ? "t" : "f")
+           != NGX_OK
+        || ngx_http_payout_param_str(q, in->idempotency_key) != NGX_OK
+        || ngx_http_payout_pg_param(q, hex, sizeof(hex)) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, in->amount) != NGX_OK
+        || ngx_http_payout_param_str(q, in->currency->code) != NGX_OK
+        || ngx_http_payout_param_str(q, in->gateway) != NGX_OK
+        || ngx_http_payout_param_str(q, in->narration) != NGX_OK
+        || ngx_http_payout_param_json(q, in->metadata) != NGX_OK
+        || ngx_http_payout_param_json(q, in->webhook_urls) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (in->webhook_secret) {
+        if (ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
+                                        "webhook_secret",
+                                        (u_char *) in->webhook_secret,
+                                        ngx_strlen(in->webhook_secret),
+                                        &sealed) != NGX_OK
+            || ngx_http_payout_pg_param(q, sealed.data, sealed.len)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        ngx_http_payout_pg_param_null(q);
+    }
+
+    if (ngx_http_payout_param_str(q, in->stage ? "t" : "f") != NGX_OK
+        || ngx_http_payout_param_str(q, in->recipient.recipient_uuid)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_payout_recipient_params(r, ctx, &in->recipient,
+                                            in->gateway, q);
+}
+
+
+/*
+ * The inline recipient, $14..$26: type, fingerprint, contact and bank
+ * details, the sealed number and its last four.  All NULL when the
+ * payout names an existing recipient.
+ */
+
+ngx_int_t
+ngx_http_payout_recipient_params(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
+    const char *gateway, ngx_http_payout_pg_query_t *q)
+{
+    u_char                        fp[32], fp_hex[2 + 64], *p, *last;
+    ngx_str_t                     sealed;
+    ngx_uint_t                    i, bank;
+    const char                   *number, *type;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    if (rc->type == NGX_PAYOUT_RECIPIENT_NONE) {
+        for (i = 14; i <= 26; i++) {
+            ngx_http_payout_pg_param_null(q);
+        }
+
+        return NGX_OK;
+    }
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+    bank = (rc->type == NGX_PAYOUT_RECIPIENT_BANK);
+    number = bank ? rc->account_number : rc->mobile_number;
+    type = bank ? "bank_account" : "mobile_money";
+
+    /* the same destination at the same gateway is the same recipient */
+    p = ngx_pnalloc(r->pool, 512);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_snprintf(p, 512, "%L\n%s\n%s\n%s\n%s", ctx->auth.tenant_id,
+                        gateway, type,
+                        bank ? rc->bank_code
+                             : (rc->mobile_money_provider
+                                ? rc->mobile_money_provider : ""),
+                        number);
+    ngx_payout_hmac_sha256(pmcf->keys.fingerprint, 32, p, last - p, fp);
+
+    fp_hex[0] = '\\';
+    fp_hex[1] = 'x';
+    ngx_payout_hex_encode(fp, 32, (char *) fp_hex + 2);
+
+    if (ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
+                                    bank ? "account_number"
+                                         : "mobile_money_number",
+                                    (u_char *) number, ngx_strlen(number),
+                                    &sealed) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_payout_param_str(q, type) != NGX_OK
+        || ngx_http_payout_pg_param(q, fp_hex, sizeof(fp_hex)) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->name) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->email) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->phone) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->bank_code) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->bank_name) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->bank_account_name) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (bank) {
+        if (ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
+            || ngx_http_payout_param_str(q, ngx_payout_last4(number))
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_payout_pg_param_null(q);
+        ngx_http_payout_pg_param_null(q);
+        ngx_http_payout_pg_param_null(q);
+
+        return NGX_OK;
+    }
+
+    ngx_http_payout_pg_param_null(q);
+    ngx_http_payout_pg_param_null(q);
+
+    if (ngx_http_payout_param_str(q, rc->mobile_money_provider) != NGX_OK
+        || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
+        || ngx_http_payout_param_str(q, ngx_payout_last4(number)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    char                      *outcome;
+    ngx_http_request_t        *r;
+    ngx_http_payout_create_t  *cr;
+
+    cr = q->data;
+    r = cr->request;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
+        return;
+    }
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(outcome, "conflict") == 0) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_CONFLICT, "idempotency_conflict",
+            "This idempotency_key was already used with a different "
+            "request body.", "idempotency_key"));
+        return;
+    }
+
+    if (ngx_strcmp(outcome, "recipient_not_found") == 0) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_BAD_REQUEST, "recipient_not_found",
+            "No such recipient.", "recipient_uuid"));
+        return;
+    }
+
+    if (ngx_strcmp(outcome, "recipient_gateway_mismatch") == 0) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_BAD_REQUEST, "recipient_gateway_mismatch",
+            "The recipient belongs to another gateway.", "gateway"));
+        return;
+    }
+
+    cr->created = (ngx_strcmp(outcome, "created") == 0);
+    cr->payout_id = ngx_atoof((u_char *) PQgetvalue(res, 0, 1),
+                              PQgetlength(res, 0, 1));
+
+    if (ngx_http_payout_copy_value(r->pool, res, 2, &cr->payout_uuid)
+        != NGX_OK
+        || ngx_http_payout_copy_value(r->pool, res, 3, &cr->recipient_uuid)
+           != NGX_OK
+        || ngx_http_payout_copy_value(r->pool, res, 4, &cr->sub_status)
+           != NGX_OK
+        || ngx_http_payout_copy_value(r->pool, res, 5,
+                                      &cr->gateway_payout_id) != NGX_OK
+        || ngx_http_payout_copy_value(r->pool, res, 6, &cr->failure_reason)
+           != NGX_OK)
+    {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (!cr->created
+        || ngx_strcmp(cr->sub_status.data, "pending_created") != 0)
+    {
+        ngx_http_payout_finalize(r, ngx_http_payout_create_respond(cr));
+        return;
+    }
+
+    ngx_http_payout_create_send(cr);
+}
+
+
+static void
+ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    ngx_http_request_t        *r;
+    ngx_http_payout_create_t  *cr;
+
+    cr = q->data;
+    r = cr->request;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
+        return;
+    }
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_NOT_FOUND, "not_found", "No such payout.", NULL));
+        return;
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_CONFLICT, "invalid_state",
+            "Only a staged payout can be transferred.", NULL));
+        return;
+    }
+
+    cr->created = 1;
+    cr->payout_id = ngx_atoof((u_char *) PQgetvalue(res, 0, 2),
+                              PQgetlength(res, 0, 2));
+
+    if (ngx_http_payout_copy_value(r->pool, res, 1, &cr->sub_status)
+        != NGX_OK
+        || ngx_http_payout_copy_value(r->pool, res, 3, &cr->recipient_uuid)
+           != NGX_OK)
+    {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_payout_create_send(cr);
+}
+
+
+static void
+ngx_http_payout_create_send(ngx_http_payout_create_t *cr)
+{
+    ngx_int_t                     rc;
+    ngx_http_request_t           *r;
+    ngx_http_payout_ctx_t        *ctx;
+    ngx_http_payout_send_t       *s;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    r = cr->request;
+    ctx = ngx_http_payout_get_ctx(r);
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    s = ngx_http_payout_send_create(pmcf, r->connection->log);
+    cr->cleanup = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (s == NULL || cr->cleanup == NULL) {
+        /* committed as pending_created: the reconciler sends it */
+        ngx_http_payout_finalize(r, ngx_http_payout_create_respond(cr));
+        return;
+    }
+
+    s->tenant_id = ctx->auth.tenant_id;
+    s->payout_id = cr->payout_id;
+    s->handler = ngx_http_payout_create_sent;
+    s->data = cr;
+
+    cr->cleanup->handler = ngx_http_payout_create_cleanup;
+    cr->cleanup->data = s;
+
+    rc = ngx_http_payout_send_start(s);
+
+    if (rc != NGX_OK) {
+        cr->cleanup->handler = NULL;
+        ngx_http_payout_finalize(r, ngx_http_payout_create_respond(cr));
+    }
+}
+
+
+static void
+ngx_http_payout_create_sent(ngx_http_payout_send_t *s)
+{
+    ngx_http_payout_create_t  *cr;
+
+    cr = s->data;
+
+    /* s goes away after this: the request must not detach it later */
+    cr->cleanup->handler = NULL;
+
+    if (s->sub_status.len) {
+        cr->sub_status.data = ngx_pstrdup(cr->request->pool, &s->sub_status);
+        cr->sub_status.len = s->sub_status.len;
+    }
+
+    if (s->gateway_payout_id.len) {
+        cr->gateway_payout_id.data = ngx_pstrdup(cr->request->pool,
+                                                 &s->gateway_payout_id);
+        cr->gateway_payout_id.len = s->gateway_payout_id.len;
+    }
+
+    if (s->failure_reason.len) {
+        cr->failure_reason.data = ngx_pstrdup(cr->request->pool,
+                                              &s->failure_reason);
+        cr->failure_reason.len = s->failure_reason.len;
+    }
+
+    ngx_http_payout_finalize(cr->request,
+                             ngx_http_payout_create_respond(cr));
+}
+
+
+static void
+ngx_http_payout_create_cleanup(void *data)
+{
+    ngx_http_payout_send_detach(data);
+}
+
+
+static ngx_int_t
+ngx_http_payout_create_respond(ngx_http_payout_create_t *cr)
+{
+    json_t              *json;
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = cr->request;
+
+    json = json_object();
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_object_set_new(json, "payout_uuid",
+        json_stringn((char *) cr->payout_uuid.data, cr->payout_uuid.len));
+    json_object_set_new(json, "recipient_uuid", cr->recipient_uuid.data
+        ? json_stringn((char *) cr->recipient_uuid.data,
+                       cr->recipient_uuid.len)
+        : json_null());
+    json_object_set_new(json, "status",
+        json_stringn((char *) cr->sub_status.data, cr->sub_status.len));
+    json_object_set_new(json, "gateway_payout_id", cr->gateway_payout_id.data
+        ? json_stringn((char *) cr->gateway_payout_id.data,
+                       cr->gateway_payout_id.len)
+        : json_null());
+    json_object_set_new(json, "resource_created",
+                        json_boolean(cr->created));
+
+    if (cr->failure_reason.data) {
+        json_object_set_new(json, "failure_reason",
+            json_stringn((char *) cr->failure_reason.data,
+                         cr->failure_reason.len));
+    }
+
+    rc = ngx_http_payout_send_json_t(r, NGX_HTTP_CREATED, json);
+    json_decref(json);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q, const char *s)
+{
+    if (s == NULL) {
+        ngx_http_payout_pg_param_null(q);
+        return NGX_OK;
+    }
+
+    return ngx_http_payout_pg_param(q, (u_char *) s, ngx_strlen(s));
+}
+
+
+ngx_int_t
+ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q, json_t *json)
+{
+    char       *text;
+    ngx_int_t   rc;
+
+    if (json == NULL || json_is_null(json)) {
+        ngx_http_payout_pg_param_null(q);
+        return NGX_OK;
+    }
+
+    text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_payout_pg_param(q, (u_char *) text, ngx_strlen(text));
+    free(text);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_payout_copy_value(ngx_pool_t *pool, PGresult *res, int col,
+    ngx_str_t *out)
+{
+    ngx_str_null(out);
+
+    if (PQgetisnull(res, 0, col)) {
+        return NGX_OK;
+    }
+
+    out->len = PQgetlength(res, 0, col);
+    out->data = ngx_pnalloc(pool, out->len + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, PQgetvalue(res, 0, col), out->len);
+    out->data[out->len] = '\0';
+
+    return NGX_OK;
+}

@@ -1,0 +1,473 @@
+/*
+ * Sending payouts to gateways.  The order is the write-ahead rule's: the
+ * payout is already committed as pending_created when a send starts;
+ * then instruction -> provider call -> transition.  When the provider's
+ * answer is unknown (timeout, 5xx) the payout stays pending_created for
+ * the reconciler, which asks again with the same idempotency key.
+ */
+
+#include "ngx_http_payout_gateway.h"
+#include "core/ngx_payout_sandbox.h"
+#include "core/ngx_payout_validate.h"
+
+
+static const char  ngx_http_payout_instruction_sql[] =
+    "SELECT payout_uuid, amount, currency, gateway, narration, sub_status, "
+    "recipient_type, account_number_enc, bank_code, bank_account_name, "
+    "mobile_money_number_enc, mobile_money_provider "
+    "FROM payout_instruction($1, $2)";
+
+static const char  ngx_http_payout_transition_sql[] =
+    "SELECT applied, sub_status, gateway_payout_id, failure_reason "
+    "FROM payout_transition($1, $2, $3, $4, $5, $6, NULL)";
+
+
+static void ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_send_call(ngx_http_payout_send_t *s,
+    ngx_payout_transfer_t *t);
+static void ngx_http_payout_send_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_send_finish(ngx_http_payout_send_t *s);
+static char *ngx_http_payout_value(ngx_pool_t *pool, PGresult *res,
+    int col);
+
+
+ngx_http_payout_send_t *
+ngx_http_payout_send_create(ngx_http_payout_main_conf_t *pmcf,
+    ngx_log_t *log)
+{
+    ngx_pool_t              *pool;
+    ngx_http_payout_send_t  *s;
+
+    /* the cycle's log: a request's may be gone before the send ends */
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    s = ngx_pcalloc(pool, sizeof(ngx_http_payout_send_t));
+    if (s == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    s->pool = pool;
+    s->log = ngx_cycle->log;
+    s->pmcf = pmcf;
+    s->source = "provider";
+
+    return s;
+}
+
+
+/*
+ * NGX_OK: the handler runs later.  NGX_DECLINED: the database is
+ * unavailable and s has been freed.
+ */
+
+ngx_int_t
+ngx_http_payout_send_start(ngx_http_payout_send_t *s)
+{
+    ngx_int_t                    rc;
+    ngx_http_payout_pg_query_t  *q;
+
+    q = ngx_http_payout_pg_query_create(s->pool, s->log,
+                                        ngx_http_payout_instruction_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, s->tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, s->payout_id) != NGX_OK)
+    {
+        ngx_destroy_pool(s->pool);
+        return NGX_ERROR;
+    }
+
+    q->handler = ngx_http_payout_send_instruction;
+    q->data = s;
+
+    rc = ngx_http_payout_pg_run(s->pmcf->pg, q);
+
+    if (rc != NGX_OK) {
+        ngx_destroy_pool(s->pool);
+    }
+
+    return rc;
+}
+
+
+/* the requester is gone: the send goes on and records its result */
+
+void
+ngx_http_payout_send_detach(ngx_http_payout_send_t *s)
+{
+    s->handler = NULL;
+}
+
+
+static void
+ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
+    PGresult *res)
+{
+    int                      col;
+    ngx_str_t                s_status, number;
+    const char              *field;
+    ngx_payout_transfer_t    t;
+    ngx_http_payout_send_t  *s;
+
+    s = q->data;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
+        s->unavailable = 1;
+        ngx_http_payout_send_finish(s);
+        return;
+    }
+
+    s_status.data = (u_char *) ngx_http_payout_value(s->pool, res, 5);
+    s_status.len = ngx_strlen(s_status.data);
+    s->sub_status = s_status;
+
+    /* someone else (a duplicate, the reconciler) already moved it on */
+    if (ngx_strcmp(s_status.data, "pending_created") != 0) {
+        ngx_http_payout_send_finish(s);
+        return;
+    }
+
+    s->gateway = ngx_http_payout_find_gateway(s->pmcf, PQgetvalue(res, 0, 3),
+                                              PQgetlength(res, 0, 3));
+    if (s->gateway == NULL) {
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "payout: gateway \"%s\" of payout %s is not configured",
+                      PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 0));
+        ngx_http_payout_send_finish(s);
+        return;
+    }
+
+    ngx_memzero(&t, sizeof(t));
+    ngx_memcpy(s->reference, PQgetvalue(res, 0, 0), 36);
+    s->reference[36] = '\0';
+
+    t.reference = s->reference;
+    t.amount = ngx_atoof((u_char *) PQgetvalue(res, 0, 1),
+                         PQgetlength(res, 0, 1));
+    t.currency = ngx_http_payout_value(s->pool, res, 2);
+    t.narration = ngx_http_payout_value(s->pool, res, 4);
+    t.bank_code = ngx_http_payout_value(s->pool, res, 8);
+    t.account_name = ngx_http_payout_value(s->pool, res, 9);
+    t.provider = ngx_http_payout_value(s->pool, res, 11);
+
+    if (ngx_strcmp(PQgetvalue(res, 0, 6), "mobile_money") == 0) {
+        t.type = NGX_PAYOUT_RECIPIENT_MOBILE;
+        col = 10;
+        field = "mobile_money_number";
+
+    } else {
+        t.type = NGX_PAYOUT_RECIPIENT_BANK;
+        col = 7;
+        field = "account_number";
+    }
+
+    if (PQgetisnull(res, 0, col)
+        || ngx_http_payout_open_number(s->pmcf, s->pool, s->tenant_id, field,
+                                       PQgetvalue(res, 0, col),
+                                       PQgetlength(res, 0, col), &number)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "payout: cannot decrypt the destination of payout %s "
+                      "(wrong payout_master_key_file?)", s->reference);
+        ngx_http_payout_send_finish(s);
+        return;
+    }
+
+    t.account_number = (char *) number.data;
+    t.mobile_number = (char *) number.data;
+
+    if (ngx_http_payout_send_call(s, &t) != NGX_OK) {
+        ngx_http_payout_send_finish(s);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_payout_send_call(ngx_http_payout_send_t *s,
+    ngx_payout_transfer_t *t)
+{
+    u_char                      *url;
+    size_t                       len;
+    char                        *body;
+    ngx_http_payout_gateway_t   *gw;
+    ngx_http_payout_http_req_t  *hr;
+
+    gw = s->gateway;
+    hr = &s->http;
+
+    body = ngx_payout_sandbox_transfer_body(t, &len);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    hr->body = ngx_pnalloc(s->pool, len);
+    if (hr->body == NULL) {
+        free(body);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(hr->body, body, len);
+    hr->body_len = len;
+    free(body);
+
+    url = ngx_pnalloc(s->pool, gw->url.len + sizeof("/transfers"));
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(url, "%V/transfers%Z", &gw->url);
+
+    hr->method = "POST";
+    hr->url = (char *) url;
+    hr->timeout = gw->timeout;
+    hr->ca_file = gw->ca_file.len ? (char *) gw->ca_file.data : NULL;
+    hr->handler = ngx_http_payout_send_answer;
+    hr->data = s;
+    hr->log = s->log;
+
+    if (ngx_http_payout_http_header(hr, "Content-Type: application/json")
+        != NGX_OK
+        || ngx_http_payout_http_header(hr, "Idempotency-Key: %s",
+                                       s->reference)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_payout_http_start(hr);
+}
+
+
+static void
+ngx_http_payout_send_answer(ngx_http_payout_http_req_t *hr)
+{
+    ngx_int_t                rc;
+    ngx_http_payout_send_t  *s;
+
+    s = hr->data;
+
+    ngx_payout_sandbox_parse_initiate(hr->status,
+                                      (char *) hr->response.data,
+                                      hr->response.len, &s->result);
+
+    if (s->result.state < 0) {
+        ngx_log_error(NGX_LOG_WARN, s->log, 0,
+                      "payout: gateway \"%V\" gave no definite answer for "
+                      "payout %s (HTTP %l%s%s); it stays pending_created "
+                      "for the reconciler", &s->gateway->name, s->reference,
+                      hr->status, hr->error_text ? ": " : "",
+                      hr->error_text ? hr->error_text : "");
+        ngx_http_payout_send_finish(s);
+        return;
+    }
+
+    rc = ngx_http_payout_apply_result(s->pool, s->log, NULL, s->payout_id,
+                                      &s->result, s->source,
+                                      ngx_http_payout_send_recorded, s);
+    if (rc != NGX_OK) {
+        s->unavailable = 1;
+        ngx_http_payout_send_finish(s);
+    }
+}
+
+
+ngx_int_t
+ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_request_t *r, int64_t payout_id, ngx_payout_result_t *res,
+    const char *source, ngx_http_payout_pg_handler_pt handler, void *data)
+{
+    char                          from[256];
+    size_t                        len;
+    const char                   *to;
+    ngx_http_payout_pg_query_t   *q;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_payout_module);
+
+    len = ngx_payout_state_sources(res->state, from, sizeof(from));
+    to = ngx_payout_state_name(res->state);
+
+    q = ngx_http_payout_pg_query_create(pool, log,
+                                        ngx_http_payout_transition_sql);
+    if (q == NULL || len == 0
+        || ngx_http_payout_pg_param_int(q, payout_id) != NGX_OK
+        || ngx_http_payout_pg_param(q, (u_char *) from, len) != NGX_OK
+        || ngx_http_payout_pg_param(q, (u_char *) to, ngx_strlen(to))
+           != NGX_OK
+        || ngx_http_payout_pg_param(q, (u_char *) source,
+                                    ngx_strlen(source)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (res->gateway_id[0]) {
+        ngx_http_payout_pg_param(q, (u_char *) res->gateway_id,
+                                 ngx_strlen(res->gateway_id));
+    } else {
+        ngx_http_payout_pg_param_null(q);
+    }
+
+    if (res->reason[0]) {
+        ngx_http_payout_pg_param(q, (u_char *) res->reason,
+                                 ngx_strlen(res->reason));
+    } else {
+        ngx_http_payout_pg_param_null(q);
+    }
+
+    q->handler = handler;
+    q->data = data;
+
+    /* a request's query must not outlive it */
+    if (r) {
+        return ngx_http_payout_pg_run_for_request(r, q);
+    }
+
+    return ngx_http_payout_pg_run(pmcf->pg, q);
+}
+
+
+static void
+ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    ngx_http_payout_send_t  *s;
+
+    s = q->data;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
+        /* the provider acted, we could not record it: reconciler's job */
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "payout: could not record the gateway's answer for "
+                      "payout %s", s->reference);
+        s->unavailable = 1;
+        ngx_http_payout_send_finish(s);
+        return;
+    }
+
+    s->sub_status.data = (u_char *) ngx_http_payout_value(s->pool, res, 1);
+    s->sub_status.len = ngx_strlen(s->sub_status.data);
+
+    if (!PQgetisnull(res, 0, 2)) {
+        s->gateway_payout_id.data =
+                         (u_char *) ngx_http_payout_value(s->pool, res, 2);
+        s->gateway_payout_id.len = ngx_strlen(s->gateway_payout_id.data);
+    }
+
+    if (!PQgetisnull(res, 0, 3)) {
+        s->failure_reason.data =
+                         (u_char *) ngx_http_payout_value(s->pool, res, 3);
+        s->failure_reason.len = ngx_strlen(s->failure_reason.data);
+    }
+
+    ngx_http_payout_send_finish(s);
+}
+
+
+static void
+ngx_http_payout_send_finish(ngx_http_payout_send_t *s)
+{
+    if (s->handler) {
+        s->handler(s);
+    }
+
+    ngx_destroy_pool(s->pool);
+}
+
+
+ngx_int_t
+ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,
+    ngx_pool_t *pool, int64_t tenant_id, const char *field,
+    const char *hex, size_t hex_len, ngx_str_t *out)
+{
+    u_char  aad[64], *blob, *last;
+    size_t  n;
+
+    blob = ngx_pnalloc(pool, hex_len / 2);
+    out->data = ngx_pnalloc(pool, hex_len / 2 + 1);
+
+    if (blob == NULL || out->data == NULL
+        || ngx_payout_hex_decode(hex, hex_len, blob) != NGX_PAYOUT_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    last = ngx_snprintf(aad, sizeof(aad), "%L:%s", tenant_id, field);
+
+    if (ngx_payout_open(&pmcf->keys, aad, last - aad, blob, hex_len / 2,
+                        out->data, &n) != NGX_PAYOUT_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    out->data[n] = '\0';
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+/* seal a number for storage: "\x<hex>", a bytea text parameter */
+
+ngx_int_t
+ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
+    ngx_pool_t *pool, int64_t tenant_id, const char *field,
+    const u_char *plain, size_t len, ngx_str_t *hex)
+{
+    u_char  aad[64], *blob, *last;
+    size_t  n;
+
+    n = len + NGX_PAYOUT_SEAL_OVERHEAD;
+
+    blob = ngx_pnalloc(pool, n);
+    hex->data = ngx_pnalloc(pool, 2 + 2 * n);
+
+    if (blob == NULL || hex->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_snprintf(aad, sizeof(aad), "%L:%s", tenant_id, field);
+
+    if (ngx_payout_seal(&pmcf->keys, aad, last - aad, plain, len, blob)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    hex->data[0] = '\\';
+    hex->data[1] = 'x';
+    ngx_payout_hex_encode(blob, n, (char *) hex->data + 2);
+    hex->len = 2 + 2 * n;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_payout_value(ngx_pool_t *pool, PGresult *res, int col)
+{
+    char    *p;
+    size_t   len;
+
+    if (PQgetisnull(res, 0, col)) {
+        return NULL;
+    }
+
+    len = PQgetlength(res, 0, col);
+
+    p = ngx_pnalloc(pool, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, PQgetvalue(res, 0, col), len);
+    p[len] = '\0';
+
+    return p;
+}

@@ -1,0 +1,81 @@
+/*
+ * Sending a committed payout to its gateway and recording the answer:
+ * load the instruction, call the provider (idempotency keyed on our payout
+ * uuid), apply the state machine's transition.  A send lives in its own
+ * memory pool: once started it finishes and records its result even if
+ * the client that asked for it has gone away.
+ */
+
+#ifndef NGX_HTTP_PAYOUT_GATEWAY_H_INCLUDED_
+#define NGX_HTTP_PAYOUT_GATEWAY_H_INCLUDED_
+
+
+#include "ngx_http_payout.h"
+#include "ngx_http_payout_pg.h"
+#include "ngx_http_payout_http.h"
+#include "core/ngx_payout_connector.h"
+#include "core/ngx_payout_validate.h"
+
+
+typedef struct ngx_http_payout_send_s  ngx_http_payout_send_t;
+
+typedef void (*ngx_http_payout_send_pt)(ngx_http_payout_send_t *s);
+
+
+struct ngx_http_payout_send_s {
+    ngx_pool_t                     *pool;
+    ngx_log_t                      *log;
+    ngx_http_payout_main_conf_t    *pmcf;
+
+    int64_t                         tenant_id;
+    int64_t                         payout_id;
+    const char                     *source;       /* "api", "reconciler" */
+
+    /* called once when done, unless detached first */
+    ngx_http_payout_send_pt         handler;
+    void                           *data;
+
+    /* the outcome */
+    ngx_uint_t                      unavailable;  /* database unreachable */
+    ngx_str_t                       sub_status;
+    ngx_str_t                       gateway_payout_id;
+    ngx_str_t                       failure_reason;
+
+    /* private */
+    ngx_http_payout_gateway_t      *gateway;
+    ngx_http_payout_http_req_t      http;
+    ngx_payout_result_t             result;
+    char                            reference[37];
+};
+
+
+ngx_http_payout_send_t *ngx_http_payout_send_create(
+    ngx_http_payout_main_conf_t *pmcf, ngx_log_t *log);
+ngx_int_t ngx_http_payout_send_start(ngx_http_payout_send_t *s);
+void ngx_http_payout_send_detach(ngx_http_payout_send_t *s);
+
+/* apply a provider's result to a payout, e.g. from a webhook */
+ngx_int_t ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_request_t *r, int64_t payout_id, ngx_payout_result_t *res,
+    const char *source, ngx_http_payout_pg_handler_pt handler, void *data);
+
+/* decrypt a stored number (hex of the sealed blob) for tenant_id */
+ngx_int_t ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,
+    ngx_pool_t *pool, int64_t tenant_id, const char *field,
+    const char *hex, size_t hex_len, ngx_str_t *out);
+ngx_int_t ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
+    ngx_pool_t *pool, int64_t tenant_id, const char *field,
+    const u_char *plain, size_t len, ngx_str_t *hex);
+
+
+/* query parameters shared by payout and recipient creation */
+ngx_int_t ngx_http_payout_recipient_params(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
+    const char *gateway, ngx_http_payout_pg_query_t *q);
+ngx_int_t ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q,
+    const char *s);
+ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,
+    json_t *json);
+
+
+#endif /* NGX_HTTP_PAYOUT_GATEWAY_H_INCLUDED_ */

@@ -1,0 +1,289 @@
+/*
+ * Provider webhooks in: POST /hooks/{gateway}.
+ *
+ * The signature is checked on the raw body, in constant time, before
+ * anything is parsed; a bad one gets 401 and changes nothing.  The event
+ * then goes through the state machine like any other source, so a
+ * duplicate or out-of-order event never moves a payout backwards: it is
+ * acknowledged (200) and ignored.
+ */
+
+#include "ngx_http_payout_gateway.h"
+#include "core/ngx_payout_sandbox.h"
+
+
+#define NGX_HTTP_PAYOUT_HOOK_TOLERANCE  300     /* seconds */
+
+
+static const char  ngx_http_payout_hook_find_sql[] =
+    "SELECT id FROM payouts WHERE uuid = $1::uuid AND gateway = $2";
+
+
+typedef struct {
+    ngx_http_request_t           *request;
+    ngx_http_payout_gateway_t    *gateway;
+    ngx_payout_result_t           result;
+} ngx_http_payout_hook_t;
+
+
+static ngx_int_t ngx_http_payout_hook_handler(ngx_http_request_t *r);
+static void ngx_http_payout_hook_body(ngx_http_request_t *r);
+static void ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_hook_ack(ngx_http_request_t *r,
+    const char *outcome);
+
+
+char *
+ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_payout_loc_conf_t  *plcf = conf;
+    ngx_http_core_loc_conf_t    *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_payout_hook_handler;
+
+    /* JSON errors here too, and routes relative to the location */
+    plcf->api = 1;
+    plcf->api_prefix = clcf->name;
+
+    while (plcf->api_prefix.len
+           && plcf->api_prefix.data[plcf->api_prefix.len - 1] != '/')
+    {
+        plcf->api_prefix.len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_payout_hook_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r->method != NGX_HTTP_POST) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_payout_add_header(r, "Allow", "POST") != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_payout_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                          "method_not_allowed",
+                                          "Webhooks are POSTed.", NULL);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_payout_hook_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_payout_hook_body(ngx_http_request_t *r)
+{
+    char                          reference[37];
+    ngx_int_t                     rc;
+    ngx_str_t                     name, body;
+    ngx_uint_t                    i;
+    ngx_list_part_t              *part;
+    ngx_table_elt_t              *h, *sig;
+    ngx_http_payout_hook_t       *hook;
+    ngx_http_payout_pg_query_t   *q;
+    ngx_http_payout_loc_conf_t   *plcf;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_payout_module);
+
+    /* /hooks/<gateway> */
+    name = r->uri;
+
+    if (name.len >= plcf->api_prefix.len) {
+        name.data += plcf->api_prefix.len;
+        name.len -= plcf->api_prefix.len;
+    }
+
+    hook = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_hook_t));
+    if (hook == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    hook->request = r;
+    hook->gateway = ngx_http_payout_find_gateway(pmcf, (char *) name.data,
+                                                 name.len);
+
+    if (hook->gateway == NULL) {
+        ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_NOT_FOUND, "not_found", "No such gateway.", NULL));
+        return;
+    }
+
+    if (ngx_http_payout_read_request_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    sig = NULL;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Sandbox-Signature") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Sandbox-Signature",
+                               h[i].key.len) == 0)
+        {
+            sig = &h[i];
+        }
+    }
+
+    if (sig == NULL
+        || ngx_payout_sandbox_verify(&pmcf->keys, (char *) sig->value.data,
+                                     sig->value.len, body.data, body.len,
+                                     (long) ngx_time(),
+                                     NGX_HTTP_PAYOUT_HOOK_TOLERANCE)
+           != NGX_PAYOUT_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "payout: webhook from gateway \"%V\" with a missing "
+                      "or bad signature refused", &hook->gateway->name);
+
+        ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_UNAUTHORIZED, "invalid_signature",
+            "The webhook signature does not verify.", NULL));
+        return;
+    }
+
+    if (ngx_payout_sandbox_parse_event((char *) body.data, body.len,
+                                       reference, &hook->result)
+        != NGX_PAYOUT_OK)
+    {
+        /* signed but not an event we act on: acknowledge, ignore */
+        ngx_http_finalize_request(r, ngx_http_payout_hook_ack(r, "ignored"));
+        return;
+    }
+
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_hook_find_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param(q, (u_char *) reference, 36) != NGX_OK
+        || ngx_http_payout_pg_param(q, hook->gateway->name.data,
+                                    hook->gateway->name.len) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    q->handler = ngx_http_payout_hook_found;
+    q->data = hook;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc == NGX_DECLINED
+                                     ? ngx_http_payout_send_unavailable(r)
+                                     : NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+static void
+ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    int64_t                  id;
+    ngx_int_t                rc;
+    ngx_http_request_t      *r;
+    ngx_http_payout_hook_t  *hook;
+
+    hook = q->data;
+    r = hook->request;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        /* 503: the provider retries later */
+        ngx_http_payout_finalize(r,
+            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+            ? ngx_http_payout_send_unavailable(r)
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, ngx_http_payout_hook_ack(r, "unknown"));
+        return;
+    }
+
+    id = ngx_atoof((u_char *) PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+
+    rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r, id,
+                                      &hook->result, "webhook",
+                                      ngx_http_payout_hook_applied, hook);
+    if (rc != NGX_OK) {
+        ngx_http_payout_finalize(r, rc == NGX_DECLINED
+                                    ? ngx_http_payout_send_unavailable(r)
+                                    : NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+static void
+ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    ngx_http_request_t      *r;
+    ngx_http_payout_hook_t  *hook;
+
+    hook = q->data;
+    r = hook->request;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r,
+            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+            ? ngx_http_payout_send_unavailable(r)
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_payout_finalize(r, ngx_http_payout_hook_ack(r,
+                                PQgetvalue(res, 0, 0)[0] == 't'
+                                ? "applied" : "ignored"));
+}
+
+
+static ngx_int_t
+ngx_http_payout_hook_ack(ngx_http_request_t *r, const char *outcome)
+{
+    u_char  *body, *last;
+
+    body = ngx_pnalloc(r->pool, 64);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = ngx_sprintf(body, "{\"received\":true,\"outcome\":\"%s\"}",
+                       outcome);
+
+    return ngx_http_payout_send_json(r, NGX_HTTP_OK, body, last - body);
+}

@@ -1,0 +1,134 @@
+/*
+ * Recipients: POST /payout-recipients (create-or-reuse by fingerprint,
+ * with the same one-of rules as payouts) and GET /payout-recipients/{uuid}.
+ * The list lives with the payouts list (ngx_http_payout_payouts.c).
+ */
+
+#include "ngx_http_payout_gateway.h"
+
+
+static const char  ngx_http_payout_recipient_create_sql[] =
+    "SELECT outcome, body FROM payout_recipient_create("
+    "$1::bigint, $2::boolean, $3, $4, $5::bytea, $6, $7, $8, $9, $10, $11, "
+    "$12::bytea, $13, $14, $15::bytea, $16, $17, $18::jsonb)";
+
+static const char  ngx_http_payout_recipient_get_sql[] =
+    "SELECT payout_recipient_json(p) FROM recipients p "
+    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+
+
+static void ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+
+
+ngx_int_t
+ngx_http_payout_recipients_create(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    ngx_int_t                      rc;
+    ngx_payout_error_t             err;
+    ngx_http_payout_pg_query_t    *q;
+    ngx_payout_recipient_input_t   in;
+    ngx_http_payout_main_conf_t   *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    if (ngx_payout_validate_recipient(ctx->body, &in, &err)
+        != NGX_PAYOUT_OK)
+    {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
+                                          err.message, err.field);
+    }
+
+    if (ngx_http_payout_find_gateway(pmcf, in.gateway,
+                                     ngx_strlen(in.gateway)) == NULL)
+    {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "unknown_gateway",
+                   "This gateway is not registered for payouts.", "gateway");
+    }
+
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                   ngx_http_payout_recipient_create_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_param_str(q, ctx->auth.livemode ? "t" : "f")
+           != NGX_OK
+        || ngx_http_payout_param_str(q, in.gateway) != NGX_OK
+        || ngx_http_payout_recipient_params(r, ctx, &in, in.gateway, q)
+           != NGX_OK
+        || ngx_http_payout_param_str(q, in.idempotency_key) != NGX_OK
+        || ngx_http_payout_param_json(q, in.metadata) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q->handler = ngx_http_payout_recipient_created;
+    q->data = r;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_payout_recipients_get(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    return ngx_http_payout_get_json(r, ctx,
+                                    ngx_http_payout_recipient_get_sql,
+                                    "recipient");
+}
+
+
+static void
+ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
+    PGresult *res)
+{
+    json_t              *json;
+    ngx_int_t            rc;
+    ngx_uint_t           created;
+    ngx_http_request_t  *r;
+
+    r = q->data;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
+        return;
+    }
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_strcmp(PQgetvalue(res, 0, 0), "conflict") == 0) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_CONFLICT, "idempotency_conflict",
+            "This idempotency_key was already used for another recipient.",
+            "idempotency_key"));
+        return;
+    }
+
+    created = (ngx_strcmp(PQgetvalue(res, 0, 0), "created") == 0);
+
+    json = json_loadb(PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), 0,
+                      NULL);
+    if (json == NULL) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    json_object_set_new(json, "resource_created", json_boolean(created));
+
+    rc = ngx_http_payout_send_json_t(r, created ? NGX_HTTP_CREATED
+                                                : NGX_HTTP_OK, json);
+    json_decref(json);
+
+    ngx_http_payout_finalize(r, rc);
+}

@@ -1,0 +1,393 @@
+/*
+ * Operations that ask the provider about one payout:
+ *
+ *   GET  /payouts/{uuid}/status   the gateway's live view (seed 004); the
+ *                                 stored payout is not changed
+ *   POST /payouts/{uuid}/cancel   void (Prism): a staged payout is voided
+ *                                 here; a sent one only if the provider
+ *                                 confirms the cancellation
+ */
+
+#include "ngx_http_payout_gateway.h"
+#include "core/ngx_payout_sandbox.h"
+
+
+static const char  ngx_http_payout_load_sql[] =
+    "SELECT p.id, p.gateway, p.sub_status FROM payouts p "
+    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+
+static const char  ngx_http_payout_void_sql[] =
+    "SELECT applied, sub_status FROM payout_transition($1, "
+    "'{pending_staged}', 'canceled_voided', 'api', NULL, 'voided', NULL)";
+
+static const char  ngx_http_payout_get_sql[] =
+    "SELECT payout_json(p) FROM payouts p "
+    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+
+
+typedef struct {
+    ngx_http_request_t           *request;
+    ngx_http_payout_ctx_t        *ctx;
+    ngx_http_payout_gateway_t    *gateway;
+    int64_t                       payout_id;
+    ngx_http_payout_http_req_t    http;
+    ngx_payout_result_t           result;
+    unsigned                      cancel:1;
+} ngx_http_payout_op_t;
+
+
+static ngx_int_t ngx_http_payout_op_start(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, ngx_uint_t cancel);
+static void ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_op_call(ngx_http_payout_op_t *op);
+static void ngx_http_payout_op_status_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_op_recorded(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_op_show(ngx_http_payout_op_t *op);
+
+
+ngx_int_t
+ngx_http_payout_payouts_status(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    return ngx_http_payout_op_start(r, ctx, 0);
+}
+
+
+ngx_int_t
+ngx_http_payout_payouts_cancel(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    return ngx_http_payout_op_start(r, ctx, 1);
+}
+
+
+static ngx_int_t
+ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    ngx_uint_t cancel)
+{
+    ngx_int_t                    rc;
+    ngx_http_payout_op_t        *op;
+    ngx_http_payout_pg_query_t  *q;
+
+    if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_parameter", "Not a valid payout UUID.", "uuid");
+    }
+
+    op = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_op_t));
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_load_sql);
+    if (op == NULL || q == NULL
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    op->request = r;
+    op->ctx = ctx;
+    op->cancel = cancel;
+    q->handler = ngx_http_payout_op_loaded;
+    q->data = op;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static void
+ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    char                         *sub_status;
+    ngx_int_t                     rc;
+    ngx_http_request_t           *r;
+    ngx_http_payout_op_t         *op;
+    ngx_http_payout_pg_query_t   *vq;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    op = q->data;
+    r = op->request;
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
+        return;
+    }
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_NOT_FOUND, "not_found", "No such payout.", NULL));
+        return;
+    }
+
+    op->payout_id = ngx_atoof((u_char *) PQgetvalue(res, 0, 0),
+                              PQgetlength(res, 0, 0));
+    op->gateway = ngx_http_payout_find_gateway(pmcf, PQgetvalue(res, 0, 1),
+                                               PQgetlength(res, 0, 1));
+    sub_status = PQgetvalue(res, 0, 2);
+
+    if (op->gateway == NULL) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_BAD_REQUEST, "unknown_gateway",
+            "The payout's gateway is not registered for payouts.",
+            "gateway"));
+        return;
+    }
+
+    if (op->cancel && ngx_strcmp(sub_status, "pending_staged") == 0) {
+        vq = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                             ngx_http_payout_void_sql);
+        if (vq == NULL
+            || ngx_http_payout_pg_param_int(vq, op->payout_id) != NGX_OK)
+        {
+            ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        vq->handler = ngx_http_payout_op_void_done;
+        vq->data = op;
+
+        rc = ngx_http_payout_pg_run_for_request(r, vq);
+
+        if (rc != NGX_OK) {
+            ngx_http_payout_finalize(r, rc == NGX_DECLINED
+                                     ? ngx_http_payout_send_unavailable(r)
+                                     : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    if (op->cancel && ngx_strncmp(sub_status, "pending", 7) != 0) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_CONFLICT, "invalid_state",
+            "The payout is final and cannot be canceled.", NULL));
+        return;
+    }
+
+    if (ngx_http_payout_op_call(op) != NGX_OK) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+static void
+ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    ngx_http_payout_op_t  *op;
+
+    op = q->data;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
+        ngx_http_payout_finalize(op->request,
+            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+            ? ngx_http_payout_send_unavailable(op->request)
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
+        /* transferred meanwhile: ask the provider instead */
+        if (ngx_http_payout_op_call(op) != NGX_OK) {
+            ngx_http_payout_finalize(op->request,
+                                     NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    ngx_http_payout_op_show(op);
+}
+
+
+static ngx_int_t
+ngx_http_payout_op_call(ngx_http_payout_op_t *op)
+{
+    u_char                      *url;
+    ngx_str_t                   *uuid;
+    ngx_http_request_t          *r;
+    ngx_http_payout_gateway_t   *gw;
+    ngx_http_payout_http_req_t  *hr;
+
+    r = op->request;
+    gw = op->gateway;
+    hr = &op->http;
+    uuid = &op->ctx->args[0];
+
+    url = ngx_pnalloc(r->pool, gw->url.len + sizeof("/transfers//cancel")
+                               + uuid->len);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(url, "%V/transfers/%V%s%Z", &gw->url, uuid,
+                op->cancel ? "/cancel" : "");
+
+    hr->url = (char *) url;
+    hr->method = op->cancel ? "POST" : "GET";
+    hr->timeout = gw->timeout;
+    hr->ca_file = gw->ca_file.len ? (char *) gw->ca_file.data : NULL;
+    hr->handler = op->cancel ? ngx_http_payout_op_cancel_answer
+                             : ngx_http_payout_op_status_answer;
+    hr->data = op;
+    hr->log = r->connection->log;
+
+    if (op->cancel) {
+        hr->body = (u_char *) "{}";
+        hr->body_len = 2;
+
+        if (ngx_http_payout_http_header(hr, "Content-Type: application/json")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_payout_http_start_for_request(r, hr);
+}
+
+
+/* seed 004: {"code": {"type", "success", "code"}, "response", ...} */
+
+static void
+ngx_http_payout_op_status_answer(ngx_http_payout_http_req_t *hr)
+{
+    long                   code;
+    json_t                *out, *response;
+    const char            *type, *message;
+    ngx_http_payout_op_t  *op;
+
+    op = hr->data;
+
+    response = NULL;
+
+    if (hr->status && hr->response.len) {
+        response = json_loadb((char *) hr->response.data, hr->response.len,
+                              0, NULL);
+    }
+
+    if (hr->status >= 200 && hr->status < 300) {
+        type = "ok";
+        code = hr->status;
+        message = NULL;
+
+    } else if (hr->status == 404) {
+        type = "not_found";
+        code = 404;
+        message = "The gateway has no transfer for this payout.";
+
+    } else if (hr->status) {
+        type = "error";
+        code = hr->status;
+        message = "The gateway answered with an error.";
+
+    } else {
+        type = "unavailable";
+        code = 504;
+        message = hr->error_text ? hr->error_text
+                                 : "The gateway did not answer.";
+    }
+
+    out = json_pack("{s{sssbsi}s?ss?}",
+                    "code", "type", type, "success", code < 300,
+                    "code", (int) code,
+                    "response", response ? response : json_object(),
+                    "error_message", message);
+
+    json_decref(response);
+
+    if (out == NULL) {
+        ngx_http_payout_finalize(op->request,
+                                 NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_payout_finalize(op->request,
+        ngx_http_payout_send_json_t(op->request, NGX_HTTP_OK, out));
+    json_decref(out);
+}
+
+
+static void
+ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
+{
+    ngx_int_t              rc;
+    ngx_http_request_t    *r;
+    ngx_http_payout_op_t  *op;
+
+    op = hr->data;
+    r = op->request;
+
+    ngx_payout_sandbox_parse_transfer(hr->status, (char *) hr->response.data,
+                                      hr->response.len, &op->result);
+
+    if (op->result.state != NGX_PAYOUT_CANCELED_VOIDED) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_CONFLICT, "not_cancelable",
+            hr->status == 0 ? "The gateway did not answer; the payout was "
+                              "not canceled."
+                            : "The gateway can no longer cancel this "
+                              "payout.", NULL));
+        return;
+    }
+
+    rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r,
+                                      op->payout_id, &op->result, "api",
+                                      ngx_http_payout_op_recorded, op);
+    if (rc != NGX_OK) {
+        ngx_http_payout_finalize(r, rc == NGX_DECLINED
+                                    ? ngx_http_payout_send_unavailable(r)
+                                    : NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+static void
+ngx_http_payout_op_recorded(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    ngx_http_payout_op_t  *op;
+
+    op = q->data;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        ngx_http_payout_finalize(op->request,
+            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+            ? ngx_http_payout_send_unavailable(op->request)
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_payout_op_show(op);
+}
+
+
+/* answer with the payout as it is now */
+
+static void
+ngx_http_payout_op_show(ngx_http_payout_op_t *op)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_payout_get_json(op->request, op->ctx,
+                                  ngx_http_payout_get_sql, "payout");
+
+    if (rc != NGX_DONE) {
+        ngx_http_payout_finalize(op->request, rc);
+    }
+}
