@@ -22,6 +22,7 @@ main(void)
     failed += run_crypto_tests();
     failed += run_net_tests();
     failed += run_state_tests();
+    failed += run_sandbox_tests();
 
     if (failed) {
         print_error("%d unit test(s) failed\n", failed);

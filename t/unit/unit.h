@@ -28,6 +28,7 @@ int run_filter_tests(void);
 int run_crypto_tests(void);
 int run_net_tests(void);
 int run_state_tests(void);
+int run_sandbox_tests(void);
 
 
 #endif /* UNIT_H_INCLUDED_ */
