@@ -90,6 +90,55 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_webhook_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, webhook_timeout),
+      NULL },
+
+    { ngx_string("payout_webhook_allow_private"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, webhook_allow_private),
+      NULL },
+
+    { ngx_string("payout_webhook_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, webhook_concurrency),
+      &ngx_http_payout_pool_bounds },
+
+    { ngx_string("payout_webhook_schedule"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_payout_webhook_schedule,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_reconcile_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, reconcile_interval),
+      NULL },
+
+    { ngx_string("payout_reconcile_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, reconcile_grace),
+      NULL },
+
+    { ngx_string("payout_reconcile_window"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, reconcile_window),
+      NULL },
+
     { ngx_string("payout_sandbox_webhook_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -184,6 +233,12 @@ ngx_http_payout_create_main_conf(ngx_conf_t *cf)
     pmcf->reconnect_max = NGX_CONF_UNSET_MSEC;
     pmcf->retry_after = NGX_CONF_UNSET;
     pmcf->sandbox_webhook_delay = NGX_CONF_UNSET_MSEC;
+    pmcf->webhook_timeout = NGX_CONF_UNSET_MSEC;
+    pmcf->webhook_allow_private = NGX_CONF_UNSET;
+    pmcf->webhook_concurrency = NGX_CONF_UNSET_UINT;
+    pmcf->reconcile_interval = NGX_CONF_UNSET_MSEC;
+    pmcf->reconcile_grace = NGX_CONF_UNSET_MSEC;
+    pmcf->reconcile_window = NGX_CONF_UNSET;
 
     return pmcf;
 }
@@ -206,6 +261,27 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->reconnect_max, 1000);
     ngx_conf_init_value(pmcf->retry_after, 2);
     ngx_conf_init_msec_value(pmcf->sandbox_webhook_delay, 1000);
+    ngx_conf_init_msec_value(pmcf->webhook_timeout, 10000);
+    ngx_conf_init_value(pmcf->webhook_allow_private, 0);
+    ngx_conf_init_uint_value(pmcf->webhook_concurrency, 32);
+    ngx_conf_init_msec_value(pmcf->reconcile_interval, 1000);
+    ngx_conf_init_msec_value(pmcf->reconcile_grace, 10000);
+    ngx_conf_init_value(pmcf->reconcile_window, 86400);
+
+    if (pmcf->webhook_schedule == NULL) {
+        static const long  standard[] = {
+            0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400
+        };
+
+        pmcf->webhook_schedule = ngx_array_create(cf->pool, 10,
+                                                  sizeof(long));
+        if (pmcf->webhook_schedule == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(ngx_array_push_n(pmcf->webhook_schedule, 10), standard,
+                   sizeof(standard));
+    }
 
     pmcf->reconnect_min = ngx_min(100, pmcf->reconnect_max);
 
@@ -281,6 +357,16 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_payout_deliver_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (pmcf->gateways
+        && ngx_http_payout_reconcile_init_process(cycle) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -295,6 +381,9 @@ ngx_http_payout_exit_process(ngx_cycle_t *cycle)
     if (pmcf && pmcf->sandbox_enabled) {
         ngx_http_payout_sandbox_exit_process(cycle);
     }
+
+    ngx_http_payout_deliver_exit_process(cycle);
+    ngx_http_payout_reconcile_exit_process(cycle);
 
     if (pmcf && pmcf->pg) {
         ngx_http_payout_pg_pool_destroy(pmcf->pg);

@@ -32,6 +32,7 @@ key=$("$top/build/payoutctl" key create --tenant bench --mode test 2>/dev/null)
 tenant_id=$(psql "$db" -Atc "SELECT id FROM tenants WHERE name = 'bench'")
 prefix=${key:0:16}
 
+openssl rand -hex 32 > "$work/master.key"
 mkdir -p "$work/body"
 chmod 777 "$work/body"
 cat > "$work/nginx.conf" <<CONF
@@ -45,10 +46,16 @@ http {
     client_body_temp_path $work/body;
     payout_database "$db";
     payout_database_pool ${POOL:-4};
+    payout_master_key_file $work/master.key;
+    payout_gateway sandbox connector=sandbox
+                   url=http://127.0.0.1:$ngx_port/sandbox timeout=5s;
+    payout_sandbox_webhook_url http://127.0.0.1:$ngx_port/hooks/sandbox;
     server {
         listen 127.0.0.1:$ngx_port;
         location = /static { return 200 "ok"; }
         location /v1/ { payout_api; }
+        location /sandbox/ { payout_sandbox; }
+        location /hooks/ { payout_provider_webhook; }
     }
 }
 CONF
@@ -70,15 +77,56 @@ SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JO
 SELECT (SELECT count(*) FROM payouts WHERE tenant_id = $tenant_id), coalesce(json_agg(payout_json(s.p) ORDER BY (s.p).id DESC, (s.p).id DESC), '[]') FROM (SELECT p FROM payouts p WHERE p.tenant_id = $tenant_id ORDER BY p.id DESC, p.id DESC LIMIT 50 OFFSET 0) s;
 SQL
 
+# as many database connections as the module's pools hold (2 workers)
+pg_clients=$(( 2 * ${POOL:-4} ))
+
 pgb() {
-    pgbench -n -M ${PGBENCH_MODE:-prepared} -c "$conns" -j "$threads" -T "$duration" \
-        -f "$1" "$db" 2>/dev/null | awk '/^tps/ {print $3; exit}'
+    pgbench -n -M prepared -c "$pg_clients" -j "$threads" -T "$duration" \
+        -f "$1" "$db" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3; exit}'
 }
 
+# POST /v1/payouts, sandbox success, a new payout per request
+cat > "$work/create.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
+wrk.body = '{"amount": 1000, "currency": "NGN", "gateway": "sandbox", ' ..
+           '"bank_account_number": "0123456789", ' ..
+           '"bank_account_name": "BENCH", "bank_code": "058"}'
+LUA
+
+# the SQL the module runs for one create, in the same order: key, create
+# (recipient reused by fingerprint), instruction, the sandbox's transfer,
+# the transition to pending_promise
+fp=$(openssl rand -hex 32)
+cat > "$work/create.sql" <<SQL
+SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_prefix = '$prefix' AND k.revoked_at IS NULL;
+SELECT payout_id AS pid FROM payout_create($tenant_id, false, NULL, '\\x00', 1000, 'NGN', 'sandbox', NULL, NULL, NULL, NULL, false, NULL, 'bank_account', '\\x$fp', NULL, NULL, NULL, '058', NULL, 'BENCH', '\\x0102', '6789', NULL, NULL, NULL) \\gset
+SELECT * FROM payout_instruction($tenant_id, :pid);
+SELECT * FROM sandbox_transfer_create(gen_random_uuid(), 1000, 'NGN', 'bank_account', '6789', '058', NULL, NULL, 'succeed', 1000);
+SELECT * FROM payout_transition(:pid, '{pending_created}', 'pending_promise', 'provider', 'sbx_tr_0', NULL, NULL);
+SQL
+
 read -r static_rps static_p99 < <(wrk_run "http://127.0.0.1:$ngx_port/static")
+
+read -r create_rps create_p99 < <(wrk_run -s "$work/create.lua" \
+    "http://127.0.0.1:$ngx_port/v1/payouts")
+pg_create_tps=$(pgb "$work/create.sql")
+
+# the list now has full pages
 read -r list_rps list_p99 < <(wrk_run -H "Authorization: Bearer $key" \
     "http://127.0.0.1:$ngx_port/v1/payouts")
 pg_list_tps=$(pgb "$work/list.sql")
+
+# GET /v1/payouts/{uuid} of one of the payouts just made
+uuid=$(psql "$db" -Atc "SELECT uuid FROM payouts ORDER BY id DESC LIMIT 1")
+cat > "$work/get.sql" <<SQL
+SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_prefix = '$prefix' AND k.revoked_at IS NULL;
+SELECT payout_json(p) FROM payouts p WHERE p.tenant_id = $tenant_id AND p.uuid = '$uuid';
+SQL
+read -r get_rps get_p99 < <(wrk_run -H "Authorization: Bearer $key" \
+    "http://127.0.0.1:$ngx_port/v1/payouts/$uuid")
+pg_get_tps=$(pgb "$work/get.sql")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
@@ -86,14 +134,26 @@ printf '\n%-28s %12s %10s %14s %14s\n' "endpoint" "req/s" "p99" \
     "vs static" "vs pgbench"
 printf '%-28s %12s %10s %14s %14s\n' "static return 200 (ceiling)" \
     "$static_rps" "$static_p99" "1.00" "-"
-printf '%-28s %12s %10s %14s %14s\n' "pgbench, list SQL (ceiling)" \
-    "$pg_list_tps" "-" "-" "1.00"
-printf '%-28s %12s %10s %14s %14s\n' "GET /v1/payouts (empty)" \
-    "$list_rps" "$list_p99" "$(ratio "$list_rps" "$static_rps")" \
-    "$(ratio "$list_rps" "$pg_list_tps")"
+printf '%-28s %12s %10s %14s %14s\n' "pgbench, list SQL" \
+    "$pg_list_tps" "-" "-" "-"
+row() {
+    printf '%-28s %12s %10s %14s %14s\n' "$1" "$2" "$3" \
+        "$(ratio "$2" "$static_rps")" "$(ratio "$2" "$4")"
+}
+
+printf '%-28s %12s %10s %14s %14s\n' "pgbench, get SQL" "$pg_get_tps" \
+    "-" "-" "-"
+printf '%-28s %12s %10s %14s %14s\n' "pgbench, create SQL" \
+    "$pg_create_tps" "-" "-" "-"
+row "GET /v1/payouts (50/page)" "$list_rps" "$list_p99" "$pg_list_tps"
+row "GET /v1/payouts/{uuid}" "$get_rps" "$get_p99" "$pg_get_tps"
+row "POST /v1/payouts (sandbox)" "$create_rps" "$create_p99" \
+    "$pg_create_tps"
 printf '\n%s connections, %s threads, %ss each, pool %s per worker, ' \
     "$conns" "$threads" "$duration" "${POOL:-4}"
-printf '2 workers, %s cores.\n' "$(nproc)"
+printf '2 workers, %s cores; pgbench: %s clients (the pools total),\n' \
+    "$(nproc)" "$pg_clients"
+printf 'prepared statements, the same SQL in the same order.\n'
 
 if grep -E '\[(alert|crit|emerg)\]' "$work/error.log"; then
     echo "nginx logged alerts during the benchmark" >&2

@@ -51,6 +51,17 @@ typedef struct {
 
     ngx_array_t                 *gateways;    /* ngx_http_payout_gateway_t */
 
+    /* webhooks to merchants */
+    ngx_msec_t                   webhook_timeout;
+    ngx_flag_t                   webhook_allow_private;
+    ngx_uint_t                   webhook_concurrency;
+    ngx_array_t                 *webhook_schedule;   /* long, seconds */
+
+    /* the reconciler */
+    ngx_msec_t                   reconcile_interval;
+    ngx_msec_t                   reconcile_grace;
+    time_t                       reconcile_window;
+
     /* the built-in sandbox provider */
     ngx_str_t                    sandbox_webhook_url;
     ngx_msec_t                   sandbox_webhook_delay;
@@ -142,6 +153,20 @@ char *ngx_http_payout_sandbox(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_payout_sandbox_init_process(ngx_cycle_t *cycle);
 void ngx_http_payout_sandbox_exit_process(ngx_cycle_t *cycle);
+
+/* webhooks to merchants (ngx_http_payout_deliver.c) */
+char *ngx_http_payout_webhook_schedule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_payout_deliver_init_process(ngx_cycle_t *cycle);
+void ngx_http_payout_deliver_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_payout_webhooks_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_webhooks_redeliver(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+
+/* the reconciler (ngx_http_payout_reconcile.c) */
+ngx_int_t ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle);
+void ngx_http_payout_reconcile_exit_process(ngx_cycle_t *cycle);
 
 /* provider webhooks in (ngx_http_payout_hooks.c) */
 char *ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,

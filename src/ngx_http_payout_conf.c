@@ -264,3 +264,49 @@ ngx_http_payout_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *out)
 
     return NGX_OK;
 }
+
+
+/* payout_webhook_schedule 0 5s 5m 30m 2h ...; the first try, then retries */
+
+char *
+ngx_http_payout_webhook_schedule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_payout_main_conf_t  *pmcf = conf;
+
+    long        *delay;
+    time_t       t;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (pmcf->webhook_schedule) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    pmcf->webhook_schedule = ngx_array_create(cf->pool, cf->args->nelts,
+                                              sizeof(long));
+    if (pmcf->webhook_schedule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        t = ngx_parse_time(&value[i], 1);
+
+        if (t == (time_t) NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid delay \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        delay = ngx_array_push(pmcf->webhook_schedule);
+        if (delay == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *delay = (long) t;
+    }
+
+    return NGX_CONF_OK;
+}

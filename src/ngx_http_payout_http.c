@@ -437,13 +437,27 @@ ngx_http_payout_http_collect(void)
 static void
 ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
 {
-    long     status;
-    u_char  *buf;
+    long                  status;
+    u_char               *buf;
+    struct curl_header   *h;
 
     status = 0;
     curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
 
     hr->status = (code == CURLE_OK) ? status : 0;
+
+    ngx_str_null(&hr->retry_after);
+
+    if (code == CURLE_OK
+        && curl_easy_header(hr->easy, "Retry-After", 0, CURLH_HEADER, -1,
+                            &h) == CURLHE_OK)
+    {
+        hr->retry_after.len = ngx_min(ngx_strlen(h->value),
+                                      sizeof(hr->retry_after_buf));
+        hr->retry_after.data = ngx_cpymem(hr->retry_after_buf, h->value,
+                                          hr->retry_after.len)
+                               - hr->retry_after.len;
+    }
     hr->error = code;
     hr->elapsed = ngx_current_msec - hr->started;
 

@@ -46,6 +46,7 @@ struct ngx_http_payout_http_req_s {
     CURLcode                           error;
     char                              *error_text;
     ngx_str_t                          response;
+    ngx_str_t                          retry_after;  /* response header */
     ngx_msec_t                         elapsed;
 
     /* private */
@@ -55,6 +56,7 @@ struct ngx_http_payout_http_req_s {
     size_t                             buf_cap;
     ngx_msec_t                         started;
     char                               errbuf[CURL_ERROR_SIZE];
+    u_char                             retry_after_buf[32];
     unsigned                           too_large:1;
     unsigned                           refused:1;
 };

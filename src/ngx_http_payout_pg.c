@@ -57,6 +57,16 @@ struct ngx_http_payout_pg_pool_s {
     ngx_queue_t                  waiting;
     ngx_uint_t                   nstmts;
     char                        *stmts[NGX_HTTP_PAYOUT_PG_MAX_STMTS];
+
+#define NGX_HTTP_PAYOUT_PG_MAX_LISTEN  4
+    ngx_uint_t                   nlisten;
+    struct {
+        const char                     *channel;
+        ngx_http_payout_pg_notify_pt    handler;
+        void                           *data;
+    }                            listen[NGX_HTTP_PAYOUT_PG_MAX_LISTEN];
+    char                         listen_sql[256];
+
     unsigned                     destroyed:1;
 };
 
@@ -96,6 +106,9 @@ static void ngx_http_payout_pg_write_handler(ngx_event_t *ev);
 static void ngx_http_payout_pg_timer_handler(ngx_event_t *ev);
 static void ngx_http_payout_pg_wait_handler(ngx_event_t *ev);
 static void ngx_http_payout_pg_request_cleanup(void *data);
+static void ngx_http_payout_pg_send_listen(ngx_http_payout_pg_conn_t *pc);
+static void ngx_http_payout_pg_notify(ngx_http_payout_pg_pool_t *pool,
+    const char *channel);
 
 
 ngx_http_payout_pg_pool_t *
@@ -469,7 +482,92 @@ ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc)
     pc->backoff = 0;
     pc->state = NGX_HTTP_PAYOUT_PG_IDLE;
 
+    if (pc == &pc->pool->conns[0] && pc->pool->nlisten) {
+        ngx_http_payout_pg_send_listen(pc);
+        return;
+    }
+
     ngx_http_payout_pg_dispatch(pc);
+}
+
+
+/*
+ * LISTEN runs as a query nobody waits for; when it completes the
+ * connection serves the queue as usual.  Listeners are told to look for
+ * work, since anything notified while we were away is lost.
+ */
+
+static void
+ngx_http_payout_pg_send_listen(ngx_http_payout_pg_conn_t *pc)
+{
+    ngx_uint_t                  i;
+    ngx_http_payout_pg_pool_t  *pool;
+
+    pool = pc->pool;
+
+    if (!PQsendQuery(pc->pg, pool->listen_sql)
+        || ngx_http_payout_pg_flush(pc) != NGX_OK)
+    {
+        ngx_http_payout_pg_broken(pc, "listen");
+        return;
+    }
+
+    pc->state = NGX_HTTP_PAYOUT_PG_BUSY;
+    pc->timer.cancelable = 1;
+    ngx_add_timer(&pc->timer, pool->conf->query_timeout);
+
+    for (i = 0; i < pool->nlisten; i++) {
+        pool->listen[i].handler(pool->listen[i].data);
+    }
+}
+
+
+ngx_int_t
+ngx_http_payout_pg_listen(ngx_http_payout_pg_pool_t *pool,
+    const char *channel, ngx_http_payout_pg_notify_pt handler, void *data)
+{
+    u_char      *last;
+    ngx_uint_t   i;
+
+    if (pool == NULL || pool->nlisten == NGX_HTTP_PAYOUT_PG_MAX_LISTEN) {
+        return NGX_ERROR;
+    }
+
+    pool->listen[pool->nlisten].channel = channel;
+    pool->listen[pool->nlisten].handler = handler;
+    pool->listen[pool->nlisten].data = data;
+    pool->nlisten++;
+
+    last = (u_char *) pool->listen_sql;
+
+    for (i = 0; i < pool->nlisten; i++) {
+        last = ngx_slprintf(last, (u_char *) pool->listen_sql
+                                  + sizeof(pool->listen_sql) - 1,
+                            "LISTEN %s;", pool->listen[i].channel);
+    }
+
+    *last = '\0';
+
+    /* already connected: start listening with the next reconnect, or now */
+    if (pool->conns[0].state == NGX_HTTP_PAYOUT_PG_IDLE) {
+        ngx_http_payout_pg_send_listen(&pool->conns[0]);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_payout_pg_notify(ngx_http_payout_pg_pool_t *pool,
+    const char *channel)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < pool->nlisten; i++) {
+        if (ngx_strcmp(pool->listen[i].channel, channel) == 0) {
+            pool->listen[i].handler(pool->listen[i].data);
+        }
+    }
 }
 
 
@@ -838,6 +936,7 @@ ngx_http_payout_pg_consume(ngx_http_payout_pg_conn_t *pc)
     }
 
     while ((notify = PQnotifies(pc->pg)) != NULL) {
+        ngx_http_payout_pg_notify(pc->pool, notify->relname);
         PQfreemem(notify);
     }
 

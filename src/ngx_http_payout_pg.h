@@ -66,5 +66,15 @@ ngx_int_t ngx_http_payout_pg_run_for_request(ngx_http_request_t *r,
 
 ngx_uint_t ngx_http_payout_pg_connected(ngx_http_payout_pg_pool_t *pool);
 
+/*
+ * Wake-ups: the pool's first connection LISTENs on the channel (again
+ * after every reconnect) and calls handler for each notification, and
+ * once after each (re)connect, when notifications may have been missed.
+ */
+typedef void (*ngx_http_payout_pg_notify_pt)(void *data);
+
+ngx_int_t ngx_http_payout_pg_listen(ngx_http_payout_pg_pool_t *pool,
+    const char *channel, ngx_http_payout_pg_notify_pt handler, void *data);
+
 
 #endif /* NGX_HTTP_PAYOUT_PG_H_INCLUDED_ */

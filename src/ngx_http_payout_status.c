@@ -304,10 +304,15 @@ ngx_http_payout_op_status_answer(ngx_http_payout_http_req_t *hr)
                                  : "The gateway did not answer.";
     }
 
-    out = json_pack("{s{sssbsi}s?ss?}",
+    if (response == NULL) {
+        response = json_object();
+    }
+
+    /* "O" takes a reference of its own: ours is dropped below */
+    out = json_pack("{s{sssbsi}sOss?}",
                     "code", "type", type, "success", code < 300,
                     "code", (int) code,
-                    "response", response ? response : json_object(),
+                    "response", response,
                     "error_message", message);
 
     json_decref(response);

@@ -111,7 +111,8 @@ class Nginx:
 
     def __init__(self, pg, http="", server="", location="", workers=1,
                  pool=2, database=None, sandbox=False,
-                 gateway_timeout="3s", webhook_delay="300ms"):
+                 gateway_timeout="3s", webhook_delay="300ms",
+                 reconcile_grace="2s", webhook_schedule=None):
         self.pg = pg
         self.dir = make_shared_dir("payout-nginx-")
         self.port = free_port()
@@ -132,7 +133,10 @@ class Nginx:
                    url=http://127.0.0.1:%(port)d/sandbox timeout=%(t)s;
     payout_sandbox_webhook_url http://127.0.0.1:%(port)d/hooks/sandbox;
     payout_sandbox_webhook_delay %(d)s;
-""" % dict(port=self.port, t=gateway_timeout, d=webhook_delay)
+    payout_reconcile_interval 300ms;
+    payout_reconcile_grace %(g)s;
+""" % dict(port=self.port, t=gateway_timeout, d=webhook_delay,
+           g=reconcile_grace)
             server += """
         location /sandbox/ { payout_sandbox; }
         location /hooks/ { payout_provider_webhook; }
@@ -151,6 +155,8 @@ http {
     payout_database "%(db)s";
     payout_database_pool %(pool)d;
     payout_master_key_file %(dir)s/master.key;
+    payout_webhook_allow_private on;
+    %(schedule)s
     %(http)s
     server {
         listen 127.0.0.1:%(port)d;
@@ -162,7 +168,9 @@ http {
     }
 }
 """ % dict(module=MODULE, workers=workers, dir=self.dir, db=db, pool=pool,
-           http=http, server=server, port=self.port, location=location))
+           http=http, server=server, port=self.port, location=location,
+           schedule=("payout_webhook_schedule %s;" % webhook_schedule
+                     if webhook_schedule else "")))
         self.proc = None
 
     @property

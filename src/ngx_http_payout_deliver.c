@@ -1,0 +1,475 @@
+/*
+ * The webhook deliverer: a background job in every worker.
+ *
+ * A NOTIFY from the transaction that queued an event wakes it at once; a
+ * cancelable poll timer catches retries that come due and anything a
+ * lost connection missed.  It claims due deliveries with leases (several
+ * workers and nodes never make the same attempt twice), sends each with
+ * Standard Webhooks headers through the event-loop HTTP client, and
+ * records the attempt with the next one's time.
+ */
+
+#include "ngx_http_payout_gateway.h"
+#include "core/ngx_payout_webhook.h"
+
+
+#define NGX_HTTP_PAYOUT_DELIVER_POLL  1000
+
+
+static const char  ngx_http_payout_claim_sql[] =
+    "SELECT delivery_id, url, attempt, msg_id, payload, tenant_id, "
+    "secret_enc, old_secret_enc, plain_secret FROM webhook_claim($1, $2)";
+
+static const char  ngx_http_payout_result_sql[] =
+    "SELECT webhook_result($1, $2, $3, $4, $5, $6)";
+
+
+typedef struct {
+    ngx_http_payout_main_conf_t  *pmcf;
+    ngx_event_t                   timer;
+    ngx_uint_t                    inflight;
+    unsigned                      claiming:1;
+    unsigned                      again:1;
+} ngx_http_payout_deliverer_t;
+
+
+typedef struct {
+    ngx_pool_t                   *pool;
+    ngx_http_payout_deliverer_t  *deliverer;
+    int64_t                       id;
+    int                           attempt;
+    ngx_http_payout_http_req_t    http;
+} ngx_http_payout_delivery_t;
+
+
+static void ngx_http_payout_deliver_wake(void *data);
+static void ngx_http_payout_deliver_timer(ngx_event_t *ev);
+static void ngx_http_payout_deliver_claim(ngx_http_payout_deliverer_t *d);
+static void ngx_http_payout_deliver_claimed(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_deliver_start(
+    ngx_http_payout_deliverer_t *d, PGresult *res, int row);
+static ngx_int_t ngx_http_payout_deliver_sign(
+    ngx_http_payout_delivery_t *dl, PGresult *res, int row, int64_t tenant);
+static void ngx_http_payout_deliver_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_deliver_recorded(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_deliver_done(ngx_http_payout_delivery_t *dl);
+
+
+static ngx_http_payout_deliverer_t  *ngx_http_payout_deliverer;
+
+
+ngx_int_t
+ngx_http_payout_deliver_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_payout_deliverer_t  *d;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_payout_module);
+
+    d = ngx_pcalloc(cycle->pool, sizeof(ngx_http_payout_deliverer_t));
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    d->pmcf = pmcf;
+    d->timer.handler = ngx_http_payout_deliver_timer;
+    d->timer.data = d;
+    d->timer.log = cycle->log;
+    d->timer.cancelable = 1;
+
+    ngx_http_payout_deliverer = d;
+
+    if (ngx_http_payout_pg_listen(pmcf->pg, "payout_webhooks",
+                                  ngx_http_payout_deliver_wake, d)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_add_timer(&d->timer, NGX_HTTP_PAYOUT_DELIVER_POLL);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_payout_deliver_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_payout_deliverer
+        && ngx_http_payout_deliverer->timer.timer_set)
+    {
+        ngx_del_timer(&ngx_http_payout_deliverer->timer);
+    }
+
+    ngx_http_payout_deliverer = NULL;
+}
+
+
+static void
+ngx_http_payout_deliver_wake(void *data)
+{
+    ngx_http_payout_deliver_claim(data);
+}
+
+
+static void
+ngx_http_payout_deliver_timer(ngx_event_t *ev)
+{
+    ngx_http_payout_deliverer_t  *d;
+
+    d = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    ngx_http_payout_deliver_claim(d);
+
+    ngx_add_timer(&d->timer, NGX_HTTP_PAYOUT_DELIVER_POLL);
+}
+
+
+static void
+ngx_http_payout_deliver_claim(ngx_http_payout_deliverer_t *d)
+{
+    ngx_int_t                    limit;
+    ngx_pool_t                  *pool;
+    ngx_http_payout_pg_query_t  *q;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    /* one claim at a time; a wake-up meanwhile claims again after it */
+    if (d->claiming) {
+        d->again = 1;
+        return;
+    }
+
+    limit = (ngx_int_t) d->pmcf->webhook_concurrency - d->inflight;
+
+    if (limit <= 0) {
+        d->again = 1;
+        return;
+    }
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    q = ngx_http_payout_pg_query_create(pool, ngx_cycle->log,
+                                        ngx_http_payout_claim_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, limit) != NGX_OK
+        || ngx_http_payout_pg_param_int(q,
+                          d->pmcf->webhook_timeout / 1000 + 30) != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    q->handler = ngx_http_payout_deliver_claimed;
+    q->data = d;
+
+    d->again = 0;
+
+    if (ngx_http_payout_pg_run(d->pmcf->pg, q) != NGX_OK) {
+        /* no database now: the poll timer tries again */
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    d->claiming = 1;
+}
+
+
+static void
+ngx_http_payout_deliver_claimed(ngx_http_payout_pg_query_t *q,
+    PGresult *res)
+{
+    int                           i, n;
+    ngx_pool_t                   *pool;
+    ngx_http_payout_deliverer_t  *d;
+
+    d = q->data;
+    pool = q->mem;
+    d->claiming = 0;
+
+    n = 0;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_OK) {
+        n = PQntuples(res);
+
+        for (i = 0; i < n; i++) {
+            if (ngx_http_payout_deliver_start(d, res, i) != NGX_OK) {
+                /* the lease runs out and the attempt is made again */
+                ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                              "payout: webhook delivery %s not started",
+                              PQgetvalue(res, i, 0));
+            }
+        }
+    }
+
+    ngx_destroy_pool(pool);
+
+    if (d->again || (n > 0 && d->inflight < d->pmcf->webhook_concurrency)) {
+        ngx_http_payout_deliver_claim(d);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
+    PGresult *res, int row)
+{
+    size_t                        len;
+    int64_t                       tenant;
+    ngx_pool_t                   *pool;
+    ngx_http_payout_delivery_t   *dl;
+    ngx_http_payout_http_req_t   *hr;
+
+    pool = ngx_create_pool(2048, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    dl = ngx_pcalloc(pool, sizeof(ngx_http_payout_delivery_t));
+    if (dl == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    dl->pool = pool;
+    dl->deliverer = d;
+    dl->id = ngx_atoof((u_char *) PQgetvalue(res, row, 0),
+                       PQgetlength(res, row, 0));
+    dl->attempt = ngx_atoi((u_char *) PQgetvalue(res, row, 2),
+                           PQgetlength(res, row, 2));
+    tenant = ngx_atoof((u_char *) PQgetvalue(res, row, 5),
+                       PQgetlength(res, row, 5));
+
+    hr = &dl->http;
+
+    len = PQgetlength(res, row, 1);
+    hr->url = ngx_pnalloc(pool, len + 1);
+    hr->body_len = PQgetlength(res, row, 4);
+    hr->body = ngx_pnalloc(pool, hr->body_len);
+
+    if (hr->url == NULL || hr->body == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy((char *) hr->url, PQgetvalue(res, row, 1), len);
+    ((char *) hr->url)[len] = '\0';
+    ngx_memcpy(hr->body, PQgetvalue(res, row, 4), hr->body_len);
+
+    hr->method = "POST";
+    hr->timeout = d->pmcf->webhook_timeout;
+    hr->max_response = 64 * 1024;
+    hr->guard_ssrf = 1;
+    hr->allow_private = d->pmcf->webhook_allow_private ? 1 : 0;
+    hr->handler = ngx_http_payout_deliver_answer;
+    hr->data = dl;
+    hr->log = ngx_cycle->log;
+
+    if (ngx_http_payout_http_header(hr, "Content-Type: application/json")
+        != NGX_OK
+        || ngx_http_payout_http_header(hr, "webhook-id: %s",
+                                       PQgetvalue(res, row, 3)) != NGX_OK
+        || ngx_http_payout_deliver_sign(dl, res, row, tenant) != NGX_OK)
+    {
+        if (hr->headers) {
+            curl_slist_free_all(hr->headers);
+        }
+
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_payout_http_start(hr) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    d->inflight++;
+
+    return NGX_OK;
+}
+
+
+/*
+ * webhook-timestamp and webhook-signature for every active secret (two
+ * while a rotated endpoint secret is still honoured), and the seed's
+ * plain secret header for a payout's own webhook_secret.
+ */
+
+static ngx_int_t
+ngx_http_payout_deliver_sign(ngx_http_payout_delivery_t *dl, PGresult *res,
+    int row, int64_t tenant)
+{
+    int                           col;
+    long                          now;
+    char                          sig[2][NGX_PAYOUT_WEBHOOK_SIG_LEN + 1];
+    char                         *msg_id;
+    ngx_str_t                     secret;
+    ngx_uint_t                    nsig, plain;
+    const char                   *field;
+    ngx_http_payout_http_req_t   *hr;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    hr = &dl->http;
+    pmcf = dl->deliverer->pmcf;
+    now = (long) ngx_time();
+    msg_id = PQgetvalue(res, row, 3);
+    plain = (PQgetvalue(res, row, 8)[0] == 't');
+    field = plain ? "webhook_secret" : "endpoint_secret";
+    nsig = 0;
+
+    if (ngx_http_payout_http_header(hr, "webhook-timestamp: %l", now)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (col = 6; col <= 7; col++) {
+        if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) == 0) {
+            continue;
+        }
+
+        if (ngx_http_payout_open_number(pmcf, dl->pool, tenant, field,
+                                        PQgetvalue(res, row, col),
+                                        PQgetlength(res, row, col), &secret)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "payout: cannot decrypt the webhook secret of "
+                          "delivery %L", dl->id);
+            return NGX_ERROR;
+        }
+
+        if (ngx_payout_webhook_sign((char *) secret.data, secret.len,
+                                    msg_id, now, hr->body, hr->body_len,
+                                    sig[nsig]) != NGX_PAYOUT_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        nsig++;
+
+        if (plain && col == 6
+            && ngx_http_payout_http_header(hr,
+                                    "Orchestrapay-Webhook-Secret: %V",
+                                    &secret) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (nsig == 1) {
+        return ngx_http_payout_http_header(hr, "webhook-signature: %s",
+                                           sig[0]);
+    }
+
+    if (nsig == 2) {
+        return ngx_http_payout_http_header(hr, "webhook-signature: %s %s",
+                                           sig[0], sig[1]);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_payout_deliver_answer(ngx_http_payout_http_req_t *hr)
+{
+    long                          delay, retry_after;
+    ngx_str_t                    *ra;
+    ngx_uint_t                    disable;
+    ngx_http_payout_pg_query_t   *q;
+    ngx_http_payout_delivery_t   *dl;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    dl = hr->data;
+    pmcf = dl->deliverer->pmcf;
+
+    disable = (hr->status == 410);
+    delay = ngx_payout_webhook_delay((long *) pmcf->webhook_schedule->elts,
+                                     (int) pmcf->webhook_schedule->nelts,
+                                     dl->attempt, (unsigned) ngx_random());
+
+    /* the receiver may ask for more time, never for less than scheduled */
+    ra = &hr->retry_after;
+
+    if (ra->len && delay >= 0) {
+        retry_after = ngx_payout_retry_after((char *) ra->data, ra->len);
+        retry_after = ngx_min(retry_after, 86400);
+
+        if (retry_after > delay) {
+            delay = retry_after;
+        }
+    }
+
+    q = ngx_http_payout_pg_query_create(dl->pool, ngx_cycle->log,
+                                        ngx_http_payout_result_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, dl->id) != NGX_OK)
+    {
+        ngx_http_payout_deliver_done(dl);
+        return;
+    }
+
+    if (hr->status) {
+        ngx_http_payout_pg_param_int(q, hr->status);
+        ngx_http_payout_pg_param_null(q);
+
+    } else {
+        ngx_http_payout_pg_param_null(q);
+        ngx_http_payout_param_str(q, hr->error_text ? hr->error_text
+                                                    : "no response");
+    }
+
+    if (delay >= 0) {
+        ngx_http_payout_pg_param_int(q, delay);
+    } else {
+        ngx_http_payout_pg_param_null(q);
+    }
+
+    ngx_http_payout_param_str(q, disable ? "t" : "f");
+    ngx_http_payout_pg_param_int(q, hr->elapsed);
+
+    q->handler = ngx_http_payout_deliver_recorded;
+    q->data = dl;
+
+    if (ngx_http_payout_pg_run(pmcf->pg, q) != NGX_OK) {
+        /* unrecorded: the lease expires and the attempt is repeated */
+        ngx_http_payout_deliver_done(dl);
+    }
+}
+
+
+static void
+ngx_http_payout_deliver_recorded(ngx_http_payout_pg_query_t *q,
+    PGresult *res)
+{
+    ngx_http_payout_deliver_done(q->data);
+}
+
+
+static void
+ngx_http_payout_deliver_done(ngx_http_payout_delivery_t *dl)
+{
+    ngx_http_payout_deliverer_t  *d;
+
+    d = dl->deliverer;
+    d->inflight--;
+
+    ngx_destroy_pool(dl->pool);
+
+    /* the next event of the same payout may be due now */
+    ngx_http_payout_deliver_claim(d);
+}
+

@@ -1,0 +1,344 @@
+/*
+ * The reconciler: a background job in every worker that asks providers
+ * about payouts still in flight (SPEC §6).
+ *
+ *   the provider knows the transfer  -> record its state (e.g. the 0006
+ *                                       case: timed out, yet executed)
+ *   it does not, payout not yet sent -> send it again, with the same
+ *                                       idempotency key: never twice paid
+ *   it does not, past the window     -> canceled_timeout, since the
+ *                                       provider confirms nothing ran
+ *
+ * Claims use leases in PostgreSQL (FOR UPDATE SKIP LOCKED), so workers
+ * and nodes sharing the database never check one payout at once.
+ */
+
+#include "ngx_http_payout_gateway.h"
+#include "core/ngx_payout_sandbox.h"
+
+
+#define NGX_HTTP_PAYOUT_RECONCILE_BATCH  16
+
+
+static const char  ngx_http_payout_reconcile_sql[] =
+    "SELECT payout_id, tenant_id, payout_uuid, gateway, sub_status, age_s "
+    "FROM payout_reconcile_claim($1, $2)";
+
+
+typedef struct {
+    ngx_http_payout_main_conf_t  *pmcf;
+    ngx_event_t                   timer;
+    ngx_uint_t                    inflight;
+    unsigned                      claiming:1;
+} ngx_http_payout_reconciler_t;
+
+
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_http_payout_reconciler_t  *reconciler;
+    ngx_http_payout_gateway_t     *gateway;
+    int64_t                        payout_id;
+    int64_t                        tenant_id;
+    int64_t                        age;
+    char                           uuid[37];
+    unsigned                       created:1;     /* pending_created */
+    ngx_http_payout_http_req_t     http;
+    ngx_payout_result_t            result;
+} ngx_http_payout_check_t;
+
+
+static void ngx_http_payout_reconcile_timer(ngx_event_t *ev);
+static void ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_reconcile_check(
+    ngx_http_payout_reconciler_t *rc, PGresult *res, int row);
+static void ngx_http_payout_reconcile_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_reconcile_recorded(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_reconcile_resent(ngx_http_payout_send_t *s);
+static void ngx_http_payout_reconcile_done(ngx_http_payout_check_t *ck);
+
+
+static ngx_http_payout_reconciler_t  *ngx_http_payout_reconciler;
+
+
+ngx_int_t
+ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_payout_reconciler_t  *rc;
+
+    rc = ngx_pcalloc(cycle->pool, sizeof(ngx_http_payout_reconciler_t));
+    if (rc == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc->pmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                                   ngx_http_payout_module);
+    rc->timer.handler = ngx_http_payout_reconcile_timer;
+    rc->timer.data = rc;
+    rc->timer.log = cycle->log;
+    rc->timer.cancelable = 1;
+
+    ngx_add_timer(&rc->timer, rc->pmcf->reconcile_interval);
+
+    ngx_http_payout_reconciler = rc;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_payout_reconcile_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_payout_reconciler
+        && ngx_http_payout_reconciler->timer.timer_set)
+    {
+        ngx_del_timer(&ngx_http_payout_reconciler->timer);
+    }
+
+    ngx_http_payout_reconciler = NULL;
+}
+
+
+static void
+ngx_http_payout_reconcile_timer(ngx_event_t *ev)
+{
+    ngx_pool_t                    *pool;
+    ngx_http_payout_pg_query_t    *q;
+    ngx_http_payout_reconciler_t  *rc;
+
+    rc = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    ngx_add_timer(&rc->timer, rc->pmcf->reconcile_interval);
+
+    /* finish one batch before the next */
+    if (rc->claiming || rc->inflight) {
+        return;
+    }
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    q = ngx_http_payout_pg_query_create(pool, ngx_cycle->log,
+                                        ngx_http_payout_reconcile_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, NGX_HTTP_PAYOUT_RECONCILE_BATCH)
+           != NGX_OK
+        || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_grace)
+           != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    q->handler = ngx_http_payout_reconcile_claimed;
+    q->data = rc;
+
+    if (ngx_http_payout_pg_run(rc->pmcf->pg, q) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    rc->claiming = 1;
+}
+
+
+static void
+ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
+    PGresult *res)
+{
+    int                            i, n;
+    ngx_pool_t                    *pool;
+    ngx_http_payout_reconciler_t  *rc;
+
+    rc = q->data;
+    pool = q->mem;
+    rc->claiming = 0;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_OK) {
+        n = PQntuples(res);
+
+        for (i = 0; i < n; i++) {
+            if (ngx_http_payout_reconcile_check(rc, res, i) != NGX_OK) {
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "payout: reconciler skipped payout %s",
+                              PQgetvalue(res, i, 2));
+            }
+        }
+    }
+
+    ngx_destroy_pool(pool);
+}
+
+
+static ngx_int_t
+ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
+    PGresult *res, int row)
+{
+    u_char                      *url;
+    ngx_pool_t                  *pool;
+    ngx_http_payout_check_t     *ck;
+    ngx_http_payout_gateway_t   *gw;
+    ngx_http_payout_http_req_t  *hr;
+
+    gw = ngx_http_payout_find_gateway(rc->pmcf, PQgetvalue(res, row, 3),
+                                      PQgetlength(res, row, 3));
+    if (gw == NULL) {
+        return NGX_DECLINED;
+    }
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ck = ngx_pcalloc(pool, sizeof(ngx_http_payout_check_t));
+    url = ngx_pnalloc(pool, gw->url.len + sizeof("/transfers/") + 36);
+
+    if (ck == NULL || url == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    ck->pool = pool;
+    ck->reconciler = rc;
+    ck->gateway = gw;
+    ck->payout_id = ngx_atoof((u_char *) PQgetvalue(res, row, 0),
+                              PQgetlength(res, row, 0));
+    ck->tenant_id = ngx_atoof((u_char *) PQgetvalue(res, row, 1),
+                              PQgetlength(res, row, 1));
+    ck->age = ngx_atoof((u_char *) PQgetvalue(res, row, 5),
+                        PQgetlength(res, row, 5));
+    ck->created = (ngx_strcmp(PQgetvalue(res, row, 4), "pending_created")
+                   == 0);
+    ngx_memcpy(ck->uuid, PQgetvalue(res, row, 2), 36);
+    ck->uuid[36] = '\0';
+
+    ngx_sprintf(url, "%V/transfers/%s%Z", &gw->url, ck->uuid);
+
+    hr = &ck->http;
+    hr->method = "GET";
+    hr->url = (char *) url;
+    hr->timeout = gw->timeout;
+    hr->ca_file = gw->ca_file.len ? (char *) gw->ca_file.data : NULL;
+    hr->handler = ngx_http_payout_reconcile_answer;
+    hr->data = ck;
+    hr->log = ngx_cycle->log;
+
+    if (ngx_http_payout_http_start(hr) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    rc->inflight++;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_payout_reconcile_answer(ngx_http_payout_http_req_t *hr)
+{
+    ngx_int_t                      rc;
+    ngx_http_payout_send_t        *s;
+    ngx_http_payout_check_t       *ck;
+    ngx_http_payout_main_conf_t   *pmcf;
+
+    ck = hr->data;
+    pmcf = ck->reconciler->pmcf;
+
+    if (hr->status == 404 && ck->created) {
+
+        if (ck->age >= pmcf->reconcile_window) {
+            /* the provider confirms nothing was executed */
+            ck->result.state = NGX_PAYOUT_CANCELED_TIMEOUT;
+            ngx_cpystrn((u_char *) ck->result.reason,
+                        (u_char *) "timeout", sizeof(ck->result.reason));
+
+        } else {
+            /* never arrived: send again, same idempotency key */
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "payout: reconciler sends payout %s again",
+                          ck->uuid);
+
+            s = ngx_http_payout_send_create(pmcf, ngx_cycle->log);
+            if (s == NULL) {
+                ngx_http_payout_reconcile_done(ck);
+                return;
+            }
+
+            s->tenant_id = ck->tenant_id;
+            s->payout_id = ck->payout_id;
+            s->source = "reconciler";
+            s->handler = ngx_http_payout_reconcile_resent;
+            s->data = ck;
+
+            if (ngx_http_payout_send_start(s) != NGX_OK) {
+                ngx_http_payout_reconcile_done(ck);
+            }
+
+            return;
+        }
+
+    } else {
+        ngx_payout_sandbox_parse_transfer(hr->status,
+                                          (char *) hr->response.data,
+                                          hr->response.len, &ck->result);
+    }
+
+    if (ck->result.state < 0) {
+        /* no definite answer: the next check asks again */
+        ngx_http_payout_reconcile_done(ck);
+        return;
+    }
+
+    rc = ngx_http_payout_apply_result(ck->pool, ngx_cycle->log, NULL,
+                                      ck->payout_id, &ck->result,
+                                      "reconciler",
+                                      ngx_http_payout_reconcile_recorded,
+                                      ck);
+    if (rc != NGX_OK) {
+        ngx_http_payout_reconcile_done(ck);
+    }
+}
+
+
+static void
+ngx_http_payout_reconcile_recorded(ngx_http_payout_pg_query_t *q,
+    PGresult *res)
+{
+    ngx_http_payout_check_t  *ck;
+
+    ck = q->data;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_OK && PQntuples(res) == 1
+        && PQgetvalue(res, 0, 0)[0] == 't')
+    {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "payout: reconciler moved payout %s to %s",
+                      ck->uuid, PQgetvalue(res, 0, 1));
+    }
+
+    ngx_http_payout_reconcile_done(ck);
+}
+
+
+static void
+ngx_http_payout_reconcile_resent(ngx_http_payout_send_t *s)
+{
+    ngx_http_payout_reconcile_done(s->data);
+}
+
+
+static void
+ngx_http_payout_reconcile_done(ngx_http_payout_check_t *ck)
+{
+    ck->reconciler->inflight--;
+    ngx_destroy_pool(ck->pool);
+}
