@@ -207,3 +207,68 @@ LANGUAGE sql AS $$
               extract(epoch FROM now() - p.created_at)::bigint,
               p.provider_attempts
 $$;
+
+-- per-tenant default endpoints
+CREATE OR REPLACE FUNCTION webhook_endpoint_create(p_tenant bigint,
+    p_url text, p_secret_enc bytea)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    e  webhook_endpoints;
+BEGIN
+    INSERT INTO webhook_endpoints (tenant_id, url, secret_enc)
+    VALUES (p_tenant, p_url, p_secret_enc)
+    RETURNING * INTO e;
+
+    RETURN webhook_endpoint_json(e);
+END
+$$;
+
+-- a new secret; the previous one keeps signing beside it for p_overlap
+CREATE OR REPLACE FUNCTION webhook_endpoint_rotate(p_tenant bigint,
+    p_id bigint, p_secret_enc bytea, p_overlap integer)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    e  webhook_endpoints;
+BEGIN
+    UPDATE webhook_endpoints SET
+        old_secret_enc = secret_enc,
+        old_secret_expires_at = now() + p_overlap * interval '1 second',
+        secret_enc = p_secret_enc
+    WHERE id = p_id AND tenant_id = p_tenant AND disabled_at IS NULL
+    RETURNING * INTO e;
+
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    RETURN webhook_endpoint_json(e);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION webhook_endpoint_disable(p_tenant bigint,
+                                                    p_id bigint)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    e  webhook_endpoints;
+BEGIN
+    UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now())
+    WHERE id = p_id AND tenant_id = p_tenant
+    RETURNING * INTO e;
+
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    UPDATE webhook_deliveries SET state = 'disabled', lease_until = NULL
+    WHERE endpoint_id = p_id AND state = 'pending';
+
+    RETURN webhook_endpoint_json(e);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION webhook_endpoints_json(p_tenant bigint)
+RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('data', coalesce(json_agg(
+        webhook_endpoint_json(e) ORDER BY e.id), '[]'::json))
+    FROM webhook_endpoints e WHERE e.tenant_id = p_tenant
+$$;

@@ -164,6 +164,16 @@ ngx_int_t ngx_http_payout_webhooks_list(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_webhooks_redeliver(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 
+/* tenant webhook endpoints (ngx_http_payout_endpoints.c) */
+ngx_int_t ngx_http_payout_endpoints_create(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_endpoints_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_endpoints_rotate(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_endpoints_disable(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+
 /* the reconciler (ngx_http_payout_reconcile.c) */
 ngx_int_t ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle);
 void ngx_http_payout_reconcile_exit_process(ngx_cycle_t *cycle);

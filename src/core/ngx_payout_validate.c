@@ -123,7 +123,7 @@ static int ngx_payout_string_valid(const ngx_payout_string_rule_t *rule,
 static int ngx_payout_has_control(const char *s, size_t len);
 static unsigned ngx_payout_char_class(unsigned char c);
 static int ngx_payout_msisdn(const char *s, size_t len, char *digits);
-static int ngx_payout_url_valid(const char *s, size_t len);
+
 static int ngx_payout_email_valid(const char *s, size_t len);
 static size_t ngx_payout_key_len(const char *key);
 static const char *ngx_payout_json_type_name(json_t *value);
@@ -1238,7 +1238,7 @@ ngx_payout_msisdn(const char *s, size_t len, char *digits)
  * Where the host resolves to is the webhook sender's SSRF guard's job.
  */
 
-static int
+int
 ngx_payout_url_valid(const char *s, size_t len)
 {
     size_t       i, scheme, end, host, host_end, port;

@@ -87,6 +87,9 @@ int ngx_payout_validate_create(json_t *body, ngx_payout_create_t *out,
 int ngx_payout_validate_recipient(json_t *body,
     ngx_payout_recipient_input_t *out, ngx_payout_error_t *err);
 
+/* an http(s) URL a webhook may be sent to (syntax only) */
+int ngx_payout_url_valid(const char *s, size_t len);
+
 /* the last four characters, for display: "******6789" */
 const char *ngx_payout_last4(const char *number);
 

@@ -112,7 +112,8 @@ class Nginx:
     def __init__(self, pg, http="", server="", location="", workers=1,
                  pool=2, database=None, sandbox=False,
                  gateway_timeout="3s", webhook_delay="300ms",
-                 reconcile_grace="2s", webhook_schedule=None):
+                 reconcile_grace="2s", webhook_schedule=None,
+                 webhook_allow_private=True):
         self.pg = pg
         self.dir = make_shared_dir("payout-nginx-")
         self.port = free_port()
@@ -155,7 +156,7 @@ http {
     payout_database "%(db)s";
     payout_database_pool %(pool)d;
     payout_master_key_file %(dir)s/master.key;
-    payout_webhook_allow_private on;
+    payout_webhook_allow_private %(private)s;
     %(schedule)s
     %(http)s
     server {
@@ -170,7 +171,8 @@ http {
 """ % dict(module=MODULE, workers=workers, dir=self.dir, db=db, pool=pool,
            http=http, server=server, port=self.port, location=location,
            schedule=("payout_webhook_schedule %s;" % webhook_schedule
-                     if webhook_schedule else "")))
+                     if webhook_schedule else ""),
+           private="on" if webhook_allow_private else "off"))
         self.proc = None
 
     @property

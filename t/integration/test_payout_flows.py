@@ -4,6 +4,7 @@ status, the history only moves forward, and provider webhooks are
 verified and never move a payout backwards."""
 
 import time
+import uuid as uuidlib
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ import requests
 from payout_helpers import (assert_error, assert_history, bank, counts,
                             create, events, get_payout, mobile, payout_row,
                             post_hook, sandbox_event, sandbox_signature,
-                            sandbox_transfers, sbx, wait_for, wait_status)
+                            sandbox_transfers, sbx, wait_status)
 
 assert sbx  # a fixture, used by name
 
@@ -23,7 +24,7 @@ def ledger(ngx, reference):
     return r.json()["transfers"]
 
 
-# 9. each outcome --------------------------------------------------------------
+# 9. each outcome --
 
 @pytest.mark.parametrize("make", [bank, mobile], ids=["bank", "mobile"])
 @pytest.mark.parametrize("last4,reason", [("0002", "invalid_account"),
@@ -43,7 +44,7 @@ def test_rejected_at_initiation(sbx, pg, tenant, http, make, last4, reason):
     assert_history(pg, u, ends="canceled_rejected")
     assert sandbox_transfers(pg, u) == [("rejected", reason, last4)]
 
-    # final: nothing cancels it, a replay returns it unchanged
+    # final: nothing cancels it
     r = http.post(sbx.url("/v1/payouts/%s/cancel" % u),
                   headers=tenant.headers)
     assert_error(r, 409)
@@ -208,7 +209,7 @@ def test_history_in_order_for_many(sbx, pg, tenant, http):
         assert len(sandbox_transfers(pg, u)) == 1
 
 
-# 10. provider webhooks ----------------------------------------------------------
+# 10. provider webhooks --
 
 @pytest.fixture
 def in_flight(sbx, pg, tenant, http):
@@ -300,7 +301,6 @@ def test_hook_duplicate_and_out_of_order(sbx, pg, tenant, http, in_flight):
 
 
 def test_hook_unknown_reference_and_junk(sbx, pg, tenant, http, in_flight):
-    import uuid as uuidlib
     u = in_flight
     row = payout_row(pg, u)
     before = counts(pg, tenant)

@@ -23,7 +23,7 @@ def is_uuid(s):
     return isinstance(s, str) and str(uuid.UUID(s)) == s
 
 
-# 1. seed 004's example ------------------------------------------------------
+# 1. seed 004's example --
 
 def test_seed_example_creates_and_succeeds(sbx, pg, tenant, http):
     out = create(http, sbx, tenant, SEED_EXAMPLE)
@@ -73,7 +73,7 @@ def test_mobile_money_inline(sbx, tenant, http):
     assert r["bank_account_number"] is None
 
 
-# 2. validation --------------------------------------------------------------
+# 2. validation --
 
 def without(body, *names):
     return {k: v for k, v in body.items() if k not in names}
@@ -180,6 +180,68 @@ def test_invalid_json_is_400(sbx, pg, tenant, http, raw):
     assert counts(pg, tenant) == before
 
 
+RAW_BASE = ('"currency":"NGN","gateway":"sandbox",'
+            '"bank_account_number":"0123456789","bank_account_name":"J",'
+            '"bank_code":"058"')
+
+RAW_BODIES = [
+    ("amount_float_exp", '{"amount":1e3,%s}', "invalid_parameter", "amount"),
+    ("amount_float_int", '{"amount":1.0,%s}', "invalid_parameter", "amount"),
+    ("amount_null", '{"amount":null,%s}', "missing_parameter", "amount"),
+    ("amount_array", '{"amount":[1],%s}', "invalid_parameter", "amount"),
+    ("amount_beyond_int64", '{"amount":99999999999999999999,%s}',
+     "invalid_json", None),
+    ("amount_max_plus_1", '{"amount":1000000000000001,%s}',
+     "invalid_parameter", "amount"),
+    ("currency_number", '{"amount":1,"currency":566,"gateway":"sandbox",'
+     '"bank_account_number":"0123456789","bank_account_name":"J",'
+     '"bank_code":"058"}', "invalid_parameter", "currency"),
+    ("six_webhook_urls", '{"amount":1,%s,"webhook_urls":["https://e.co/1",'
+     '"https://e.co/2","https://e.co/3","https://e.co/4","https://e.co/5",'
+     '"https://e.co/6"]}', "invalid_parameter", "webhook_urls"),
+    ("javascript_url", '{"amount":1,%s,"webhook_urls":["javascript:x()"]}',
+     "invalid_parameter", "webhook_urls"),
+    ("narration_control", '{"amount":1,%s,"narration":"a\\u0007b"}',
+     "invalid_parameter", "narration"),
+    ("narration_nul", '{"amount":1,%s,"narration":"a\\u0000b"}',
+     "invalid_json", None),
+    ("gateway_upper", '{"amount":1,"currency":"NGN","gateway":"SANDBOX",'
+     '"bank_account_number":"0123456789","bank_account_name":"J",'
+     '"bank_code":"058"}', "invalid_parameter", "gateway"),
+    ("empty_idempotency_key", '{"amount":1,%s,"idempotency_key":""}',
+     "invalid_parameter", "idempotency_key"),
+    ("empty_mobile_number", '{"amount":1,%s,"mobile_money_number":""}',
+     "invalid_parameter", "mobile_money_number"),
+]
+
+
+@pytest.mark.parametrize("raw,code,field", [b[1:] for b in RAW_BODIES],
+                         ids=[b[0] for b in RAW_BODIES])
+def test_invalid_raw_body_is_400(sbx, pg, tenant, http, raw, code, field):
+    body = raw % RAW_BASE if "%s" in raw else raw
+    before = counts(pg, tenant)
+    r = post_json(http, sbx, tenant, "/v1/payouts", body.encode())
+    assert_error(r, 400, code, field)
+    assert counts(pg, tenant) == before
+
+
+def test_max_amount(sbx, tenant, http):
+    out = create(http, sbx, tenant, bank(stage=True, amount=10 ** 15))
+    assert get_payout(http, sbx, tenant,
+                      out["payout_uuid"])["amount"] == 10 ** 15
+
+
+def test_lower_case_currency_is_normalised_or_refused(sbx, pg, tenant, http):
+    r = post_json(http, sbx, tenant, "/v1/payouts",
+                  bank(stage=True, currency="ngn"))
+    if r.status_code == 400:
+        assert_error(r, 400, "invalid_parameter", "currency")
+        return
+    assert r.status_code == 201, r.text
+    p = get_payout(http, sbx, tenant, r.json()["payout_uuid"])
+    assert p["currency"] == "NGN"
+
+
 def test_wrong_content_type_is_415(sbx, pg, tenant, http):
     before = counts(pg, tenant)
     r = http.post(sbx.url("/v1/payouts"), data=json.dumps(bank()),
@@ -205,7 +267,7 @@ def test_no_or_bad_key_is_401(sbx, pg, tenant, http, auth):
     assert counts(pg, tenant) == before
 
 
-# 3. staging, transfer, cancel ----------------------------------------------
+# 3. staging, transfer, cancel --
 
 def test_stage_sends_nothing_then_transfer(sbx, pg, tenant, http):
     before = counts(pg, tenant)
@@ -338,7 +400,7 @@ def test_cancel_malformed_uuid(sbx, tenant, http):
     assert_error(r, 404, "not_found")
 
 
-# 4. GET one, live status ------------------------------------------------------
+# 4. GET one, live status --
 
 def test_get_payout(sbx, tenant, tenant_factory, http):
     out = create(http, sbx, tenant, bank(stage=True, amount=777,
@@ -446,7 +508,7 @@ def test_live_status_of_a_staged_payout(sbx, pg, tenant, http):
     assert_error(r, 404, "not_found")
 
 
-# 5. idempotency ---------------------------------------------------------------
+# 5. idempotency --
 
 def test_idempotent_replay(sbx, pg, tenant, http):
     body = bank(idempotency_key="replay-1", amount=1500)
@@ -558,7 +620,7 @@ def test_concurrent_transfers_send_once(nginx_factory, pg, tenant, http):
     assert_history(pg, u, must_include=("pending_staged", "pending_created"))
 
 
-# 11. the webhook outbox ------------------------------------------------------
+# 11. the webhook outbox --
 
 def test_outbox_rows_after_create(sbx, pg, tenant, http):
     # loopback ports nothing listens on: whatever delivers the outbox
@@ -608,7 +670,7 @@ def test_outbox_without_urls(sbx, pg, tenant, http):
                   "WHERE event_id = %s", (ev[0][0],))[0][0] == 0
 
 
-# 8. the list's filter grammar ---------------------------------------------
+# 8. the list's filter grammar --
 
 DATASET = [
     # key, amount, currency, how

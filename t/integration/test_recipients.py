@@ -285,7 +285,7 @@ def test_recipient_gateway_mismatch(nginx_factory, pg, tenant, http):
     assert counts(pg, tenant) == before
 
 
-# 7. encryption at rest -----------------------------------------------------
+# 7. encryption at rest --
 
 def all_rows_as_text(pg):
     """Every row of every table in the public schema, as JSON text."""

@@ -1,0 +1,288 @@
+/*
+ * A tenant's default webhook endpoints, which get every payout event of
+ * the tenant, signed with the endpoint's own "whsec_" secret:
+ *
+ *   POST   /webhook-endpoints              {"url"}; the secret, once
+ *   GET    /webhook-endpoints
+ *   POST   /webhook-endpoints/{id}/rotate  a new secret; the old one
+ *                                          signs beside it for 24 hours
+ *   DELETE /webhook-endpoints/{id}         stop sending to it
+ */
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "ngx_http_payout_gateway.h"
+
+
+#define NGX_HTTP_PAYOUT_ROTATE_OVERLAP  86400
+
+
+static const char  ngx_http_payout_ep_create_sql[] =
+    "SELECT webhook_endpoint_create($1, $2, $3::bytea)";
+
+static const char  ngx_http_payout_ep_list_sql[] =
+    "SELECT webhook_endpoints_json($1)";
+
+static const char  ngx_http_payout_ep_rotate_sql[] =
+    "SELECT j FROM webhook_endpoint_rotate($1, $2::bigint, $3::bytea, $4) j "
+    "WHERE j IS NOT NULL";
+
+static const char  ngx_http_payout_ep_disable_sql[] =
+    "SELECT j FROM webhook_endpoint_disable($1, $2::bigint) j "
+    "WHERE j IS NOT NULL";
+
+
+typedef struct {
+    ngx_http_request_t  *request;
+    ngx_uint_t           status;
+    ngx_str_t            secret;       /* shown once, or empty */
+} ngx_http_payout_ep_t;
+
+
+static ngx_int_t ngx_http_payout_ep_secret(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, ngx_http_payout_ep_t *ep, ngx_str_t *sealed);
+static ngx_int_t ngx_http_payout_ep_id(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, long *id);
+static ngx_int_t ngx_http_payout_ep_run(ngx_http_request_t *r,
+    ngx_http_payout_pg_query_t *q, ngx_http_payout_ep_t *ep);
+static void ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+
+
+ngx_int_t
+ngx_http_payout_endpoints_create(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    json_t                      *url;
+    ngx_str_t                    sealed;
+    const char                  *key;
+    ngx_http_payout_ep_t        *ep;
+    ngx_http_payout_pg_query_t  *q;
+
+    json_object_foreach(ctx->body, key, url) {
+        if (ngx_strcmp(key, "url") != 0) {
+            return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "unknown_parameter", "Only \"url\" is accepted.",
+                       key);
+        }
+    }
+
+    url = json_object_get(ctx->body, "url");
+
+    if (!json_is_string(url)
+        || !ngx_payout_url_valid(json_string_value(url),
+                                 json_string_length(url)))
+    {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_parameter",
+                   "url must be an http:// or https:// URL.", "url");
+    }
+
+    ep = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_ep_t));
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_ep_create_sql);
+    if (ep == NULL || q == NULL
+        || ngx_http_payout_ep_secret(r, ctx, ep, &sealed) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_param_str(q, json_string_value(url)) != NGX_OK
+        || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ep->status = NGX_HTTP_CREATED;
+
+    return ngx_http_payout_ep_run(r, q, ep);
+}
+
+
+ngx_int_t
+ngx_http_payout_endpoints_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    ngx_http_payout_ep_t        *ep;
+    ngx_http_payout_pg_query_t  *q;
+
+    ep = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_ep_t));
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_ep_list_sql);
+    if (ep == NULL || q == NULL
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ep->status = NGX_HTTP_OK;
+
+    return ngx_http_payout_ep_run(r, q, ep);
+}
+
+
+ngx_int_t
+ngx_http_payout_endpoints_rotate(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    long                         id;
+    ngx_str_t                    sealed;
+    ngx_http_payout_ep_t        *ep;
+    ngx_http_payout_pg_query_t  *q;
+
+    if (ngx_http_payout_ep_id(r, ctx, &id) != NGX_OK) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_parameter", "Not a valid endpoint id.", "id");
+    }
+
+    ep = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_ep_t));
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_ep_rotate_sql);
+    if (ep == NULL || q == NULL
+        || ngx_http_payout_ep_secret(r, ctx, ep, &sealed) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, id) != NGX_OK
+        || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, NGX_HTTP_PAYOUT_ROTATE_OVERLAP)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ep->status = NGX_HTTP_OK;
+
+    return ngx_http_payout_ep_run(r, q, ep);
+}
+
+
+ngx_int_t
+ngx_http_payout_endpoints_disable(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    long                         id;
+    ngx_http_payout_ep_t        *ep;
+    ngx_http_payout_pg_query_t  *q;
+
+    if (ngx_http_payout_ep_id(r, ctx, &id) != NGX_OK) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_parameter", "Not a valid endpoint id.", "id");
+    }
+
+    ep = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_ep_t));
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_ep_disable_sql);
+    if (ep == NULL || q == NULL
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, id) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ep->status = NGX_HTTP_OK;
+
+    return ngx_http_payout_ep_run(r, q, ep);
+}
+
+
+/* a fresh "whsec_" + base64(32 random bytes), and its sealed form */
+
+static ngx_int_t
+ngx_http_payout_ep_secret(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    ngx_http_payout_ep_t *ep, ngx_str_t *sealed)
+{
+    u_char                        rnd[32];
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ep->secret.data = ngx_pnalloc(r->pool, 6 + 45);
+    if (ep->secret.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ep->secret.data, "whsec_", 6);
+    ep->secret.len = 6 + EVP_EncodeBlock(ep->secret.data + 6, rnd,
+                                         sizeof(rnd));
+
+    return ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
+                                       "endpoint_secret", ep->secret.data,
+                                       ep->secret.len, sealed);
+}
+
+
+static ngx_int_t
+ngx_http_payout_ep_id(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    long *id)
+{
+    return ngx_payout_parse_long(ctx->args[0].data, ctx->args[0].len, 1,
+                                 999999999999999999L, id) == NGX_PAYOUT_OK
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_payout_ep_run(ngx_http_request_t *r, ngx_http_payout_pg_query_t *q,
+    ngx_http_payout_ep_t *ep)
+{
+    ngx_int_t  rc;
+
+    ep->request = r;
+    q->handler = ngx_http_payout_ep_done;
+    q->data = ep;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static void
+ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    json_t                *json;
+    ngx_int_t              rc;
+    ngx_http_request_t    *r;
+    ngx_http_payout_ep_t  *ep;
+
+    ep = q->data;
+    r = ep->request;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        ngx_http_payout_finalize(r,
+            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+            ? ngx_http_payout_send_unavailable(r)
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_NOT_FOUND, "not_found", "No such endpoint.", NULL));
+        return;
+    }
+
+    json = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0,
+                      NULL);
+    if (json == NULL) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* the only time the secret is ever shown */
+    if (ep->secret.len) {
+        json_object_set_new(json, "secret",
+                            json_stringn((char *) ep->secret.data,
+                                         ep->secret.len));
+    }
+
+    rc = ngx_http_payout_send_json_t(r, ep->status, json);
+    json_decref(json);
+
+    ngx_http_payout_finalize(r, rc);
+}
