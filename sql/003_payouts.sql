@@ -103,7 +103,6 @@ DECLARE
     p      payouts;
     rid    bigint;
     rgw    text;
-    rnew   boolean;
 BEGIN
     IF p_idempotency_key IS NOT NULL THEN
         SELECT * INTO p FROM payouts
@@ -136,15 +135,10 @@ BEGIN
                 NULL::text;
             RETURN;
         END IF;
-    ELSE
-        SELECT u.r_id, u.r_created INTO rid, rnew
-        FROM payout_recipient_upsert(p_tenant, p_livemode, p_gateway, p_type,
-            p_fingerprint, p_name, p_email, p_phone, p_bank_code,
-            p_bank_name, p_bank_account_name, p_account_enc,
-            p_account_last4, p_mm_provider, p_mm_enc, p_mm_last4, NULL,
-            NULL) u;
     END IF;
 
+    -- claim the idempotency key first: a request that loses the race
+    -- must leave nothing behind, not even an inline recipient
     INSERT INTO payouts (tenant_id, recipient_id, livemode, amount, currency,
         gateway, status, sub_status, narration, metadata, idempotency_key,
         request_hash, webhook_urls, webhook_secret_enc)
@@ -170,6 +164,18 @@ BEGIN
             (SELECT r.uuid FROM recipients r WHERE r.id = p.recipient_id),
             p.sub_status, p.gateway_payout_id, p.failure_reason;
         RETURN;
+    END IF;
+
+    IF p_recipient_uuid IS NULL THEN
+        SELECT u.r_id INTO rid
+        FROM payout_recipient_upsert(p_tenant, p_livemode, p_gateway, p_type,
+            p_fingerprint, p_name, p_email, p_phone, p_bank_code,
+            p_bank_name, p_bank_account_name, p_account_enc,
+            p_account_last4, p_mm_provider, p_mm_enc, p_mm_last4, NULL,
+            NULL) u;
+
+        UPDATE payouts SET recipient_id = rid WHERE id = p.id
+        RETURNING * INTO p;
     END IF;
 
     INSERT INTO payout_events (payout_id, from_sub_status, to_sub_status,

@@ -137,6 +137,10 @@ ngx_http_payout_ctx_t *ngx_http_payout_get_ctx(ngx_http_request_t *r);
 
 /* the API router (ngx_http_payout_api.c) */
 char *ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_payout_set_location(ngx_conf_t *cf,
+    ngx_http_payout_loc_conf_t *plcf, ngx_http_handler_pt handler);
+ngx_int_t ngx_http_payout_route(ngx_http_request_t *r,
+    ngx_http_payout_route_t *routes);
 ngx_int_t ngx_http_payout_read_request_body(ngx_http_request_t *r,
     ngx_str_t *body);
 

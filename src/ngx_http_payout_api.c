@@ -73,8 +73,22 @@ static const struct {
 char *
 ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_payout_loc_conf_t  *plcf = conf;
-    ngx_http_core_loc_conf_t    *clcf;
+    return ngx_http_payout_set_location(cf, conf,
+                                        ngx_http_payout_api_handler);
+}
+
+
+/*
+ * A location served by the module: its handler, JSON errors, and routes
+ * relative to the location's directory, so "location /v1/" and
+ * "location = /v1/health" both route "health".
+ */
+
+char *
+ngx_http_payout_set_location(ngx_conf_t *cf,
+    ngx_http_payout_loc_conf_t *plcf, ngx_http_handler_pt handler)
+{
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (plcf->api != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -82,15 +96,9 @@ ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    clcf->handler = ngx_http_payout_api_handler;
+    clcf->handler = handler;
 
     plcf->api = 1;
-
-    /*
-     * Routes are relative to the location's directory, so "location /v1/"
-     * and "location = /v1/health" both route "health".
-     */
-
     plcf->api_prefix = clcf->name;
 
     while (plcf->api_prefix.len
@@ -105,6 +113,15 @@ ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 static ngx_int_t
 ngx_http_payout_api_handler(ngx_http_request_t *r)
+{
+    return ngx_http_payout_route(r, ngx_http_payout_routes);
+}
+
+
+/* route -> method -> content type -> body -> key -> handler */
+
+ngx_int_t
+ngx_http_payout_route(ngx_http_request_t *r, ngx_http_payout_route_t *routes)
 {
     ngx_int_t                 rc;
     ngx_uint_t                allowed, method;
@@ -123,7 +140,7 @@ ngx_http_payout_api_handler(ngx_http_request_t *r)
     method = (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
     allowed = 0;
 
-    for (route = ngx_http_payout_routes; route->pattern; route++) {
+    for (route = routes; route->pattern; route++) {
         if (!ngx_http_payout_route_match(route->pattern, &ctx->path,
                                          ctx->args))
         {

@@ -32,7 +32,6 @@ ngx_http_payout_authenticate(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
     int                            mode;
-    ngx_int_t                      rc;
     ngx_str_t                      key;
     ngx_table_elt_t               *h;
     ngx_http_payout_pg_query_t    *q;
@@ -90,17 +89,7 @@ ngx_http_payout_authenticate(ngx_http_request_t *r,
 
     ctx->auth.livemode = (mode == NGX_PAYOUT_KEY_MODE_LIVE);
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_DONE;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -119,13 +108,8 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     r = aq->request;
     ctx = ngx_http_payout_get_ctx(r);
 
-    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
-        return;
-    }
-
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 

@@ -65,7 +65,6 @@ ngx_int_t
 ngx_http_payout_payouts_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    ngx_int_t                     rc;
     ngx_payout_error_t            err;
     ngx_payout_create_t           in;
     ngx_http_payout_create_t     *cr;
@@ -111,13 +110,7 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
     q->handler = ngx_http_payout_create_done;
     q->data = cr;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -127,7 +120,6 @@ ngx_int_t
 ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    ngx_int_t                    rc;
     ngx_http_payout_create_t    *cr;
     ngx_http_payout_pg_query_t  *q;
 
@@ -152,13 +144,7 @@ ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
     q->handler = ngx_http_payout_transfer_done;
     q->data = cr;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -267,12 +253,16 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    last = ngx_snprintf(p, 512, "%L\n%s\n%s\n%s\n%s", ctx->auth.tenant_id,
-                        gateway, type,
+    /* a bank account under another holder's name is another recipient */
+    last = ngx_snprintf(p, 512, "%L\n%s\n%s\n%s\n%s\n%s",
+                        ctx->auth.tenant_id, gateway, type,
                         bank ? rc->bank_code
                              : (rc->mobile_money_provider
                                 ? rc->mobile_money_provider : ""),
-                        number);
+                        number,
+                        bank && rc->bank_account_name
+                        ? rc->bank_account_name : "");
+    ngx_strlow(p, p, last - p);
     ngx_payout_hmac_sha256(pmcf->keys.fingerprint, 32, p, last - p, fp);
 
     fp_hex[0] = '\\';
@@ -412,13 +402,8 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     cr = q->data;
     r = cr->request;
 
-    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
-        return;
-    }
-
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 

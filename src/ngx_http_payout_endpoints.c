@@ -226,19 +226,12 @@ static ngx_int_t
 ngx_http_payout_ep_run(ngx_http_request_t *r, ngx_http_payout_pg_query_t *q,
     ngx_http_payout_ep_t *ep)
 {
-    ngx_int_t  rc;
 
     ep->request = r;
     q->handler = ngx_http_payout_ep_done;
     q->data = ep;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -254,10 +247,7 @@ ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     r = ep->request;
 
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r,
-            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
-            ? ngx_http_payout_send_unavailable(r)
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 

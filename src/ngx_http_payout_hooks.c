@@ -40,23 +40,8 @@ char *
 ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_payout_loc_conf_t  *plcf = conf;
-    ngx_http_core_loc_conf_t    *clcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_payout_hook_handler;
-
-    /* JSON errors here too, and routes relative to the location */
-    plcf->api = 1;
-    plcf->api_prefix = clcf->name;
-
-    while (plcf->api_prefix.len
-           && plcf->api_prefix.data[plcf->api_prefix.len - 1] != '/')
-    {
-        plcf->api_prefix.len--;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_payout_set_location(cf, conf,
+                                        ngx_http_payout_hook_handler);
 }
 
 

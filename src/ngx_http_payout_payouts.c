@@ -195,17 +195,7 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     q->handler = ngx_http_payout_list_done;
     q->data = list;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_DONE;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -482,7 +472,6 @@ ngx_int_t
 ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     const char *sql, const char *what)
 {
-    ngx_int_t                    rc;
     ngx_http_payout_pg_query_t  *q;
 
     if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
@@ -502,13 +491,7 @@ ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     q->handler = ngx_http_payout_get_done;
     q->data = r;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -521,13 +504,8 @@ ngx_http_payout_get_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     r = q->data;
 
-    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
-        return;
-    }
-
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 

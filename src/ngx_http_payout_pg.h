@@ -64,6 +64,10 @@ void ngx_http_payout_pg_cancel(ngx_http_payout_pg_query_t *q);
 ngx_int_t ngx_http_payout_pg_run_for_request(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q);
 
+ngx_int_t ngx_http_payout_pg_start(ngx_http_request_t *r,
+    ngx_http_payout_pg_query_t *q);
+ngx_int_t ngx_http_payout_pg_failure(ngx_http_request_t *r,
+    ngx_http_payout_pg_query_t *q);
 ngx_uint_t ngx_http_payout_pg_connected(ngx_http_payout_pg_pool_t *pool);
 
 /*

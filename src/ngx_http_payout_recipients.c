@@ -25,7 +25,6 @@ ngx_int_t
 ngx_http_payout_recipients_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    ngx_int_t                      rc;
     ngx_payout_error_t             err;
     ngx_http_payout_pg_query_t    *q;
     ngx_payout_recipient_input_t   in;
@@ -66,13 +65,7 @@ ngx_http_payout_recipients_create(ngx_http_request_t *r,
     q->handler = ngx_http_payout_recipient_created;
     q->data = r;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 

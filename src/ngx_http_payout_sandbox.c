@@ -98,16 +98,6 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_payout_sandbox_handler(ngx_http_request_t *r);
-static void ngx_http_payout_sandbox_body_handler(ngx_http_request_t *r);
-static void ngx_http_payout_sandbox_path(ngx_http_request_t *r,
-    ngx_str_t *path);
-static ngx_uint_t ngx_http_payout_sandbox_match(const char *pattern,
-    ngx_str_t *path, ngx_str_t *arg);
-static ngx_int_t ngx_http_payout_sandbox_not_allowed(ngx_http_request_t *r,
-    ngx_uint_t allowed);
-static ngx_int_t ngx_http_payout_sandbox_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
-static void ngx_http_payout_sandbox_json_cleanup(void *data);
 
 static ngx_int_t ngx_http_payout_sandbox_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
@@ -239,311 +229,22 @@ static ngx_connection_t                  ngx_http_payout_sandbox_dumb;
 char *
 ngx_http_payout_sandbox(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_core_loc_conf_t     *clcf;
     ngx_http_payout_main_conf_t  *pmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler == ngx_http_payout_sandbox_handler) {
-        return "is duplicate";
-    }
-
-    clcf->handler = ngx_http_payout_sandbox_handler;
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_payout_module);
     pmcf->sandbox_enabled = 1;
 
-    return NGX_CONF_OK;
+    return ngx_http_payout_set_location(cf, conf,
+                                        ngx_http_payout_sandbox_handler);
 }
 
-
-/* routing: route -> method -> body -> handler, as in the API */
 
 static ngx_int_t
 ngx_http_payout_sandbox_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                 rc;
-    ngx_str_t                 path;
-    ngx_uint_t                allowed, method;
-    ngx_http_payout_ctx_t    *ctx;
-    ngx_http_payout_route_t  *route;
-
-    ctx = ngx_http_payout_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_payout_sandbox_path(r, &path);
-
-    method = (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
-    allowed = 0;
-
-    for (route = ngx_http_payout_sandbox_routes; route->pattern; route++) {
-        if (!ngx_http_payout_sandbox_match(route->pattern, &path,
-                                           &ctx->args[0]))
-        {
-            continue;
-        }
-
-        if (route->method == method) {
-            ctx->route = route;
-            break;
-        }
-
-        allowed |= route->method;
-    }
-
-    if (ctx->route == NULL) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (allowed) {
-            return ngx_http_payout_sandbox_not_allowed(r, allowed);
-        }
-
-        return ngx_http_payout_send_error(r, NGX_HTTP_NOT_FOUND,
-                                          "route_not_found",
-                                          "No such sandbox route.", NULL);
-    }
-
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r,
-                                        ngx_http_payout_sandbox_body_handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_payout_route(r, ngx_http_payout_sandbox_routes);
 }
 
-
-static void
-ngx_http_payout_sandbox_body_handler(ngx_http_request_t *r)
-{
-    char                    err[256];
-    ngx_int_t               rc;
-    ngx_str_t               body;
-    ngx_pool_cleanup_t     *cln;
-    ngx_http_payout_ctx_t  *ctx;
-
-    ctx = ngx_http_payout_get_ctx(r);
-
-    if (ctx->route->json_body) {
-        if (ngx_http_payout_sandbox_read_body(r, &body) != NGX_OK) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ctx->body = ngx_payout_json_parse_body(body.data, body.len,
-                                               err, sizeof(err));
-        if (ctx->body == NULL) {
-            ngx_http_finalize_request(r,
-                ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_json", err, NULL));
-            return;
-        }
-
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            json_decref(ctx->body);
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        cln->handler = ngx_http_payout_sandbox_json_cleanup;
-        cln->data = ctx->body;
-    }
-
-    rc = ctx->route->handler(r, ctx);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
-}
-
-
-/* the URI below the location's directory, without slashes around it */
-
-static void
-ngx_http_payout_sandbox_path(ngx_http_request_t *r, ngx_str_t *path)
-{
-    ngx_str_t                  prefix;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    prefix = clcf->name;
-
-    while (prefix.len && prefix.data[prefix.len - 1] != '/') {
-        prefix.len--;
-    }
-
-    *path = r->uri;
-
-    if (prefix.len && path->len >= prefix.len
-        && ngx_strncmp(path->data, prefix.data, prefix.len) == 0)
-    {
-        path->data += prefix.len;
-        path->len -= prefix.len;
-    }
-
-    while (path->len && path->data[0] == '/') {
-        path->data++;
-        path->len--;
-    }
-
-    if (path->len && path->data[path->len - 1] == '/') {
-        path->len--;
-    }
-}
-
-
-/* "transfers/{reference}/cancel": one segment in braces, into arg */
-
-static ngx_uint_t
-ngx_http_payout_sandbox_match(const char *pattern, ngx_str_t *path,
-    ngx_str_t *arg)
-{
-    u_char      *p, *end, *seg;
-    size_t       len;
-    const char  *pat, *pend;
-
-    p = path->data;
-    end = path->data + path->len;
-    pat = pattern;
-
-    for ( ;; ) {
-        pend = pat;
-        while (*pend && *pend != '/') {
-            pend++;
-        }
-
-        seg = p;
-        while (p < end && *p != '/') {
-            p++;
-        }
-
-        len = p - seg;
-
-        if (*pat == '{') {
-            if (len == 0) {
-                return 0;
-            }
-
-            arg->data = seg;
-            arg->len = len;
-
-        } else if ((size_t) (pend - pat) != len
-                   || ngx_strncmp(seg, pat, len) != 0)
-        {
-            return 0;
-        }
-
-        if (*pend == '\0' || p == end) {
-            return *pend == '\0' && p == end;
-        }
-
-        pat = pend + 1;
-        p++;
-    }
-}
-
-
-static ngx_int_t
-ngx_http_payout_sandbox_not_allowed(ngx_http_request_t *r,
-    ngx_uint_t allowed)
-{
-    const char  *methods;
-
-    if ((allowed & NGX_HTTP_GET) && (allowed & NGX_HTTP_POST)) {
-        methods = "GET, HEAD, POST";
-
-    } else if (allowed & NGX_HTTP_GET) {
-        methods = "GET, HEAD";
-
-    } else {
-        methods = "POST";
-    }
-
-    if (ngx_http_payout_add_header(r, "Allow", methods) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_payout_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                      "method_not_allowed",
-                                      "This method is not allowed on this "
-                                      "route; see the Allow header.", NULL);
-}
-
-
-/* the whole body in one piece, from memory or from its temporary file */
-
-static ngx_int_t
-ngx_http_payout_sandbox_read_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    off_t         len;
-    u_char       *p;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    ngx_str_null(body);
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-
-            p += n;
-            continue;
-        }
-
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
-    }
-
-    body->len = p - body->data;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_payout_sandbox_json_cleanup(void *data)
-{
-    json_decref(data);
-}
-
-
-/* POST /transfers */
 
 static ngx_int_t
 ngx_http_payout_sandbox_create(ngx_http_request_t *r,
@@ -1035,7 +736,6 @@ static ngx_int_t
 ngx_http_payout_sandbox_run(ngx_http_request_t *r, const char *sql,
     ngx_str_t *reference, ngx_http_payout_pg_handler_pt handler)
 {
-    ngx_int_t                    rc;
     ngx_http_payout_pg_query_t  *q;
 
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log, sql);
@@ -1058,17 +758,7 @@ ngx_http_payout_sandbox_run(ngx_http_request_t *r, const char *sql,
     q->handler = handler;
     q->data = r;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_DONE;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 

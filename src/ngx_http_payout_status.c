@@ -70,7 +70,6 @@ static ngx_int_t
 ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     ngx_uint_t cancel)
 {
-    ngx_int_t                    rc;
     ngx_http_payout_op_t        *op;
     ngx_http_payout_pg_query_t  *q;
 
@@ -96,13 +95,7 @@ ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     q->handler = ngx_http_payout_op_loaded;
     q->data = op;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -120,13 +113,8 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
     r = op->request;
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
 
-    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_unavailable(r));
-        return;
-    }
-
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 

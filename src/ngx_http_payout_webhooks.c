@@ -37,7 +37,6 @@ ngx_http_payout_webhooks_redeliver(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
     long                         id;
-    ngx_int_t                    rc;
     ngx_http_payout_pg_query_t  *q;
 
     if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
@@ -66,13 +65,7 @@ ngx_http_payout_webhooks_redeliver(ngx_http_request_t *r,
     q->handler = ngx_http_payout_redelivered;
     q->data = r;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -85,10 +78,7 @@ ngx_http_payout_redelivered(ngx_http_payout_pg_query_t *q, PGresult *res)
     r = q->data;
 
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r,
-            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
-            ? ngx_http_payout_send_unavailable(r)
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 

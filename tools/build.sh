@@ -38,5 +38,7 @@ make -s -j"$(nproc)" -f objs/Makefile modules > "$out/make.log" 2>&1 || {
     exit 1
 }
 
-cp objs/ngx_http_payout_module.so "$out/ngx_http_payout_module.so"
+# a rename, not a copy over: a running nginx keeps its mapping intact
+cp objs/ngx_http_payout_module.so "$out/ngx_http_payout_module.so.new"
+mv -f "$out/ngx_http_payout_module.so.new" "$out/ngx_http_payout_module.so"
 echo "built $out/ngx_http_payout_module.so"

@@ -12,7 +12,8 @@ import pytest
 from payout_helpers import (ACCOUNT, SEED_EXAMPLE, assert_error,
                             assert_history, bank, counts, create, get_payout,
                             mobile, payout_row, post_json, sandbox_nginx,
-                            sandbox_transfers, sbx, wait_status)
+                            sandbox_transfers, sbx, wait_for,
+                            wait_status)
 
 assert sbx  # a fixture, used by name
 
@@ -593,6 +594,61 @@ def test_concurrent_duplicates_make_one_payout(nginx_factory, pg, tenant):
     assert r.status_code == 200, r.text
     assert [t["reference"] for t in r.json()["transfers"]] == [u]
     assert_history(pg, u, must_include=("pending_created",))
+
+
+def test_concurrent_conflicting_bodies_write_nothing(nginx_factory, pg,
+                                                    tenant):
+    """One key, eight different destinations at once: one payout, and
+    the seven 409s leave nothing behind (no recipient either).
+
+    The test holds a SHARE lock on payouts while the requests arrive, so
+    all of them get past the key lookup before any payout row exists:
+    the race every time, not once in a while."""
+    import requests
+
+    ngx = sandbox_nginx(nginx_factory, workers=2, pool=8)
+    key = "race-diff-%s" % uuid.uuid4().hex
+    headers = dict(tenant.headers, **{"Content-Type": "application/json"})
+    results = []
+
+    def worker(i):
+        body = json.dumps(bank("55500%05d" % (i + 10), idempotency_key=key,
+                               stage=True))
+        with requests.Session() as s:
+            r = s.post(ngx.url("/v1/payouts"), data=body, headers=headers,
+                       timeout=20)
+            results.append((r.status_code, r.json()))
+
+    lock = pg.connect()
+    lock.autocommit = False
+    try:
+        with lock.cursor() as cur:
+            cur.execute("LOCK TABLE payouts IN SHARE MODE")
+        threads = [threading.Thread(target=worker, args=(i,))
+                   for i in range(8)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: pg.sql(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' "
+            "AND query LIKE '%%payout_create%%'")[0][0] == 8,
+            timeout=5, what="8 creates waiting on the lock")
+    finally:
+        lock.rollback()
+        lock.close()
+    for t in threads:
+        t.join(30)
+
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [201] + [409] * 7, results
+    for status, body in results:
+        if status == 409:
+            assert body["error"]["code"] == "idempotency_conflict"
+    assert pg.sql("SELECT count(*) FROM payouts WHERE tenant_id = %s",
+                  (tenant.id,))[0][0] == 1
+    assert pg.sql("SELECT count(*) FROM recipients WHERE tenant_id = %s",
+                  (tenant.id,))[0][0] == 1, \
+        "requests answered 409 left recipients behind"
 
 
 def test_concurrent_transfers_send_once(nginx_factory, pg, tenant, http):

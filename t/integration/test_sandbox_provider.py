@@ -542,8 +542,15 @@ def test_malformed_json_is_400(sandbox):
                       timeout=10)
     assert_error(r, 400, "invalid_json")
     r = requests.post(sandbox.url("/sandbox/transfers"), data=b"[1]",
+                      headers={"Content-Type": "application/json"},
                       timeout=10)
     assert_error(r, 400, "invalid_json")
+
+
+def test_body_must_be_json(sandbox):
+    r = requests.post(sandbox.url("/sandbox/transfers"), data=b"{}",
+                      headers={"Content-Type": "text/plain"}, timeout=10)
+    assert_error(r, 415, "unsupported_media_type")
 
 
 def test_unknown_reference_is_404(sandbox):
