@@ -628,7 +628,7 @@ ngx_http_payout_sandbox_create_done(ngx_http_payout_pg_query_t *q,
 
     rc = ngx_http_payout_sandbox_failed(r, q, res, 4);
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_DECLINED) {
         ngx_http_payout_finalize(r, rc);
         return;
     }
@@ -775,7 +775,7 @@ ngx_http_payout_sandbox_get_done(ngx_http_payout_pg_query_t *q,
 
     rc = ngx_http_payout_sandbox_failed(r, q, res, 1);
 
-    if (rc == NGX_OK) {
+    if (rc == NGX_DECLINED) {
         rc = (PQntuples(res) == 0)
              ? ngx_http_payout_sandbox_not_found(r)
              : ngx_http_payout_sandbox_send(r, NGX_HTTP_OK, res, 0);
@@ -798,7 +798,7 @@ ngx_http_payout_sandbox_cancel_done(ngx_http_payout_pg_query_t *q,
 
     rc = ngx_http_payout_sandbox_failed(r, q, res, 2);
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_DECLINED) {
         ngx_http_payout_finalize(r, rc);
         return;
     }
@@ -836,18 +836,16 @@ static ngx_int_t
 ngx_http_payout_sandbox_failed(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q, PGresult *res, ngx_uint_t nfields)
 {
-    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
-        return ngx_http_payout_send_unavailable(r);
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        return ngx_http_payout_pg_failure(r, q);
     }
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK
-        || (ngx_uint_t) PQnfields(res) < nfields)
-    {
-        return ngx_http_payout_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                          NULL, NULL, NULL);
+    if ((ngx_uint_t) PQnfields(res) < nfields) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return NGX_OK;
+    /* not a failure: the caller answers */
+    return NGX_DECLINED;
 }
 
 
