@@ -4,25 +4,9 @@ revocation, and tenant isolation."""
 import pytest
 
 from conftest import payoutctl
+from payout_helpers import assert_error
 
 UNKNOWN_KEY = "sk_test_" + "A" * 40
-
-
-def assert_error(r, status, code=None, field=None):
-    """r is the API's JSON error: {"error":{"code","message"[,"field"]}}."""
-    assert r.status_code == status, r.text
-    assert r.headers["Content-Type"] == "application/json"
-    body = r.json()
-    assert set(body) == {"error"}
-    err = body["error"]
-    assert isinstance(err["code"], str) and err["code"]
-    assert isinstance(err["message"], str) and err["message"]
-    assert set(err) <= {"code", "message", "field"}
-    if code is not None:
-        assert err["code"] == code
-    if field is not None:
-        assert err.get("field") == field
-    return err
 
 
 def assert_unauthorized(r):

@@ -6,27 +6,11 @@ import json
 import socket
 
 import pytest
+from payout_helpers import assert_error
 
 STATIC = 'location = /static { return 200 "ok"; }'
 HTML = 'location /html/ { return 404; }'
 LIMIT_HTTP = 'limit_req_zone $binary_remote_addr zone=z:1m rate=1r/m;'
-
-
-def assert_error(r, status, code=None, field=None):
-    """r is the API's JSON error: {"error":{"code","message"[,"field"]}}."""
-    assert r.status_code == status, r.text
-    assert r.headers["Content-Type"] == "application/json"
-    body = r.json()
-    assert set(body) == {"error"}
-    err = body["error"]
-    assert isinstance(err["code"], str) and err["code"]
-    assert isinstance(err["message"], str) and err["message"]
-    assert set(err) <= {"code", "message", "field"}
-    if code is not None:
-        assert err["code"] == code
-    if field is not None:
-        assert err.get("field") == field
-    return err
 
 
 def assert_retry_after(r):

@@ -5,25 +5,9 @@ import uuid
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
+from payout_helpers import assert_error
 
 AMOUNTS = [500, 100, 700, 300, 600, 200, 400]      # 7 payouts, ids ascending
-
-
-def assert_error(r, status, code=None, field=None):
-    """r is the API's JSON error: {"error":{"code","message"[,"field"]}}."""
-    assert r.status_code == status, r.text
-    assert r.headers["Content-Type"] == "application/json"
-    body = r.json()
-    assert set(body) == {"error"}
-    err = body["error"]
-    assert isinstance(err["code"], str) and err["code"]
-    assert isinstance(err["message"], str) and err["message"]
-    assert set(err) <= {"code", "message", "field"}
-    if code is not None:
-        assert err["code"] == code
-    if field is not None:
-        assert err.get("field") == field
-    return err
 
 
 def insert_payouts(pg, tenant_id, amounts):

@@ -15,25 +15,9 @@ import pytest
 import requests
 
 from conftest import Postgres, free_port, payoutctl
+from payout_helpers import assert_error
 
 STATIC = 'location = /static { return 200 "ok"; }'
-
-
-def assert_error(r, status, code=None, field=None):
-    """r is the API's JSON error: {"error":{"code","message"[,"field"]}}."""
-    assert r.status_code == status, r.text
-    assert r.headers["Content-Type"] == "application/json"
-    body = r.json()
-    assert set(body) == {"error"}
-    err = body["error"]
-    assert isinstance(err["code"], str) and err["code"]
-    assert isinstance(err["message"], str) and err["message"]
-    assert set(err) <= {"code", "message", "field"}
-    if code is not None:
-        assert err["code"] == code
-    if field is not None:
-        assert err.get("field") == field
-    return err
 
 
 def assert_unavailable(r):

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from conftest import MASTER_KEY
+from payout_helpers import assert_error
 
 DELAY_MS = 200
 SANDBOX = "location /sandbox/ { payout_sandbox; }"
@@ -181,16 +182,6 @@ def wait_status(ngx, ref, status, timeout=10):
             assert t.get("status") == status, t
             return t
         time.sleep(0.05)
-
-
-def assert_error(r, status, code, field=None):
-    assert r.status_code == status, r.text
-    assert r.headers["Content-Type"] == "application/json"
-    err = r.json()["error"]
-    assert err["code"] == code, err
-    assert err["message"]
-    if field:
-        assert err["field"] == field, err
 
 
 def assert_transfer(t, ref, status, amount=250000):
