@@ -1,0 +1,255 @@
+"""The reconciler (SPEC §6): payouts whose provider call got no definite
+answer are asked about at the provider by reference, then either
+recorded (the 0006 case), sent again with the same idempotency key (never
+a second transfer), or, once the provider confirms it has nothing and the
+payout is older than payout_reconcile_window, ended canceled_timeout.
+Merchant webhooks follow every one of these transitions, in order.
+
+"Never reached the provider" is made real with a second nginx node on
+the same database whose sandbox gateway points at a closed port: its
+create commits pending_created, the call is refused, and the payout is
+left for the reconciler of the node that does reach the provider."""
+
+import time
+
+import requests
+
+from conftest import free_port
+from payout_helpers import (assert_history, bank, create, events,
+                            get_payout, payout_row, post_hook, post_json,
+                            sandbox_event, sandbox_nginx, sandbox_signature,
+                            wait_status)
+from receiver import (PROMPT, chain, check_webhook, history_times, hooked,
+                      quiet_outbox, rc, receivers)
+
+assert quiet_outbox and rc and receivers  # fixtures, used by name
+
+
+def ledger(ngx, reference):
+    r = requests.get(ngx.url("/sandbox/ledger"),
+                     params={"reference": reference}, timeout=5)
+    assert r.status_code == 200, r.text
+    return r.json()["transfers"]
+
+
+def unreachable_node(nginx_factory):
+    """A node whose provider is not there (a closed port), and whose
+    own reconciler leaves the payouts alone while the test runs."""
+    return nginx_factory(http="""
+    payout_gateway sandbox connector=sandbox
+                   url=http://127.0.0.1:%d/sandbox timeout=1s;
+    payout_reconcile_grace 60s;
+""" % free_port())
+
+
+def sources(pg, u):
+    return [s for _f, _t, s in events(pg, u)]
+
+
+def log_has(ngx, text):
+    with open(ngx.error_log, errors="replace") as f:
+        return text in f.read()
+
+
+def check_prompt(pg, u, reqs):
+    for (to, at), req in zip(history_times(pg, u), reqs):
+        assert req.json["sub_status"] == to
+        assert -0.05 < req.at - at < PROMPT, (to, req.at - at)
+
+
+def test_no_answer_is_found_executed_and_recorded(nginx_factory, pg, tenant,
+                                                  http, rc):
+    """0006: the provider executed the transfer but never answered."""
+    ngx = sandbox_nginx(nginx_factory, gateway_timeout="1s",
+                        reconcile_grace="1s")
+    t0 = time.time()
+    out = create(http, ngx, tenant, hooked(bank("5552000006"), rc))
+    assert 0.8 <= time.time() - t0 < 5
+    assert out["status"] == "pending_created", out
+    assert out["gateway_payout_id"] is None
+    u = out["payout_uuid"]
+
+    p = wait_status(http, ngx, tenant, u, "success", timeout=8)
+    assert p["gateway_payout_id"].startswith("sbx_tr_"), p
+    assert assert_history(pg, u) == ["pending_created", "success"]
+    assert sources(pg, u) == ["api", "reconciler"]
+    transfers = ledger(ngx, u)
+    assert len(transfers) == 1, transfers
+    assert transfers[0]["status"] == "succeeded"
+    assert transfers[0]["reference"] == u
+    assert log_has(ngx, "reconciler moved payout %s to success" % u)
+
+    reqs = rc.wait_events(u, 2)
+    assert chain(reqs) == ["pending_created", "success"]
+    for req in reqs:
+        check_webhook(req, u)
+    assert reqs[1].json["gateway_payout_id"] == p["gateway_payout_id"]
+    check_prompt(pg, u, reqs)
+
+    # settled: later rounds of the reconciler change nothing
+    time.sleep(0.9)
+    assert len(events(pg, u)) == 2
+    assert len(ledger(ngx, u)) == 1
+    assert len(rc.got(u)) == 2
+
+
+def test_never_sent_is_sent_again_with_the_same_key(nginx_factory, pg,
+                                                    tenant, http, rc):
+    ngx = sandbox_nginx(nginx_factory, reconcile_grace="1s")
+    down = unreachable_node(nginx_factory)
+    body = hooked(bank("5552010001", idempotency_key="never-sent"), rc)
+    out = create(http, down, tenant, body)
+    assert out["status"] == "pending_created", out
+    assert out["gateway_payout_id"] is None
+    u = out["payout_uuid"]
+    assert ledger(ngx, u) == []            # the provider never saw it
+
+    p = wait_status(http, ngx, tenant, u, "success", timeout=8)
+    assert assert_history(pg, u) == ["pending_created", "pending_promise",
+                                     "success"]
+    assert sources(pg, u) == ["api", "reconciler", "webhook"]
+    assert log_has(ngx, "reconciler sends payout %s again" % u)
+    # one transfer, under our payout's uuid: the idempotency key
+    transfers = ledger(ngx, u)
+    assert len(transfers) == 1, transfers
+    t = transfers[0]
+    assert (t["reference"], t["status"], t["amount"], t["currency"]) \
+        == (u, "succeeded", 1000, "NGN")
+    assert t["destination"]["last4"] == "0001"
+    assert p["gateway_payout_id"] == t["id"]
+
+    reqs = rc.wait_events(u, 3)
+    assert chain(reqs) == ["pending_created", "pending_promise", "success"]
+    for req in reqs:
+        check_webhook(req, u)
+
+    # the merchant retrying the create gets the stored state; nothing new
+    again = create(http, down, tenant, body)
+    assert again["payout_uuid"] == u and again["resource_created"] is False
+    assert again["status"] == "success"
+    time.sleep(0.7)
+    assert len(ledger(ngx, u)) == 1
+    assert len(events(pg, u)) == 3
+
+
+def test_timeout_only_when_the_provider_has_nothing(nginx_factory, pg,
+                                                    tenant, http, rc):
+    """Past payout_reconcile_window (1 s here; the grace of 2 s makes the
+    first check come after it): the payout the provider never saw ends
+    canceled_timeout; one still in flight at the provider (0007) and one
+    it executed without answering (0006) do not."""
+    ngx = sandbox_nginx(nginx_factory, gateway_timeout="1s",
+                        reconcile_grace="2s",
+                        http="payout_reconcile_window 1s;")
+    down = unreachable_node(nginx_factory)
+    lost = create(http, down, tenant,
+                  hooked(bank("5552020001"), rc, "lost"))["payout_uuid"]
+    flight = create(http, ngx, tenant, hooked(bank("5552020007"), rc,
+                                              "flight"))
+    assert flight["status"] == "pending_promise", flight
+    flight = flight["payout_uuid"]
+    silent = create(http, ngx, tenant, hooked(bank("5552020006"), rc,
+                                              "silent"))
+    assert silent["status"] == "pending_created", silent
+    silent = silent["payout_uuid"]
+
+    p = wait_status(http, ngx, tenant, lost, "canceled_timeout", timeout=8)
+    assert p["status"] == "canceled" and p["failure_reason"], p
+    assert assert_history(pg, lost) == ["pending_created",
+                                        "canceled_timeout"]
+    assert sources(pg, lost) == ["api", "reconciler"]
+    assert ledger(ngx, lost) == []        # and nothing was ever sent
+    reqs = rc.wait_events(lost, 2)
+    assert chain(reqs) == ["pending_created", "canceled_timeout"]
+    for req in reqs:
+        check_webhook(req, lost)
+    assert reqs[1].json["failure_reason"] == p["failure_reason"]
+
+    wait_status(http, ngx, tenant, silent, "success", timeout=8)
+    assert assert_history(pg, silent) == ["pending_created", "success"]
+    assert len(ledger(ngx, silent)) == 1
+
+    # asked about, more than once by now, and still pending: the
+    # provider has it in flight
+    deadline = time.time() + 8
+    while pg.sql("SELECT provider_attempts FROM payouts WHERE uuid = %s",
+                 (flight,))[0][0] < 2:
+        assert time.time() < deadline, "the reconciler never asked twice"
+        time.sleep(0.1)
+    assert get_payout(http, ngx, tenant, flight)["sub_status"] \
+        == "pending_promise"
+    assert assert_history(pg, flight) == ["pending_created",
+                                          "pending_promise"]
+    assert [t["status"] for t in ledger(ngx, flight)] == ["pending"]
+    # (cancel it, so that it does not linger for later tests)
+    r = post_json(http, ngx, tenant, "/v1/payouts/%s/cancel" % flight, {})
+    assert r.status_code == 200, r.text
+    reqs = rc.wait_events(flight, 3)
+    assert chain(reqs) == ["pending_created", "pending_promise",
+                           "canceled_voided"]
+
+
+def test_reconciler_alone_resolves_in_flight_payouts(nginx_factory, pg,
+                                                     tenant, http, rc):
+    """A sandbox that sends no provider webhooks (no
+    payout_sandbox_webhook_url): polling at the provider is the only way
+    to learn the outcome."""
+    port = free_port()
+    ngx = nginx_factory(http="""
+    payout_gateway sandbox connector=sandbox
+                   url=http://127.0.0.1:%(port)d/sandbox timeout=1s;
+    payout_sandbox_webhook_delay 200ms;
+    payout_reconcile_interval 300ms;
+    payout_reconcile_grace 1s;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location /sandbox/ { payout_sandbox; }
+    }
+""" % dict(port=port))
+    plan = {"5552030001": ["pending_created", "pending_promise", "success"],
+            "5552030004": ["pending_created", "pending_promise",
+                           "canceled_failure"]}
+    made = {}
+    for number, want in plan.items():
+        out = create(http, ngx, tenant, hooked(bank(number), rc, number))
+        assert out["status"] == "pending_promise", out
+        made[out["payout_uuid"]] = want
+    for u, want in made.items():
+        wait_status(http, ngx, tenant, u, want[-1], timeout=8)
+        assert assert_history(pg, u) == want
+        assert sources(pg, u) == ["api", "provider", "reconciler"]
+        reqs = rc.wait_events(u, 3)
+        assert chain(reqs) == want
+        for req in reqs:
+            check_webhook(req, u)
+        check_prompt(pg, u, reqs)
+
+
+def test_late_provider_webhooks_send_no_merchant_webhook(nginx_factory, pg,
+                                                          tenant, http, rc):
+    """Duplicate and out-of-order provider events move nothing back, and
+    so queue nothing for the merchant."""
+    ngx = sandbox_nginx(nginx_factory)
+    out = create(http, ngx, tenant, hooked(bank("5552040001"), rc))
+    u = out["payout_uuid"]
+    wait_status(http, ngx, tenant, u, "success")
+    rc.wait_events(u, 3)
+    row = payout_row(pg, u)
+    n_events = pg.sql("SELECT count(*) FROM webhook_events e "
+                      "JOIN payouts p ON p.id = e.payout_id "
+                      "WHERE p.uuid = %s", (u,))[0][0]
+    assert n_events == 3
+    for status, eid in (("succeeded", "evt_dup"), ("pending", "evt_old"),
+                        ("failed", "evt_late")):
+        body = sandbox_event(u, status, gateway_id=out["gateway_payout_id"],
+                             event_id=eid)
+        r = post_hook(http, ngx, body, sandbox_signature(body))
+        assert r.status_code == 200, r.text
+        assert r.json()["outcome"] == "ignored", (status, r.text)
+    assert payout_row(pg, u) == row
+    assert pg.sql("SELECT count(*) FROM webhook_events e "
+                  "JOIN payouts p ON p.id = e.payout_id "
+                  "WHERE p.uuid = %s", (u,))[0][0] == 3
+    time.sleep(0.5)
+    assert chain(rc.got(u)) == ["pending_created", "pending_promise",
+                                "success"]
