@@ -509,6 +509,24 @@ def test_live_status_of_a_staged_payout(sbx, pg, tenant, http):
     assert_error(r, 404, "not_found")
 
 
+def test_status_of_a_payout_on_an_unregistered_gateway(sbx, nginx_factory,
+                                                     tenant, http):
+    """Seed 004: 400 when the payout's gateway is not registered (here:
+    another node sharing the database does not configure it)."""
+    u = create(http, sbx, tenant, bank(stage=True))["payout_uuid"]
+    other = nginx_factory(http="""
+    payout_gateway elsewhere connector=sandbox url=http://127.0.0.1:9/x;
+""")
+    r = http.get(other.url("/v1/payouts/%s/status" % u),
+                 headers=tenant.headers)
+    assert_error(r, 400, "unknown_gateway", "gateway")
+
+    # the stored payout is still there for that node
+    r = http.get(other.url("/v1/payouts/%s" % u), headers=tenant.headers)
+    assert r.status_code == 200
+    assert r.json()["gateway"] == "sandbox"
+
+
 # 5. idempotency --
 
 def test_idempotent_replay(sbx, pg, tenant, http):
