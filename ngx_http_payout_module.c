@@ -90,6 +90,13 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_ca_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, ca_file),
+      NULL },
+
     { ngx_string("payout_webhook_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -284,6 +291,20 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     pmcf->reconnect_min = ngx_min(100, pmcf->reconnect_max);
+
+    if (pmcf->gateways) {
+        ngx_uint_t                  i;
+        ngx_http_payout_gateway_t  *gw;
+
+        /* a gateway without its own ca_file= trusts payout_ca_file */
+        gw = pmcf->gateways->elts;
+
+        for (i = 0; i < pmcf->gateways->nelts; i++) {
+            if (gw[i].ca_file.len == 0) {
+                gw[i].ca_file = pmcf->ca_file;
+            }
+        }
+    }
 
     if (pmcf->gateways && !pmcf->has_keys) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

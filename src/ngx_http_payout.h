@@ -51,6 +51,9 @@ typedef struct {
 
     ngx_array_t                 *gateways;    /* ngx_http_payout_gateway_t */
 
+    /* trusted CAs for provider and webhook TLS; empty: the system's */
+    ngx_str_t                    ca_file;
+
     /* webhooks to merchants */
     ngx_msec_t                   webhook_timeout;
     ngx_flag_t                   webhook_allow_private;

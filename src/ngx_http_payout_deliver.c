@@ -271,6 +271,8 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
     hr->timeout = d->pmcf->webhook_timeout;
     hr->max_response = 64 * 1024;
     hr->guard_ssrf = 1;
+    hr->ca_file = d->pmcf->ca_file.len ? (char *) d->pmcf->ca_file.data
+                                       : NULL;
     hr->allow_private = d->pmcf->webhook_allow_private ? 1 : 0;
     hr->handler = ngx_http_payout_deliver_answer;
     hr->data = dl;
