@@ -84,6 +84,19 @@ done
 
 payoutctl migrate || die "payoutctl migrate failed"
 
+# --- the master key ---------------------------------------------------------
+
+# Created once, in the data volume; never replaced, since stored account
+# numbers can only be read with the key that sealed them.
+if [ ! -s "$key_dir/master.key" ]; then
+    mkdir -p "$key_dir"
+    (umask 077 &&
+     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' \
+         > "$key_dir/.master.key.$$" &&
+     mv "$key_dir/.master.key.$$" "$key_dir/master.key")
+    log "created the master key $key_dir/master.key: back it up"
+fi
+
 # --- the bootstrap tenant and key -----------------------------------------
 
 if [ -n "$tenant" ]; then
