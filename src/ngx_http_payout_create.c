@@ -120,22 +120,17 @@ ngx_int_t
 ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
+    ngx_int_t                    rc;
     ngx_http_payout_create_t    *cr;
     ngx_http_payout_pg_query_t  *q;
 
-    if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_parameter", "Not a valid payout UUID.", "uuid");
+    q = ngx_http_payout_uuid_query(r, ctx, ngx_http_payout_transfer_sql, &rc);
+    if (q == NULL) {
+        return rc;
     }
 
     cr = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_create_t));
-    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
-                                        ngx_http_payout_transfer_sql);
-    if (cr == NULL || q == NULL
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
-        || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
-           != NGX_OK)
-    {
+    if (cr == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -464,19 +464,21 @@ ngx_http_payout_payouts_get(ngx_http_request_t *r,
 
 
 /*
- * GET of one resource: $1 tenant, $2 uuid; the SQL returns its JSON.
- * Another tenant's resource answers exactly like an unknown one.
+ * A query about the resource named by the {uuid} in the path: $1 is the
+ * tenant, $2 the uuid.  NULL when there is none, with *rc the response
+ * already given or to give (400 for a malformed uuid).
  */
 
-ngx_int_t
-ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
-    const char *sql, const char *what)
+ngx_http_payout_pg_query_t *
+ngx_http_payout_uuid_query(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const char *sql, ngx_int_t *rc)
 {
     ngx_http_payout_pg_query_t  *q;
 
     if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_parameter", "Not a valid UUID.", "uuid");
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                  "invalid_parameter", "Not a valid UUID.", "uuid");
+        return NULL;
     }
 
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log, sql);
@@ -485,7 +487,29 @@ ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
         || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
            != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    return q;
+}
+
+
+/*
+ * GET of one resource: $1 tenant, $2 uuid; the SQL returns its JSON.
+ * Another tenant's resource answers exactly like an unknown one.
+ */
+
+ngx_int_t
+ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const char *sql, const char *what)
+{
+    ngx_int_t                    rc;
+    ngx_http_payout_pg_query_t  *q;
+
+    q = ngx_http_payout_uuid_query(r, ctx, sql, &rc);
+    if (q == NULL) {
+        return rc;
     }
 
     q->handler = ngx_http_payout_get_done;

@@ -70,6 +70,11 @@ ngx_int_t ngx_http_payout_pg_failure(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q);
 ngx_uint_t ngx_http_payout_pg_connected(ngx_http_payout_pg_pool_t *pool);
 
+/* $1 tenant, $2 the {uuid} of the path (ngx_http_payout_payouts.c) */
+ngx_http_payout_pg_query_t *ngx_http_payout_uuid_query(
+    ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx, const char *sql,
+    ngx_int_t *rc);
+
 /*
  * Wake-ups: the pool's first connection LISTENs on the channel (again
  * after every reconnect) and calls handler for each notification, and

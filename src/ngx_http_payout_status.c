@@ -70,22 +70,17 @@ static ngx_int_t
 ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     ngx_uint_t cancel)
 {
+    ngx_int_t                    rc;
     ngx_http_payout_op_t        *op;
     ngx_http_payout_pg_query_t  *q;
 
-    if (!ngx_payout_uuid_valid(ctx->args[0].data, ctx->args[0].len)) {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_parameter", "Not a valid payout UUID.", "uuid");
+    q = ngx_http_payout_uuid_query(r, ctx, ngx_http_payout_load_sql, &rc);
+    if (q == NULL) {
+        return rc;
     }
 
     op = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_op_t));
-    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
-                                        ngx_http_payout_load_sql);
-    if (op == NULL || q == NULL
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
-        || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
-           != NGX_OK)
-    {
+    if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
