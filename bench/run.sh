@@ -50,6 +50,11 @@ http {
     payout_gateway sandbox connector=sandbox
                    url=http://127.0.0.1:$ngx_port/sandbox timeout=5s;
     payout_sandbox_webhook_url http://127.0.0.1:$ngx_port/hooks/sandbox;
+    # measure the API alone: settling the payouts made here (sandbox
+    # webhooks, reconciler checks) would load the database in the
+    # background of the next measurement
+    payout_sandbox_webhook_delay 1h;
+    payout_reconcile_grace 1h;
     server {
         listen 127.0.0.1:$ngx_port;
         location = /static { return 200 "ok"; }
@@ -72,9 +77,14 @@ wrk_run() {
 }
 
 # the module's two statements for GET /v1/payouts: the key, then the page
+# pgbench sends :variables as parameters of a prepared statement, as the
+# module does, so both run under the same plans
 cat > "$work/list.sql" <<SQL
+\set tenant $tenant_id
+\set lim 50
+\set off 0
 SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_prefix = '$prefix' AND k.revoked_at IS NULL;
-SELECT (SELECT count(*) FROM payouts WHERE tenant_id = $tenant_id), coalesce(json_agg(payout_json(s.p) ORDER BY (s.p).id DESC, (s.p).id DESC), '[]') FROM (SELECT p FROM payouts p WHERE p.tenant_id = $tenant_id ORDER BY p.id DESC, p.id DESC LIMIT 50 OFFSET 0) s;
+SELECT (SELECT count(*) FROM payouts p WHERE p.tenant_id = :tenant AND TRUE), coalesce(json_agg(payout_json(s.p) ORDER BY (s.p).id DESC, (s.p).id DESC), '[]') FROM (SELECT p FROM payouts p WHERE p.tenant_id = :tenant AND TRUE ORDER BY p.id DESC, p.id DESC LIMIT :lim OFFSET :off) s;
 SQL
 
 # as many database connections as the module's pools hold (2 workers)
@@ -121,8 +131,9 @@ pg_list_tps=$(pgb "$work/list.sql")
 # GET /v1/payouts/{uuid} of one of the payouts just made
 uuid=$(psql "$db" -Atc "SELECT uuid FROM payouts ORDER BY id DESC LIMIT 1")
 cat > "$work/get.sql" <<SQL
+\set tenant $tenant_id
 SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_prefix = '$prefix' AND k.revoked_at IS NULL;
-SELECT payout_json(p) FROM payouts p WHERE p.tenant_id = $tenant_id AND p.uuid = '$uuid';
+SELECT payout_json(p) FROM payouts p WHERE p.tenant_id = :tenant AND p.uuid = '$uuid';
 SQL
 read -r get_rps get_p99 < <(wrk_run -H "Authorization: Bearer $key" \
     "http://127.0.0.1:$ngx_port/v1/payouts/$uuid")
