@@ -165,7 +165,9 @@ def test_kill_workers_while_the_provider_call_is_in_flight(nginx_factory,
     workers die while the create waits for it; the respawned workers'
     reconciler finds the transfer by our reference and records success:
     no second transfer, every webhook."""
-    ngx = nginx_factory(sandbox=True, workers=2, gateway_timeout="5s",
+    # the create must still be waiting when the workers die, however
+    # slow the machine: a gateway timeout well past the waits below
+    ngx = nginx_factory(sandbox=True, workers=2, gateway_timeout="30s",
                         reconcile_grace="1s", webhook_schedule=FAST,
                         http=SANDBOX_LOG_HTTP, server=SANDBOX_LOG_SERVER)
     killed = set()
