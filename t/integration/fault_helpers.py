@@ -358,6 +358,10 @@ def kill_workers(ngx, workers):
     """kill -9 every worker; wait for the master to start new ones."""
     old = set(ngx.pids())
     assert len(old) == workers, old
+    # freeze them all first: a worker killed a moment after another must
+    # not react to its death (e.g. answer a client) in between
+    for pid in old:
+        os.kill(pid, signal.SIGSTOP)
     for pid in old:
         os.kill(pid, signal.SIGKILL)
 
