@@ -80,11 +80,13 @@ BEGIN
         p_email, p_phone, p_bank_code, p_bank_name, p_bank_account_name,
         p_account_enc, p_account_last4, p_mm_provider, p_mm_enc, p_mm_last4,
         p_idempotency_key, p_metadata)
-    ON CONFLICT (tenant_id, fingerprint) DO NOTHING
+    ON CONFLICT DO NOTHING
     RETURNING id INTO r_id;
 
     r_created := r_id IS NOT NULL;
 
+    -- the destination existed (or a concurrent request just made it);
+    -- NULL when only the idempotency key clashed
     IF r_id IS NULL THEN
         SELECT id INTO r_id FROM recipients
         WHERE tenant_id = p_tenant AND fingerprint = p_fingerprint;
@@ -283,8 +285,9 @@ CREATE OR REPLACE FUNCTION payout_recipient_create(
 RETURNS TABLE (outcome text, body json)
 LANGUAGE plpgsql AS $$
 DECLARE
-    r    recipients;
-    rid  bigint;
+    r     recipients;
+    rid   bigint;
+    rnew  boolean;
 BEGIN
     IF p_idempotency_key IS NOT NULL THEN
         SELECT * INTO r FROM recipients
@@ -301,26 +304,14 @@ BEGIN
         END IF;
     END IF;
 
-    INSERT INTO recipients (tenant_id, livemode, gateway, recipient_type,
-        fingerprint, name, email, phone, bank_code, bank_name,
-        bank_account_name, account_number_enc, account_number_last4,
-        mobile_money_provider, mobile_money_number_enc, mobile_money_last4,
-        idempotency_key, metadata)
-    VALUES (p_tenant, p_livemode, p_gateway, p_type, p_fingerprint, p_name,
-        p_email, p_phone, p_bank_code, p_bank_name, p_bank_account_name,
-        p_account_enc, p_account_last4, p_mm_provider, p_mm_enc, p_mm_last4,
-        p_idempotency_key, p_metadata)
-    ON CONFLICT DO NOTHING
-    RETURNING id INTO rid;
+    SELECT u.r_id, u.r_created INTO rid, rnew
+    FROM payout_recipient_upsert(p_tenant, p_livemode, p_gateway, p_type,
+        p_fingerprint, p_name, p_email, p_phone, p_bank_code, p_bank_name,
+        p_bank_account_name, p_account_enc, p_account_last4, p_mm_provider,
+        p_mm_enc, p_mm_last4, p_idempotency_key, p_metadata) u;
 
-    IF rid IS NOT NULL THEN
-        SELECT * INTO r FROM recipients WHERE id = rid;
-        RETURN QUERY SELECT 'created'::text, payout_recipient_json(r);
-        RETURN;
-    END IF;
-
-    -- the same key or the same destination won a race, or existed
-    IF p_idempotency_key IS NOT NULL THEN
+    -- a concurrent request took the key for another destination
+    IF NOT rnew AND p_idempotency_key IS NOT NULL THEN
         SELECT * INTO r FROM recipients
         WHERE tenant_id = p_tenant AND idempotency_key = p_idempotency_key;
 
@@ -330,9 +321,9 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT * INTO r FROM recipients
-    WHERE tenant_id = p_tenant AND fingerprint = p_fingerprint;
+    SELECT * INTO r FROM recipients WHERE id = rid;
 
-    RETURN QUERY SELECT 'existing'::text, payout_recipient_json(r);
+    RETURN QUERY SELECT CASE WHEN rnew THEN 'created' ELSE 'existing' END,
+                        payout_recipient_json(r);
 END
 $$;
