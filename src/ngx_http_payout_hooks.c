@@ -209,10 +209,7 @@ ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
         /* 503: the provider retries later */
-        ngx_http_payout_finalize(r,
-            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
-            ? ngx_http_payout_send_unavailable(r)
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 
@@ -244,10 +241,7 @@ ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q, PGresult *res)
     r = hook->request;
 
     if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r,
-            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
-            ? ngx_http_payout_send_unavailable(r)
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
         return;
     }
 

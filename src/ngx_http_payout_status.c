@@ -179,9 +179,7 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
         ngx_http_payout_finalize(op->request,
-            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
-            ? ngx_http_payout_send_unavailable(op->request)
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+            ngx_http_payout_pg_failure(op->request, q));
         return;
     }
 
@@ -355,9 +353,7 @@ ngx_http_payout_op_recorded(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
         ngx_http_payout_finalize(op->request,
-            q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
-            ? ngx_http_payout_send_unavailable(op->request)
-            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+            ngx_http_payout_pg_failure(op->request, q));
         return;
     }
 
