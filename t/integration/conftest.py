@@ -106,6 +106,18 @@ def payoutctl(pg, *args, check=True):
                           capture_output=True, text=True)
 
 
+def own_database():
+    """A private PostgreSQL, migrated, with a tenant and a test key."""
+    db = Postgres()
+    db.start()
+    payoutctl(db, "migrate")
+    name = "t-" + uuid.uuid4().hex[:12]
+    payoutctl(db, "tenant", "create", name)
+    key = payoutctl(db, "key", "create", "--tenant", name, "--mode",
+                    "test").stdout.strip()
+    return db, {"Authorization": "Bearer " + key}
+
+
 class Nginx:
     """One nginx master with the module, configured for a test."""
 

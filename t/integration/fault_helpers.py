@@ -21,7 +21,7 @@ import uuid as uuidlib
 import psycopg2
 import requests
 
-from conftest import Postgres, payoutctl
+from conftest import own_database
 
 SECRET = "s3cret"                   # every payout's webhook_secret
 ACCOUNT = "5550001234"              # sandbox: pending_promise, then success
@@ -411,18 +411,6 @@ def error_log(ngx):
 
 
 # -- the database -----------------------------------------------------------
-
-def own_database():
-    """A private PostgreSQL, migrated, with a tenant and a test key."""
-    db = Postgres()
-    db.start()
-    payoutctl(db, "migrate")
-    name = "t-" + uuidlib.uuid4().hex[:12]
-    payoutctl(db, "tenant", "create", name)
-    key = payoutctl(db, "key", "create", "--tenant", name, "--mode",
-                    "test").stdout.strip()
-    return db, {"Authorization": "Bearer " + key}
-
 
 class LedgerLock:
     """ACCESS EXCLUSIVE on the sandbox's ledger: the provider cannot

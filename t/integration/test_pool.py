@@ -8,13 +8,12 @@ import select
 import socket
 import threading
 import time
-import uuid
 
 import psycopg2
 import pytest
 import requests
 
-from conftest import Postgres, free_port, payoutctl
+from conftest import Postgres, free_port, own_database, payoutctl
 from payout_helpers import assert_error
 
 STATIC = 'location = /static { return 200 "ok"; }'
@@ -72,18 +71,6 @@ def in_thread(fn, *args, **kw):
     fut = ex.submit(timed, fn, *args, **kw)
     ex.shutdown(wait=False)
     return fut
-
-
-def own_database():
-    """A private PostgreSQL, migrated, with a tenant and a test key."""
-    db = Postgres()
-    db.start()
-    payoutctl(db, "migrate")
-    name = "t-" + uuid.uuid4().hex[:12]
-    payoutctl(db, "tenant", "create", name)
-    key = payoutctl(db, "key", "create", "--tenant", name, "--mode",
-                    "test").stdout.strip()
-    return db, {"Authorization": "Bearer " + key}
 
 
 class SilentServer:
