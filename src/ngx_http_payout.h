@@ -219,7 +219,7 @@ ngx_int_t ngx_http_payout_recipients_get(ngx_http_request_t *r,
 
 /* one resource as JSON by uuid (ngx_http_payout_payouts.c) */
 ngx_int_t ngx_http_payout_get_json(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx, const char *sql, const char *what);
+    ngx_http_payout_ctx_t *ctx, const char *sql);
 
 
 #endif /* NGX_HTTP_PAYOUT_H_INCLUDED_ */

@@ -458,8 +458,7 @@ ngx_int_t
 ngx_http_payout_payouts_get(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    return ngx_http_payout_get_json(r, ctx, ngx_http_payout_get_sql,
-                                    "payout");
+    return ngx_http_payout_get_json(r, ctx, ngx_http_payout_get_sql);
 }
 
 
@@ -502,7 +501,7 @@ ngx_http_payout_uuid_query(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 
 ngx_int_t
 ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
-    const char *sql, const char *what)
+    const char *sql)
 {
     ngx_int_t                    rc;
     ngx_http_payout_pg_query_t  *q;

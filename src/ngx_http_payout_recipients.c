@@ -74,8 +74,7 @@ ngx_http_payout_recipients_get(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
     return ngx_http_payout_get_json(r, ctx,
-                                    ngx_http_payout_recipient_get_sql,
-                                    "recipient");
+                                    ngx_http_payout_recipient_get_sql);
 }
 
 

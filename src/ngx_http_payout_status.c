@@ -20,11 +20,6 @@ static const char  ngx_http_payout_void_sql[] =
     "SELECT applied, sub_status FROM payout_transition($1, "
     "'{pending_staged}', 'canceled_voided', 'api', NULL, 'voided', NULL)";
 
-static const char  ngx_http_payout_get_sql[] =
-    "SELECT payout_json(p) FROM payouts p "
-    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
-
-
 typedef struct {
     ngx_http_request_t           *request;
     ngx_http_payout_ctx_t        *ctx;
@@ -368,8 +363,7 @@ ngx_http_payout_op_show(ngx_http_payout_op_t *op)
 {
     ngx_int_t  rc;
 
-    rc = ngx_http_payout_get_json(op->request, op->ctx,
-                                  ngx_http_payout_get_sql, "payout");
+    rc = ngx_http_payout_payouts_get(op->request, op->ctx);
 
     if (rc != NGX_DONE) {
         ngx_http_payout_finalize(op->request, rc);

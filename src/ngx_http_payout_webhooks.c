@@ -27,8 +27,7 @@ ngx_int_t
 ngx_http_payout_webhooks_list(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    return ngx_http_payout_get_json(r, ctx, ngx_http_payout_webhooks_sql,
-                                    "payout");
+    return ngx_http_payout_get_json(r, ctx, ngx_http_payout_webhooks_sql);
 }
 
 
