@@ -53,6 +53,7 @@ fi
 
 sed -e "s|@MODULE@|$top/build/plain/ngx_http_payout_module.so|" \
     -e "s|@VAR@|$var|g" -e "s|@PORT@|$port|" -e "s|@PG_PORT@|$pg_port|" \
+    -e "s|@CONF@|$top/conf|" \
     "$top/conf/nginx.dev.conf" > "$var/nginx/nginx.conf"
 
 nginx -t -q -p "$var/nginx" -c "$var/nginx/nginx.conf" -e "$var/nginx/error.log"

@@ -28,6 +28,8 @@ ASAN = os.environ.get("PAYOUT_TEST_ASAN") == "1"
 MODULE = os.path.join(ROOT, "build", "asan" if ASAN else "plain",
                       "ngx_http_payout_module.so")
 PAYOUTCTL = os.path.join(ROOT, "build", "payoutctl")
+# the server-level JSON error pages every shipped configuration includes
+ERRORS_CONF = os.path.join(ROOT, "conf", "payout_errors.conf")
 # a fixed master key, so tests can decrypt what the module stored
 MASTER_KEY = "7f" * 32
 BAD_LOG = re.compile(r"\[(alert|crit|emerg)\]|AddressSanitizer|"
@@ -125,7 +127,7 @@ class Nginx:
                  pool=2, database=None, sandbox=False,
                  gateway_timeout="3s", webhook_delay="300ms",
                  reconcile_grace="2s", webhook_schedule=None,
-                 webhook_allow_private=True):
+                 webhook_allow_private=True, json_errors=True):
         self.pg = pg
         self.dir = make_shared_dir("payout-nginx-")
         self.port = free_port()
@@ -173,6 +175,7 @@ http {
     %(http)s
     server {
         listen 127.0.0.1:%(port)d;
+        %(errors)s
         %(server)s
         location /v1/ {
             payout_api;
@@ -184,7 +187,8 @@ http {
            http=http, server=server, port=self.port, location=location,
            schedule=("payout_webhook_schedule %s;" % webhook_schedule
                      if webhook_schedule else ""),
-           private="on" if webhook_allow_private else "off"))
+           private="on" if webhook_allow_private else "off",
+           errors=("include %s;" % ERRORS_CONF if json_errors else "")))
         self.proc = None
 
     @property

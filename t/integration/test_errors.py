@@ -176,3 +176,52 @@ def test_discarded_body_keeps_the_connection_usable(nginx, http):
     r = http.get(nginx.url("/v1/health"))
     assert r.status_code == 200
     assert r.json()["status"] == "ok"
+
+
+# Requests nginx rejects before it picks a location.  Every configuration
+# we ship includes conf/payout_errors.conf at server level, so these are
+# JSON too, with nginx's status.
+BEFORE_LOCATION = [
+    ("bad_request_line", b"GARBAGE\r\n\r\n", 400, "bad_request"),
+    ("missing_host", b"GET /v1/health HTTP/1.1\r\n\r\n", 400,
+     "bad_request"),
+    ("duplicate_host", b"GET /v1/health HTTP/1.1\r\nHost: a\r\n"
+     b"Host: b\r\n\r\n", 400, "bad_request"),
+    ("duplicate_authorization", b"GET /v1/payouts HTTP/1.1\r\nHost: a\r\n"
+     b"Authorization: Bearer x\r\nAuthorization: Bearer y\r\n\r\n", 400,
+     "bad_request"),
+    ("uri_too_long", b"GET /v1/" + b"a" * 20000 + b" HTTP/1.1\r\n"
+     b"Host: a\r\n\r\n", 414, "uri_too_long"),
+    ("header_too_large", b"GET /v1/health HTTP/1.1\r\nHost: a\r\n"
+     b"X-Big: " + b"a" * 20000 + b"\r\n\r\n", 400, "header_too_large"),
+    ("transfer_encoding", b"POST /v1/payouts HTTP/1.1\r\nHost: a\r\n"
+     b"Transfer-Encoding: gzip\r\n\r\n", 501, "not_implemented"),
+    ("http_version", b"GET /v1/health HTTP/2.0\r\nHost: a\r\n\r\n", 505,
+     "http_version_not_supported"),
+]
+
+
+@pytest.mark.parametrize("raw,status,code",
+                         [c[1:] for c in BEFORE_LOCATION],
+                         ids=[c[0] for c in BEFORE_LOCATION])
+def test_errors_before_a_location_are_json(nginx, raw, status, code):
+    resp = raw_request(nginx.port, raw)
+    head, _, body = resp.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d" % status), head
+    assert b"\r\nContent-Type: application/json\r\n" in head + b"\r\n"
+    error = json.loads(body)["error"]
+    assert error["code"] == code
+    assert error["message"]
+
+
+def test_error_pages_are_internal(nginx, http):
+    r = http.get(nginx.url("/.payout-error/400"))
+    assert r.status_code == 404
+
+
+def test_without_the_error_pages_nginx_answers_html(nginx_factory):
+    """What operators get if their own server block lacks the include."""
+    ngx = nginx_factory(json_errors=False)
+    resp = raw_request(ngx.port, BEFORE_LOCATION[0][1])
+    assert resp.startswith(b"HTTP/1.1 400")
+    assert b"<html>" in resp
