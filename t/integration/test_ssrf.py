@@ -22,6 +22,7 @@ def provider_nginx(nginx_factory, gateway_url):
     return nginx_factory(webhook_allow_private=False, http="""
     payout_gateway sandbox connector=sandbox url=%s timeout=2s;
     payout_reconcile_grace 60s;
+    payout_reconcile_interval 1h;
 """ % gateway_url)
 
 
@@ -46,7 +47,6 @@ def test_webhook_never_reuses_a_provider_connection(nginx_factory, pg,
                                 if r.path == provider.prefix
                                 + "/gw/transfers"], timeout=5,
                   what="the provider call")
-    calls = len(provider.requests)
 
     # then a webhook to that same host and port; the staged payout
     # makes no provider call of its own
@@ -73,8 +73,8 @@ def test_webhook_never_reuses_a_provider_connection(nginx_factory, pg,
             == ("pending", None, REFUSED), rows
     assert hook in [r[0] for r in rows]
 
-    # it never reached the stand-in
-    assert len(provider.requests) == calls, provider.requests
+    # it never reached the stand-in (which the reconciler may ask about
+    # other tests' payouts in the shared database meanwhile)
     assert not [r for r in provider.requests + provider.strays
                 if "/hook" in r.path]
 
