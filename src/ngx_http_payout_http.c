@@ -5,8 +5,18 @@
  * call it back (timer callback); we register those sockets with nginx as
  * level-triggered events and hand readiness back to curl_multi_socket_
  * action().  Finished transfers are collected after every action.
+ *
+ * Each worker has two multi handles, and so two connection caches: one
+ * for the operator's own destinations (provider calls, the sandbox's
+ * webhooks) and one for merchant webhooks.  libcurl reuses a kept-alive
+ * connection for any later request to the same host and port, without
+ * resolving or connecting again: with one cache, a merchant webhook to
+ * a provider's host:port would ride the provider's connection to a
+ * private address the SSRF guard never saw.  Webhooks still keep their
+ * connections alive for later webhooks to the same host.
  */
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "ngx_http_payout_http.h"
@@ -24,10 +34,13 @@ static int ngx_http_payout_http_socket_cb(CURL *easy, curl_socket_t s,
     int what, void *userp, void *socketp);
 static int ngx_http_payout_http_timer_cb(CURLM *multi, long timeout_ms,
     void *userp);
+static ngx_http_payout_http_multi_t *ngx_http_payout_http_multi_create(
+    ngx_cycle_t *cycle);
 static void ngx_http_payout_http_event_handler(ngx_event_t *ev);
 static void ngx_http_payout_http_timer_handler(ngx_event_t *ev);
-static void ngx_http_payout_http_action(curl_socket_t s, int flags);
-static void ngx_http_payout_http_collect(void);
+static void ngx_http_payout_http_action(ngx_http_payout_http_multi_t *m,
+    curl_socket_t s, int flags);
+static void ngx_http_payout_http_collect(ngx_http_payout_http_multi_t *m);
 static void ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr,
     CURLcode code);
 static void ngx_http_payout_http_release(ngx_http_payout_http_req_t *hr);
@@ -35,16 +48,19 @@ static size_t ngx_http_payout_http_write_cb(char *ptr, size_t size,
     size_t nmemb, void *userdata);
 static curl_socket_t ngx_http_payout_http_open_cb(void *clientp,
     curlsocktype purpose, struct curl_sockaddr *address);
+static int ngx_http_payout_http_prereq_cb(void *clientp, char *primary_ip,
+    char *local_ip, int primary_port, int local_port);
 static void ngx_http_payout_http_request_cleanup(void *data);
 
 
-static ngx_http_payout_http_multi_t  *ngx_http_payout_multi;
+/* [0]: the operator's destinations, [1]: merchant webhooks (guard_ssrf) */
+static ngx_http_payout_http_multi_t  *ngx_http_payout_multi[2];
 
 
 ngx_int_t
 ngx_http_payout_http_init(ngx_cycle_t *cycle)
 {
-    ngx_http_payout_http_multi_t  *m;
+    ngx_uint_t  i;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -52,14 +68,30 @@ ngx_http_payout_http_init(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    for (i = 0; i < 2; i++) {
+        ngx_http_payout_multi[i] = ngx_http_payout_http_multi_create(cycle);
+        if (ngx_http_payout_multi[i] == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_payout_http_multi_t *
+ngx_http_payout_http_multi_create(ngx_cycle_t *cycle)
+{
+    ngx_http_payout_http_multi_t  *m;
+
     m = ngx_pcalloc(cycle->pool, sizeof(ngx_http_payout_http_multi_t));
     if (m == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     m->multi = curl_multi_init();
     if (m->multi == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     m->log = cycle->log;
@@ -75,30 +107,35 @@ ngx_http_payout_http_init(ngx_cycle_t *cycle)
                       ngx_http_payout_http_timer_cb);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
 
-    ngx_http_payout_multi = m;
-
-    return NGX_OK;
+    return m;
 }
 
 
 void
 ngx_http_payout_http_done(ngx_cycle_t *cycle)
 {
+    ngx_uint_t                     i;
     ngx_http_payout_http_multi_t  *m;
 
-    m = ngx_http_payout_multi;
+    for (i = 0; i < 2; i++) {
+        m = ngx_http_payout_multi[i];
 
-    if (m == NULL) {
-        return;
+        if (m == NULL) {
+            continue;
+        }
+
+        if (m->timer.timer_set) {
+            ngx_del_timer(&m->timer);
+        }
+
+        /* transfers still running belong to requests that are gone too */
+        if (m->multi) {
+            curl_multi_cleanup(m->multi);
+            m->multi = NULL;
+        }
+
+        ngx_http_payout_multi[i] = NULL;
     }
-
-    if (m->timer.timer_set) {
-        ngx_del_timer(&m->timer);
-    }
-
-    /* transfers still running belong to requests that are gone too */
-    curl_multi_cleanup(m->multi);
-    ngx_http_payout_multi = NULL;
 
     curl_global_cleanup();
 }
@@ -135,7 +172,7 @@ ngx_http_payout_http_start(ngx_http_payout_http_req_t *hr)
     CURLMcode                      mc;
     ngx_http_payout_http_multi_t  *m;
 
-    m = ngx_http_payout_multi;
+    m = ngx_http_payout_multi[hr->guard_ssrf];
 
     if (m == NULL) {
         return NGX_ERROR;
@@ -204,6 +241,9 @@ ngx_http_payout_http_start(ngx_http_payout_http_req_t *hr)
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION,
                          ngx_http_payout_http_open_cb);
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, hr);
+        curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION,
+                         ngx_http_payout_http_prereq_cb);
+        curl_easy_setopt(easy, CURLOPT_PREREQDATA, hr);
     }
 
     mc = curl_multi_add_handle(m->multi, easy);
@@ -228,13 +268,17 @@ ngx_http_payout_http_start(ngx_http_payout_http_req_t *hr)
 void
 ngx_http_payout_http_cancel(ngx_http_payout_http_req_t *hr)
 {
+    ngx_http_payout_http_multi_t  *m;
+
     if (hr->easy == NULL) {
         return;
     }
 
-    if (ngx_http_payout_multi) {
-        curl_multi_remove_handle(ngx_http_payout_multi->multi, hr->easy);
-        ngx_http_payout_multi->running--;
+    m = ngx_http_payout_multi[hr->guard_ssrf];
+
+    if (m) {
+        curl_multi_remove_handle(m->multi, hr->easy);
+        m->running--;
     }
 
     ngx_http_payout_http_release(hr);
@@ -375,7 +419,7 @@ ngx_http_payout_http_event_handler(ngx_event_t *ev)
 
     c = ev->data;
 
-    ngx_http_payout_http_action(c->fd,
+    ngx_http_payout_http_action(c->data, c->fd,
                                 ev->write ? CURL_CSELECT_OUT : CURL_CSELECT_IN);
 }
 
@@ -383,39 +427,36 @@ ngx_http_payout_http_event_handler(ngx_event_t *ev)
 static void
 ngx_http_payout_http_timer_handler(ngx_event_t *ev)
 {
-    ngx_http_payout_http_action(CURL_SOCKET_TIMEOUT, 0);
+    ngx_http_payout_http_action(ev->data, CURL_SOCKET_TIMEOUT, 0);
 }
 
 
 static void
-ngx_http_payout_http_action(curl_socket_t s, int flags)
+ngx_http_payout_http_action(ngx_http_payout_http_multi_t *m,
+    curl_socket_t s, int flags)
 {
-    int                            running;
-    ngx_http_payout_http_multi_t  *m;
+    int  running;
 
-    m = ngx_http_payout_multi;
-
-    if (m == NULL) {
+    if (m->multi == NULL) {
         return;
     }
 
     curl_multi_socket_action(m->multi, s, flags, &running);
 
-    ngx_http_payout_http_collect();
+    ngx_http_payout_http_collect(m);
 }
 
 
 static void
-ngx_http_payout_http_collect(void)
+ngx_http_payout_http_collect(ngx_http_payout_http_multi_t *m)
 {
-    int                            left;
-    CURLMsg                       *msg;
-    ngx_http_payout_http_req_t    *hr;
-    ngx_http_payout_http_multi_t  *m;
+    int                          left;
+    CURLMsg                     *msg;
+    ngx_http_payout_http_req_t  *hr;
 
-    m = ngx_http_payout_multi;
-
-    while (m && (msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+    while (m->multi && (msg = curl_multi_info_read(m->multi, &left))
+                       != NULL)
+    {
 
         if (msg->msg != CURLMSG_DONE) {
             continue;
@@ -428,7 +469,7 @@ ngx_http_payout_http_collect(void)
         ngx_http_payout_http_finish(hr, msg->data.result);
     }
 
-    if (m && m->running == 0) {
+    if (m->running == 0) {
         m->timer.cancelable = 1;
     }
 }
@@ -464,7 +505,8 @@ ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
     if (hr->too_large) {
         hr->error_text = "response too large";
 
-    } else if (hr->refused) {
+    } else if (hr->refused && code != CURLE_OK) {
+        /* not when a refused address was followed by one that worked */
         hr->error_text = "destination address not allowed";
 
     } else if (code != CURLE_OK) {
@@ -590,4 +632,45 @@ ngx_http_payout_http_open_cb(void *clientp, curlsocktype purpose,
     }
 
     return socket(address->family, address->socktype, address->protocol);
+}
+
+
+/*
+ * And it looks at the peer of the connection every request goes out on,
+ * new or reused, just before the request is sent: the guard holds for
+ * every request, whichever connection libcurl picked for it.
+ */
+
+static int
+ngx_http_payout_http_prereq_cb(void *clientp, char *primary_ip,
+    char *local_ip, int primary_port, int local_port)
+{
+    struct sockaddr_in           sin;
+    struct sockaddr_in6          sin6;
+    ngx_http_payout_http_req_t  *hr;
+
+    hr = clientp;
+
+    ngx_memzero(&sin, sizeof(struct sockaddr_in));
+    ngx_memzero(&sin6, sizeof(struct sockaddr_in6));
+
+    if (inet_pton(AF_INET, primary_ip, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+
+        if (!ngx_payout_addr_is_private((struct sockaddr *) &sin)) {
+            return CURL_PREREQFUNC_OK;
+        }
+
+    } else if (inet_pton(AF_INET6, primary_ip, &sin6.sin6_addr) == 1) {
+        sin6.sin6_family = AF_INET6;
+
+        if (!ngx_payout_addr_is_private((struct sockaddr *) &sin6)) {
+            return CURL_PREREQFUNC_OK;
+        }
+    }
+
+    /* private, or not an address we can judge */
+    hr->refused = 1;
+
+    return CURL_PREREQFUNC_ABORT;
 }

@@ -1,7 +1,8 @@
 /*
  * The outbound HTTP client: libcurl's multi interface driven by nginx's
- * events and timers, one multi handle per worker.  Used for provider
- * calls and webhook deliveries, from requests and from timers alike.
+ * events and timers.  Used for provider calls and webhook deliveries,
+ * from requests and from timers alike; webhooks (guard_ssrf) have a
+ * multi handle, and so a connection cache, of their own.
  */
 
 #ifndef NGX_HTTP_PAYOUT_HTTP_H_INCLUDED_
@@ -31,8 +32,9 @@ struct ngx_http_payout_http_req_s {
     const char                        *ca_file;     /* NULL: system CAs */
 
     /*
-     * Webhook profile: refuse loopback, private, link-local and ULA
-     * addresses (after resolution) unless allow_private is set.
+     * Webhook profile: its own connection cache; and unless
+     * allow_private is set, every address that is not normal unicast
+     * is refused, after resolution and on every request's connection.
      */
     unsigned                           guard_ssrf:1;
     unsigned                           allow_private:1;

@@ -112,6 +112,7 @@ class Receiver:
                 req = Request(self.command, self.path,
                               {k.lower(): v for k, v in self.headers.items()},
                               body)
+                req.peer = self.client_address      # (host, port)
                 status, headers = receiver._record(req)
                 out = b'{"ok":true}' if status < 300 else b"{}"
                 self.send_response(status)
