@@ -231,28 +231,6 @@ BEGIN
 END
 $$;
 
--- what a connector needs to send a payout; livemode, so that a payout is
--- never sent through a gateway of the other mode
-DROP FUNCTION payout_instruction(bigint, bigint);
-
-CREATE FUNCTION payout_instruction(p_tenant bigint, p_id bigint)
-RETURNS TABLE (payout_id bigint, payout_uuid uuid, tenant_id bigint,
-               amount bigint, currency text, gateway text, narration text,
-               sub_status text, gateway_payout_id text, recipient_type text,
-               account_number_enc text, bank_code text,
-               bank_account_name text, mobile_money_number_enc text,
-               mobile_money_provider text, recipient_name text,
-               livemode boolean)
-LANGUAGE sql STABLE AS $$
-    SELECT p.id, p.uuid, p.tenant_id, p.amount, p.currency::text, p.gateway,
-           p.narration, p.sub_status, p.gateway_payout_id, r.recipient_type,
-           encode(r.account_number_enc, 'hex'), r.bank_code,
-           r.bank_account_name, encode(r.mobile_money_number_enc, 'hex'),
-           r.mobile_money_provider, r.name, p.livemode
-    FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id
-    WHERE p.tenant_id = p_tenant AND p.id = p_id
-$$;
-
 -- POST /payout-recipients.  outcome: created | existing | conflict
 CREATE OR REPLACE FUNCTION payout_recipient_create(
     p_tenant bigint, p_livemode boolean, p_gateway text, p_type text,

@@ -14,7 +14,7 @@
 static const char  ngx_http_payout_instruction_sql[] =
     "SELECT payout_uuid, amount, currency, gateway, narration, sub_status, "
     "recipient_type, account_number_enc, bank_code, bank_account_name, "
-    "mobile_money_number_enc, mobile_money_provider, livemode "
+    "mobile_money_number_enc, mobile_money_provider "
     "FROM payout_instruction($1, $2)";
 
 static const char  ngx_http_payout_transition_sql[] =
@@ -139,20 +139,6 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
         ngx_log_error(NGX_LOG_ERR, s->log, 0,
                       "payout: gateway \"%s\" of payout %s is not configured",
                       PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 0));
-        ngx_http_payout_send_finish(s);
-        return;
-    }
-
-    /*
-     * Never through a gateway of the other mode: a payout made before
-     * 006 or a gateway whose mode changed since waits here, unsent.
-     */
-    if (s->gateway->livemode != (PQgetvalue(res, 0, 12)[0] == 't')) {
-        ngx_log_error(NGX_LOG_ERR, s->log, 0,
-                      "payout: payout %s is %s mode, gateway \"%V\" is not; "
-                      "not sent", PQgetvalue(res, 0, 0),
-                      PQgetvalue(res, 0, 12)[0] == 't' ? "live" : "test",
-                      &s->gateway->name);
         ngx_http_payout_send_finish(s);
         return;
     }

@@ -249,8 +249,8 @@ def test_a_live_staged_sandbox_payout_is_not_transferred(m, http):
 
 
 def test_a_live_payout_is_never_sent_through_the_sandbox(m, http):
-    """The reconciler resends pending_created payouts; one of the other
-    mode than its gateway waits unsent (and is logged)."""
+    """The reconciler asks about pending_created payouts and resends them;
+    one of the other mode than its gateway is skipped (and logged)."""
     u = staged(http, m)
     m.db.sql("UPDATE payouts SET livemode = true, "
              "sub_status = 'pending_created', next_check_at = now() "
@@ -258,9 +258,9 @@ def test_a_live_payout_is_never_sent_through_the_sandbox(m, http):
 
     def logged():
         with open(m.ngx.error_log, errors="replace") as f:
-            return "payout %s is live mode" % u in f.read()
+            return "reconciler skipped payout %s" % u in f.read()
 
-    wait_for(logged, 10, what="the refused send to be logged")
+    wait_for(logged, 10, what="the payout to be skipped")
     time.sleep(0.5)
     assert sandbox_transfers(m.db, u) == []
     assert row(m.db, u)[1] == "pending_created"
