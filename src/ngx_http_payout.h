@@ -32,6 +32,7 @@ typedef struct {
     ngx_str_t                    webhook_secret;
     ngx_str_t                    ca_file;
     ngx_msec_t                   timeout;
+    ngx_int_t                    livemode;     /* mode=live; 0 for test */
 } ngx_http_payout_gateway_t;
 
 

@@ -52,7 +52,7 @@ ngx_http_payout_master_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * payout_gateway NAME connector=C [url=U] [secret_file=F]
+ * payout_gateway NAME connector=C [mode=test|live] [url=U] [secret_file=F]
  *                [webhook_secret_file=F] [ca_file=F] [timeout=T];
  */
 
@@ -62,7 +62,7 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_payout_main_conf_t  *pmcf = conf;
 
     ngx_str_t                  *value, v, path;
-    ngx_uint_t                  i;
+    ngx_uint_t                  i, sandbox;
     ngx_http_payout_gateway_t  *gw;
 
     value = cf->args->elts;
@@ -102,12 +102,19 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_memzero(gw, sizeof(ngx_http_payout_gateway_t));
     gw->name = value[1];
     gw->timeout = 10000;
+    gw->livemode = NGX_CONF_UNSET;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "connector=", 10) == 0) {
             gw->connector.data = value[i].data + 10;
             gw->connector.len = value[i].len - 10;
+
+        } else if (ngx_strcmp(value[i].data, "mode=test") == 0) {
+            gw->livemode = 0;
+
+        } else if (ngx_strcmp(value[i].data, "mode=live") == 0) {
+            gw->livemode = 1;
 
         } else if (ngx_strncmp(value[i].data, "url=", 4) == 0) {
             gw->url.data = value[i].data + 4;
@@ -165,11 +172,34 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "needs connector=";
     }
 
-    if (!(gw->connector.len == 7
-          && ngx_strncmp(gw->connector.data, "sandbox", 7) == 0))
-    {
+    sandbox = (gw->connector.len == 7
+               && ngx_strncmp(gw->connector.data, "sandbox", 7) == 0);
+
+    if (!sandbox) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "unknown connector \"%V\"", &gw->connector);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * The sandbox moves no money: it is test mode only.  A real
+     * provider's mode is never guessed, since test keys paying out real
+     * money, or live keys "paying" into a test account, are both wrong.
+     */
+
+    if (gw->livemode == NGX_CONF_UNSET) {
+        if (!sandbox) {
+            return "needs mode=test or mode=live";
+        }
+
+        gw->livemode = 0;
+    }
+
+    if (sandbox && gw->livemode) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "gateway \"%V\": the sandbox connector is test "
+                           "mode only, \"mode=live\" is not allowed",
+                           &gw->name);
         return NGX_CONF_ERROR;
     }
 

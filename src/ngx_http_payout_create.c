@@ -30,7 +30,7 @@ static const char  ngx_http_payout_transfer_sql[] =
     "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id, "
     "LATERAL payout_transition(p.id, '{pending_staged}', "
     "'pending_created', 'api', NULL, NULL, NULL) t "
-    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+    "WHERE p.id = $1";
 
 
 typedef struct {
@@ -65,25 +65,22 @@ ngx_int_t
 ngx_http_payout_payouts_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
+    ngx_int_t                     rc;
     ngx_payout_error_t            err;
     ngx_payout_create_t           in;
     ngx_http_payout_create_t     *cr;
     ngx_http_payout_pg_query_t   *q;
-    ngx_http_payout_main_conf_t  *pmcf;
-
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
 
     if (ngx_payout_validate_create(ctx->body, &in, &err) != NGX_PAYOUT_OK) {
         return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
                                           err.message, err.field);
     }
 
-    if (ngx_http_payout_find_gateway(pmcf, in.gateway,
-                                     ngx_strlen(in.gateway)) == NULL)
+    if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
+                                    ngx_strlen(in.gateway), &rc)
+        == NULL)
     {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "unknown_gateway",
-                   "This gateway is not registered for payouts.", "gateway");
+        return rc;
     }
 
     if (in.tenant
@@ -114,32 +111,70 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
 }
 
 
-/* POST /payouts/{uuid}/transfer: send a staged payout */
+/*
+ * POST /payouts/{uuid}/transfer, once the payout is found and its gateway
+ * checked (ngx_http_payout_status.c): move it from staged to created, then
+ * send it.  NGX_OK: the handler runs later.
+ */
 
 ngx_int_t
-ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx)
+ngx_http_payout_transfer_staged(ngx_http_request_t *r, ngx_str_t *uuid,
+    int64_t payout_id)
 {
-    ngx_int_t                    rc;
     ngx_http_payout_create_t    *cr;
     ngx_http_payout_pg_query_t  *q;
 
-    q = ngx_http_payout_uuid_query(r, ctx, ngx_http_payout_transfer_sql, &rc);
-    if (q == NULL) {
-        return rc;
-    }
-
     cr = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_create_t));
-    if (cr == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_transfer_sql);
+    if (cr == NULL || q == NULL
+        || ngx_http_payout_pg_param_int(q, payout_id) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     cr->request = r;
-    cr->payout_uuid = ctx->args[0];
+    cr->payout_uuid = *uuid;
     q->handler = ngx_http_payout_transfer_done;
     q->data = cr;
 
-    return ngx_http_payout_pg_start(r, q);
+    return ngx_http_payout_pg_run_for_request(r, q);
+}
+
+
+/*
+ * The gateway a request names, or the payout it is about: configured,
+ * and of the key's mode.  NULL when not, with *rc the 400 given.
+ */
+
+ngx_http_payout_gateway_t *
+ngx_http_payout_key_gateway(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const char *name, size_t len, ngx_int_t *rc)
+{
+    ngx_http_payout_gateway_t    *gw;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    gw = ngx_http_payout_find_gateway(pmcf, name, len);
+
+    if (gw == NULL) {
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                  "unknown_gateway",
+                  "This gateway is not registered for payouts.", "gateway");
+        return NULL;
+    }
+
+    if (gw->livemode != ctx->auth.livemode) {
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                  "gateway_mode_mismatch", ctx->auth.livemode
+                  ? "This is a test mode gateway: a live key cannot use it."
+                  : "This is a live mode gateway: a test key cannot use it.",
+                  "gateway");
+        return NULL;
+    }
+
+    return gw;
 }
 
 
@@ -169,9 +204,7 @@ ngx_http_payout_create_params(ngx_http_request_t *r,
     hex[1] = 'x';
     ngx_payout_hex_encode(hash, sizeof(hash), (char *) hex + 2);
 
-    if (ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
-        || ngx_http_payout_param_str(q, ctx->auth.livemode ? "t" : "f")
-           != NGX_OK
+    if (ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_param_str(q, in->idempotency_key) != NGX_OK
         || ngx_http_payout_pg_param(q, hex, sizeof(hex)) != NGX_OK
         || ngx_http_payout_pg_param_int(q, in->amount) != NGX_OK

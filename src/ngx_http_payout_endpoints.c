@@ -19,17 +19,17 @@
 
 
 static const char  ngx_http_payout_ep_create_sql[] =
-    "SELECT webhook_endpoint_create($1, $2, $3::bytea)";
+    "SELECT webhook_endpoint_create($1, $2, $3, $4::bytea)";
 
 static const char  ngx_http_payout_ep_list_sql[] =
-    "SELECT webhook_endpoints_json($1)";
+    "SELECT webhook_endpoints_json($1, $2)";
 
 static const char  ngx_http_payout_ep_rotate_sql[] =
-    "SELECT j FROM webhook_endpoint_rotate($1, $2::bigint, $3::bytea, $4) j "
-    "WHERE j IS NOT NULL";
+    "SELECT j FROM webhook_endpoint_rotate($1, $2, $3::bigint, $4::bytea, "
+    "$5) j WHERE j IS NOT NULL";
 
 static const char  ngx_http_payout_ep_disable_sql[] =
-    "SELECT j FROM webhook_endpoint_disable($1, $2::bigint) j "
+    "SELECT j FROM webhook_endpoint_disable($1, $2, $3::bigint) j "
     "WHERE j IS NOT NULL";
 
 
@@ -84,7 +84,7 @@ ngx_http_payout_endpoints_create(ngx_http_request_t *r,
                                         ngx_http_payout_ep_create_sql);
     if (ep == NULL || q == NULL
         || ngx_http_payout_ep_secret(r, ctx, ep, &sealed) != NGX_OK
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_param_str(q, json_string_value(url)) != NGX_OK
         || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK)
     {
@@ -108,7 +108,7 @@ ngx_http_payout_endpoints_list(ngx_http_request_t *r,
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_ep_list_sql);
     if (ep == NULL || q == NULL
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK)
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -138,7 +138,7 @@ ngx_http_payout_endpoints_rotate(ngx_http_request_t *r,
                                         ngx_http_payout_ep_rotate_sql);
     if (ep == NULL || q == NULL
         || ngx_http_payout_ep_secret(r, ctx, ep, &sealed) != NGX_OK
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_pg_param_int(q, id) != NGX_OK
         || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
         || ngx_http_payout_pg_param_int(q, NGX_HTTP_PAYOUT_ROTATE_OVERLAP)
@@ -170,7 +170,7 @@ ngx_http_payout_endpoints_disable(ngx_http_request_t *r,
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_ep_disable_sql);
     if (ep == NULL || q == NULL
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_pg_param_int(q, id) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

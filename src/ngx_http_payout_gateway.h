@@ -68,6 +68,15 @@ ngx_int_t ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
     const u_char *plain, size_t len, ngx_str_t *hex);
 
 
+/* the gateway named, if configured and of the key's mode (create.c) */
+ngx_http_payout_gateway_t *ngx_http_payout_key_gateway(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const char *name, size_t len,
+    ngx_int_t *rc);
+
+/* a staged payout, found and checked, is sent (create.c) */
+ngx_int_t ngx_http_payout_transfer_staged(ngx_http_request_t *r,
+    ngx_str_t *uuid, int64_t payout_id);
+
 /* query parameters shared by payout and recipient creation */
 ngx_int_t ngx_http_payout_recipient_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,

@@ -44,7 +44,7 @@ static void ngx_http_payout_get_done(ngx_http_payout_pg_query_t *q,
 
 static const char  ngx_http_payout_get_sql[] =
     "SELECT payout_json(p) FROM payouts p "
-    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+    "WHERE p.tenant_id = $1 AND p.livemode = $2 AND p.uuid = $3::uuid";
 
 
 static const ngx_payout_filter_column_t  ngx_http_payout_payout_filters[] = {
@@ -128,8 +128,8 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 
     list->request = r;
 
-    /* filters start after $1 tenant, $2 limit, $3 offset */
-    ngx_payout_filter_init(&list->filter, def->filters, 4);
+    /* filters start after $1 tenant, $2 limit, $3 offset, $4 livemode */
+    ngx_payout_filter_init(&list->filter, def->filters, 5);
     cln->handler = ngx_http_payout_list_cleanup;
     cln->data = &list->filter;
 
@@ -155,10 +155,12 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     }
 
     last = ngx_snprintf(sql, len - 1,
-        "SELECT (SELECT count(*) FROM %s p WHERE p.tenant_id = $1 AND %s), "
+        "SELECT (SELECT count(*) FROM %s p "
+                "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s), "
         "coalesce(json_agg(%s(s.p) "
                  "ORDER BY (s.p).%s %s, (s.p).id %s), '[]') "
-        "FROM (SELECT p FROM %s p WHERE p.tenant_id = $1 AND %s "
+        "FROM (SELECT p FROM %s p "
+              "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
               "ORDER BY p.%s %s, p.id %s LIMIT $2 OFFSET $3) s",
         def->table, list->filter.sql, def->json,
         list->page.sort_column, dir, dir,
@@ -173,7 +175,8 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
         || ngx_http_payout_pg_param_int(q, list->page.limit) != NGX_OK
         || ngx_http_payout_pg_param_int(q, (list->page.page - 1)
                                            * list->page.limit)
-           != NGX_OK)
+           != NGX_OK
+        || ngx_http_payout_pg_param_bool(q, ctx->auth.livemode) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -462,10 +465,25 @@ ngx_http_payout_payouts_get(ngx_http_request_t *r,
 }
 
 
+ngx_int_t
+ngx_http_payout_pg_param_scope(ngx_http_payout_pg_query_t *q,
+    ngx_http_payout_ctx_t *ctx)
+{
+    if (ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_bool(q, ctx->auth.livemode) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * A query about the resource named by the {uuid} in the path: $1 is the
- * tenant, $2 the uuid.  NULL when there is none, with *rc the response
- * already given or to give (400 for a malformed uuid).
+ * tenant, $2 the key's livemode, $3 the uuid.  NULL when there is none,
+ * with *rc the response already given or to give (400 for a malformed
+ * uuid).
  */
 
 ngx_http_payout_pg_query_t *
@@ -482,7 +500,7 @@ ngx_http_payout_uuid_query(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log, sql);
     if (q == NULL
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
            != NGX_OK)
     {
@@ -495,8 +513,9 @@ ngx_http_payout_uuid_query(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 
 
 /*
- * GET of one resource: $1 tenant, $2 uuid; the SQL returns its JSON.
- * Another tenant's resource answers exactly like an unknown one.
+ * GET of one resource: $1 tenant, $2 livemode, $3 uuid; the SQL returns
+ * its JSON.  Another tenant's or mode's resource answers exactly like an
+ * unknown one.
  */
 
 ngx_int_t

@@ -236,6 +236,14 @@ ngx_http_payout_pg_param_int(ngx_http_payout_pg_query_t *q, int64_t value)
 }
 
 
+ngx_int_t
+ngx_http_payout_pg_param_bool(ngx_http_payout_pg_query_t *q,
+    ngx_uint_t value)
+{
+    return ngx_http_payout_pg_param(q, (u_char *) (value ? "t" : "f"), 1);
+}
+
+
 void
 ngx_http_payout_pg_param_null(ngx_http_payout_pg_query_t *q)
 {

@@ -56,6 +56,8 @@ ngx_int_t ngx_http_payout_pg_param(ngx_http_payout_pg_query_t *q,
     const u_char *value, size_t len);
 ngx_int_t ngx_http_payout_pg_param_int(ngx_http_payout_pg_query_t *q,
     int64_t value);
+ngx_int_t ngx_http_payout_pg_param_bool(ngx_http_payout_pg_query_t *q,
+    ngx_uint_t value);
 void ngx_http_payout_pg_param_null(ngx_http_payout_pg_query_t *q);
 
 ngx_int_t ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
@@ -70,7 +72,15 @@ ngx_int_t ngx_http_payout_pg_failure(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q);
 ngx_uint_t ngx_http_payout_pg_connected(ngx_http_payout_pg_pool_t *pool);
 
-/* $1 tenant, $2 the {uuid} of the path (ngx_http_payout_payouts.c) */
+/*
+ * The key's scope, its tenant and mode, as the next two parameters: every
+ * query about a tenant's resources is about one mode of them
+ * (ngx_http_payout_payouts.c).
+ */
+ngx_int_t ngx_http_payout_pg_param_scope(ngx_http_payout_pg_query_t *q,
+    ngx_http_payout_ctx_t *ctx);
+
+/* $1 tenant, $2 livemode, $3 the {uuid} of the path */
 ngx_http_payout_pg_query_t *ngx_http_payout_uuid_query(
     ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx, const char *sql,
     ngx_int_t *rc);

@@ -14,7 +14,7 @@ static const char  ngx_http_payout_recipient_create_sql[] =
 
 static const char  ngx_http_payout_recipient_get_sql[] =
     "SELECT payout_recipient_json(p) FROM recipients p "
-    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+    "WHERE p.tenant_id = $1 AND p.livemode = $2 AND p.uuid = $3::uuid";
 
 
 static void ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
@@ -25,12 +25,10 @@ ngx_int_t
 ngx_http_payout_recipients_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
+    ngx_int_t                      rc;
     ngx_payout_error_t             err;
     ngx_http_payout_pg_query_t    *q;
     ngx_payout_recipient_input_t   in;
-    ngx_http_payout_main_conf_t   *pmcf;
-
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
 
     if (ngx_payout_validate_recipient(ctx->body, &in, &err)
         != NGX_PAYOUT_OK)
@@ -39,20 +37,17 @@ ngx_http_payout_recipients_create(ngx_http_request_t *r,
                                           err.message, err.field);
     }
 
-    if (ngx_http_payout_find_gateway(pmcf, in.gateway,
-                                     ngx_strlen(in.gateway)) == NULL)
+    if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
+                                    ngx_strlen(in.gateway), &rc)
+        == NULL)
     {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "unknown_gateway",
-                   "This gateway is not registered for payouts.", "gateway");
+        return rc;
     }
 
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                    ngx_http_payout_recipient_create_sql);
     if (q == NULL
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
-        || ngx_http_payout_param_str(q, ctx->auth.livemode ? "t" : "f")
-           != NGX_OK
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_param_str(q, in.gateway) != NGX_OK
         || ngx_http_payout_recipient_params(r, ctx, &in, in.gateway, q)
            != NGX_OK

@@ -21,8 +21,10 @@
 
 
 static const char  ngx_http_payout_reconcile_sql[] =
-    "SELECT payout_id, tenant_id, payout_uuid, gateway, sub_status, age_s "
-    "FROM payout_reconcile_claim($1, $2)";
+    "SELECT c.payout_id, c.tenant_id, c.payout_uuid, c.gateway, "
+    "c.sub_status, c.age_s, p.livemode "
+    "FROM payout_reconcile_claim($1, $2) c "
+    "JOIN payouts p ON p.id = c.payout_id";
 
 
 typedef struct {
@@ -189,7 +191,16 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
 
     gw = ngx_http_payout_find_gateway(rc->pmcf, PQgetvalue(res, row, 3),
                                       PQgetlength(res, row, 3));
-    if (gw == NULL) {
+
+    /*
+     * Never through a gateway of the other mode (a live payout sent
+     * through the sandbox before 006, a gateway whose mode changed):
+     * it is another provider account, which knows nothing of the payout.
+     */
+
+    if (gw == NULL
+        || gw->livemode != (PQgetvalue(res, row, 6)[0] == 't'))
+    {
         return NGX_DECLINED;
     }
 

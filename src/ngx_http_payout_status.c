@@ -1,11 +1,13 @@
 /*
- * Operations that ask the provider about one payout:
+ * Operations on one payout through its gateway, which must be configured
+ * and of the key's mode:
  *
  *   GET  /payouts/{uuid}/status   the gateway's live view (seed 004); the
  *                                 stored payout is not changed
  *   POST /payouts/{uuid}/cancel   void (Prism): a staged payout is voided
  *                                 here; a sent one only if the provider
  *                                 confirms the cancellation
+ *   POST /payouts/{uuid}/transfer send a staged payout (create.c sends)
  */
 
 #include "ngx_http_payout_gateway.h"
@@ -14,7 +16,7 @@
 
 static const char  ngx_http_payout_load_sql[] =
     "SELECT p.id, p.gateway, p.sub_status FROM payouts p "
-    "WHERE p.tenant_id = $1 AND p.uuid = $2::uuid";
+    "WHERE p.tenant_id = $1 AND p.livemode = $2 AND p.uuid = $3::uuid";
 
 static const char  ngx_http_payout_void_sql[] =
     "SELECT applied, sub_status FROM payout_transition($1, "
@@ -28,11 +30,17 @@ typedef struct {
     ngx_http_payout_http_req_t    http;
     ngx_payout_result_t           result;
     unsigned                      cancel:1;
+    unsigned                      transfer:1;
 } ngx_http_payout_op_t;
 
 
+#define NGX_HTTP_PAYOUT_OP_STATUS    0
+#define NGX_HTTP_PAYOUT_OP_CANCEL    1
+#define NGX_HTTP_PAYOUT_OP_TRANSFER  2
+
+
 static ngx_int_t ngx_http_payout_op_start(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx, ngx_uint_t cancel);
+    ngx_http_payout_ctx_t *ctx, ngx_uint_t what);
 static void ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q,
@@ -49,7 +57,7 @@ ngx_int_t
 ngx_http_payout_payouts_status(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    return ngx_http_payout_op_start(r, ctx, 0);
+    return ngx_http_payout_op_start(r, ctx, NGX_HTTP_PAYOUT_OP_STATUS);
 }
 
 
@@ -57,13 +65,21 @@ ngx_int_t
 ngx_http_payout_payouts_cancel(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    return ngx_http_payout_op_start(r, ctx, 1);
+    return ngx_http_payout_op_start(r, ctx, NGX_HTTP_PAYOUT_OP_CANCEL);
+}
+
+
+ngx_int_t
+ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    return ngx_http_payout_op_start(r, ctx, NGX_HTTP_PAYOUT_OP_TRANSFER);
 }
 
 
 static ngx_int_t
 ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
-    ngx_uint_t cancel)
+    ngx_uint_t what)
 {
     ngx_int_t                    rc;
     ngx_http_payout_op_t        *op;
@@ -81,7 +97,8 @@ ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 
     op->request = r;
     op->ctx = ctx;
-    op->cancel = cancel;
+    op->cancel = (what == NGX_HTTP_PAYOUT_OP_CANCEL);
+    op->transfer = (what == NGX_HTTP_PAYOUT_OP_TRANSFER);
     q->handler = ngx_http_payout_op_loaded;
     q->data = op;
 
@@ -92,16 +109,14 @@ ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 static void
 ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
-    char                         *sub_status;
-    ngx_int_t                     rc;
-    ngx_http_request_t           *r;
-    ngx_http_payout_op_t         *op;
-    ngx_http_payout_pg_query_t   *vq;
-    ngx_http_payout_main_conf_t  *pmcf;
+    char                        *sub_status;
+    ngx_int_t                    rc;
+    ngx_http_request_t          *r;
+    ngx_http_payout_op_t        *op;
+    ngx_http_payout_pg_query_t  *vq;
 
     op = q->data;
     r = op->request;
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
 
     if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
         ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
@@ -116,16 +131,20 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     op->payout_id = ngx_atoof((u_char *) PQgetvalue(res, 0, 0),
                               PQgetlength(res, 0, 0));
-    op->gateway = ngx_http_payout_find_gateway(pmcf, PQgetvalue(res, 0, 1),
-                                               PQgetlength(res, 0, 1));
+    op->gateway = ngx_http_payout_key_gateway(r, op->ctx,
+                                              PQgetvalue(res, 0, 1),
+                                              PQgetlength(res, 0, 1), &rc);
     sub_status = PQgetvalue(res, 0, 2);
 
     if (op->gateway == NULL) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-            NGX_HTTP_BAD_REQUEST, "unknown_gateway",
-            "The payout's gateway is not registered for payouts.",
-            "gateway"));
+        ngx_http_payout_finalize(r, rc);
         return;
+    }
+
+    if (op->transfer) {
+        rc = ngx_http_payout_transfer_staged(r, &op->ctx->args[0],
+                                             op->payout_id);
+        goto started;
     }
 
     if (op->cancel && ngx_strcmp(sub_status, "pending_staged") == 0) {
@@ -142,14 +161,7 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
         vq->data = op;
 
         rc = ngx_http_payout_pg_run_for_request(r, vq);
-
-        if (rc != NGX_OK) {
-            ngx_http_payout_finalize(r, rc == NGX_DECLINED
-                                     ? ngx_http_payout_send_unavailable(r)
-                                     : NGX_HTTP_INTERNAL_SERVER_ERROR);
-        }
-
-        return;
+        goto started;
     }
 
     if (op->cancel && ngx_strncmp(sub_status, "pending", 7) != 0) {
@@ -161,6 +173,18 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     if (ngx_http_payout_op_call(op) != NGX_OK) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
+    return;
+
+started:
+
+    /* the next query is on its way, or the database is gone */
+
+    if (rc != NGX_OK) {
+        ngx_http_payout_finalize(r, rc == NGX_DECLINED
+                                 ? ngx_http_payout_send_unavailable(r)
+                                 : NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 }
 

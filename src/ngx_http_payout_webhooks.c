@@ -11,11 +11,11 @@
 
 
 static const char  ngx_http_payout_webhooks_sql[] =
-    "SELECT j FROM webhook_deliveries_json($1, $2::uuid) j "
+    "SELECT j FROM webhook_deliveries_json($1, $2, $3::uuid) j "
     "WHERE j IS NOT NULL";
 
 static const char  ngx_http_payout_redeliver_sql[] =
-    "SELECT id FROM webhook_redeliver($1, $2::uuid, $3::bigint) id "
+    "SELECT id FROM webhook_redeliver($1, $2, $3::uuid, $4::bigint) id "
     "WHERE id IS NOT NULL";
 
 
@@ -53,7 +53,7 @@ ngx_http_payout_webhooks_redeliver(ngx_http_request_t *r,
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_redeliver_sql);
     if (q == NULL
-        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_pg_param(q, ctx->args[0].data, ctx->args[0].len)
            != NGX_OK
         || ngx_http_payout_pg_param_int(q, id) != NGX_OK)
