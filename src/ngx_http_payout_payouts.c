@@ -25,6 +25,7 @@ typedef struct {
     const ngx_payout_filter_column_t  *filters;
     const ngx_payout_filter_column_t  *searchable;
     const char *const                 *selectable;    /* keys of <json> */
+    const char                        *select_hint;   /* for errors */
     unsigned                           amount:1;  /* sortable by amount */
 } ngx_http_payout_list_def_t;
 
@@ -86,6 +87,8 @@ static ngx_int_t ngx_http_payout_list_search(ngx_http_payout_list_t *list,
     ngx_str_t *value, ngx_payout_error_t *err);
 static ngx_int_t ngx_http_payout_list_search_by(ngx_http_payout_list_t *list,
     ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_search_by_fail(
+    ngx_http_payout_list_t *list, ngx_payout_error_t *err);
 static ngx_int_t ngx_http_payout_list_select(ngx_http_payout_list_t *list,
     ngx_str_t *value, ngx_payout_error_t *err);
 static ngx_int_t ngx_http_payout_list_unknown(ngx_http_payout_list_t *list,
@@ -193,13 +196,18 @@ static const char *const  ngx_http_payout_recipient_select[] = {
 
 static const ngx_http_payout_list_def_t  ngx_http_payout_payouts_def = {
     "payouts", "payout_json", ngx_http_payout_payout_filters,
-    ngx_http_payout_payout_search, ngx_http_payout_payout_select, 1
+    ngx_http_payout_payout_search, ngx_http_payout_payout_select,
+    "select takes comma-separated fields of a payout, such as id, uuid, "
+    "amount, status or created_at; recipient is the whole, masked, "
+    "recipient, whose own fields cannot be picked.", 1
 };
 
 static const ngx_http_payout_list_def_t  ngx_http_payout_recipients_def = {
     "recipients", "payout_recipient_json",
     ngx_http_payout_recipient_filters, ngx_http_payout_recipient_search,
-    ngx_http_payout_recipient_select, 0
+    ngx_http_payout_recipient_select,
+    "select takes comma-separated fields of a recipient, such as uuid, "
+    "name, recipient_type or bank_account_number (masked).", 0
 };
 
 
@@ -451,8 +459,12 @@ ngx_http_payout_list_args(ngx_http_request_t *r, ngx_http_payout_list_t *list,
     err->code = "invalid_parameter";
     err->field = NULL;
 
-    /* the filters, escaped anew, are repeated in the links */
-    fa = ngx_pnalloc(r->pool, 3 * r->args.len + 1);
+    /*
+     * The filters, escaped anew, are repeated in the links: at worst three
+     * bytes a byte, and the "&" and "=" of each, every one at least
+     * "filter.x=" long.
+     */
+    fa = ngx_pnalloc(r->pool, 4 * r->args.len + 1);
     if (fa == NULL) {
         return NGX_ERROR;
     }
@@ -493,8 +505,8 @@ ngx_http_payout_list_args(ngx_http_request_t *r, ngx_http_payout_list_t *list,
                                       (char *) value.data, value.len, err)
                 != NGX_PAYOUT_OK)
             {
-                return ngx_strcmp(err->code, "invalid_parameter") == 0
-                       ? NGX_DECLINED : NGX_ERROR;
+                return ngx_strcmp(err->code, "internal_error") == 0
+                       ? NGX_ERROR : NGX_DECLINED;
             }
 
             *fa++ = '&';
@@ -651,12 +663,7 @@ ngx_http_payout_list_search_by(ngx_http_payout_list_t *list,
         }
 
         if (c->name == NULL) {
-            return ngx_http_payout_list_fail(err, "invalid_parameter",
-                       "searchBy", "searchBy takes %s.",
-                       list->def->amount
-                       ? "narration, idempotency_key or gateway_payout_id"
-                       : "name, email, bank_name, bank_account_name or "
-                         "idempotency_key");
+            return ngx_http_payout_list_search_by_fail(list, err);
         }
 
         for (i = 0; i < list->nsearch_by && list->search_by[i] != c; i++) {
@@ -675,6 +682,35 @@ ngx_http_payout_list_search_by(ngx_http_payout_list_t *list,
             return NGX_OK;
         }
     }
+}
+
+
+/* names the searchable columns, which the whitelist keeps short */
+
+static ngx_int_t
+ngx_http_payout_list_search_by_fail(ngx_http_payout_list_t *list,
+    ngx_payout_error_t *err)
+{
+    u_char                            *p, *last;
+    const ngx_payout_filter_column_t  *c;
+
+    p = (u_char *) err->message;
+    last = p + sizeof(err->message) - 1;
+
+    p = ngx_slprintf(p, last, "searchBy takes comma-separated columns of ");
+
+    for (c = list->def->searchable; c->name; c++) {
+        p = ngx_slprintf(p, last, "%s%s", c == list->def->searchable ? ""
+                         : (c[1].name ? ", " : " and "), c->name);
+    }
+
+    p = ngx_slprintf(p, last, ".");
+    *p = '\0';
+
+    err->code = "invalid_parameter";
+    err->field = "searchBy";
+
+    return NGX_DECLINED;
 }
 
 
@@ -703,14 +739,7 @@ ngx_http_payout_list_select(ngx_http_payout_list_t *list, ngx_str_t *value,
 
         if (*k == NULL) {
             return ngx_http_payout_list_fail(err, "invalid_parameter",
-                       "select",
-                       "select takes comma-separated fields of the %s "
-                       "(%s, ...): %s selects the whole, masked, "
-                       "recipient; its own fields cannot be picked.",
-                       list->def->amount ? "payout" : "recipient",
-                       list->def->amount ? "id, uuid, amount, status"
-                                         : "uuid, name, recipient_type",
-                       list->def->amount ? "recipient" : "each one");
+                       "select", "%s", list->def->select_hint);
         }
 
         for (i = 0; i < list->nselect && list->select[i] != *k; i++) {
@@ -841,8 +870,8 @@ ngx_http_payout_list_finish(ngx_http_payout_list_t *list,
                                  list->search.len, err)
         != NGX_PAYOUT_OK)
     {
-        return ngx_strcmp(err->code, "invalid_parameter") == 0
-               ? NGX_DECLINED : NGX_ERROR;
+        return ngx_strcmp(err->code, "internal_error") == 0
+               ? NGX_ERROR : NGX_DECLINED;
     }
 
     return NGX_OK;

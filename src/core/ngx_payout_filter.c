@@ -414,9 +414,13 @@ ngx_payout_filter_unknown(ngx_payout_filter_t *f, ngx_payout_error_t *err)
         ngx_payout_filter_append(&b, c->name, strlen(c->name));
     }
 
-    return ngx_payout_filter_fail(f, err,
-               "Cannot filter by this column; the filterable columns "
-               "are %s.", b.len ? list : "none");
+    ngx_payout_filter_fail(f, err,
+        "Cannot filter by this column; the filterable columns are %s.",
+        b.len ? list : "none");
+
+    err->code = "unknown_parameter";
+
+    return NGX_PAYOUT_ERROR;
 }
 
 

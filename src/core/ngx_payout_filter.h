@@ -77,6 +77,9 @@ void ngx_payout_filter_init(ngx_payout_filter_t *f,
  * the one before by AND, or by OR when it starts with "$or:" (AND binding
  * tighter, as in SQL); the columns whose first condition starts with
  * "$or:" make one such chain together; the chains are ANDed.
+ *
+ * err->code is "unknown_parameter" for a column not in the whitelist,
+ * "invalid_parameter" for a bad value, "internal_error" when out of memory.
  */
 int ngx_payout_filter_add(ngx_payout_filter_t *f, const char *name,
     size_t name_len, const char *value, size_t value_len,
