@@ -105,9 +105,10 @@ int ngx_payout_page_parse_sort(const unsigned char *s, size_t len,
  * as "?", cut at NGX_PAYOUT_QUERY_QUOTE_LEN bytes with "...", NUL-terminated;
  * size is at least NGX_PAYOUT_QUERY_QUOTE_LEN + 4 for the whole quote.
  */
-#define NGX_PAYOUT_QUERY_QUOTE_LEN           40
+#define NGX_PAYOUT_QUERY_QUOTE_LEN     40
 
-void ngx_payout_query_quote(char *dst, size_t size, const char *s, size_t len);
+void ngx_payout_query_quote(char *dst, size_t size, const char *s,
+    size_t len);
 
 
 /* JSON error bodies: {"error":{"code":...,"message":...,"field":...}} */
