@@ -74,17 +74,41 @@ size_t ngx_payout_url_decode(const unsigned char *src, size_t len,
 #define NGX_PAYOUT_LIST_DEFAULT_LIMIT  50
 #define NGX_PAYOUT_LIST_MAX_LIMIT      1000
 
+/* as many sort keys as there are sortable columns: each sorts once */
+#define NGX_PAYOUT_LIST_MAX_SORT       3
+
 typedef struct {
-    long          limit;
-    long          page;
-    const char   *sort_column;    /* whitelisted column name */
-    int           sort_desc;
+    const char   *column;         /* whitelisted column name */
+    int           desc;
+} ngx_payout_sort_t;
+
+typedef struct {
+    long                limit;
+    long                page;
+    int                 nsort;
+    ngx_payout_sort_t   sort[NGX_PAYOUT_LIST_MAX_SORT];
 } ngx_payout_page_t;
 
 int ngx_payout_parse_long(const unsigned char *s, size_t len, long min,
     long max, long *out);
+
+/*
+ * Appends one "column:ASC|DESC" to page->sort; an unknown column or
+ * direction, or a column already sorted by, is NGX_PAYOUT_ERROR and
+ * leaves the page as it was.
+ */
 int ngx_payout_page_parse_sort(const unsigned char *s, size_t len,
     ngx_payout_page_t *page);
+
+/*
+ * Client text for a message or an error's field: printable ASCII, the rest
+ * as "?", cut at NGX_PAYOUT_QUERY_QUOTE_LEN bytes with "...", NUL-terminated;
+ * size is at least NGX_PAYOUT_QUERY_QUOTE_LEN + 4 for the whole quote.
+ */
+#define NGX_PAYOUT_QUERY_QUOTE_LEN     40
+
+void ngx_payout_query_quote(char *dst, size_t size, const char *s,
+    size_t len);
 
 
 /* JSON error bodies: {"error":{"code":...,"message":...,"field":...}} */

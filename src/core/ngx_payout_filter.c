@@ -51,10 +51,6 @@
                                         | NGX_PAYOUT_FILTER_ON(               \
                                               NGX_PAYOUT_FILTER_UUID))
 
-/* how much of an offending input a message quotes */
-#define NGX_PAYOUT_FILTER_QUOTE_LEN    40
-
-
 /*
  * An operator: its SQL, plain and under $not, as a template in which {c}
  * is the column expression, {1} and {2} the first and second operand's
@@ -85,6 +81,16 @@ typedef struct {
 } ngx_payout_filter_buf_t;
 
 
+/* a value's prefixes and operator, and where its operand lies */
+typedef struct {
+    int                            or;
+    int                            neg;
+    const ngx_payout_filter_op_t  *op;
+    const char                    *operand;
+    const char                    *end;
+} ngx_payout_filter_token_t;
+
+
 /* what the timestamp check found */
 #define NGX_PAYOUT_FILTER_TS_OK         0
 #define NGX_PAYOUT_FILTER_TS_BAD        1
@@ -93,6 +99,32 @@ typedef struct {
 
 static const ngx_payout_filter_column_t *ngx_payout_filter_column(
     ngx_payout_filter_t *f, const char *name, size_t len);
+static int ngx_payout_filter_unknown(ngx_payout_filter_t *f,
+    ngx_payout_error_t *err);
+static int ngx_payout_filter_token(ngx_payout_filter_t *f, const char *value,
+    size_t len, ngx_payout_filter_token_t *tok, ngx_payout_error_t *err);
+static int ngx_payout_filter_applies(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, const ngx_payout_filter_op_t *op,
+    ngx_payout_error_t *err);
+static int ngx_payout_filter_operands(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err);
+static int ngx_payout_filter_operand(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, const ngx_payout_filter_op_t *op,
+    const char *v, size_t len, ngx_payout_error_t *err);
+static int ngx_payout_filter_space(char c);
+static int ngx_payout_filter_cond(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, int or, const char *tpl,
+    int first, int n, ngx_payout_error_t *err);
+static int ngx_payout_filter_store(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, int or, const char *piece,
+    size_t len);
+static void ngx_payout_filter_uncond(ngx_payout_filter_t *f, int nparams);
+static int ngx_payout_filter_build(ngx_payout_filter_t *f);
+static int ngx_payout_filter_lead(ngx_payout_filter_t *f, int i);
+static int ngx_payout_filter_has_or(ngx_payout_filter_t *f, int lead);
+static void ngx_payout_filter_chain(ngx_payout_filter_t *f,
+    ngx_payout_filter_buf_t *b, int i, int first);
 static const ngx_payout_filter_op_t *ngx_payout_filter_op(const char *name,
     size_t len);
 static size_t ngx_payout_filter_op_token(const char *p, const char *end);
@@ -114,8 +146,6 @@ static int ngx_payout_filter_digits(const char *s, size_t n, int *out);
 static int ngx_payout_filter_utf8_valid(const unsigned char *s, size_t len);
 static void ngx_payout_filter_append(ngx_payout_filter_buf_t *b,
     const char *s, size_t len);
-static void ngx_payout_filter_quote(char *dst, size_t size, const char *s,
-    size_t len);
 static int ngx_payout_filter_fail(ngx_payout_filter_t *f,
     ngx_payout_error_t *err, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -230,6 +260,9 @@ ngx_payout_filter_init(ngx_payout_filter_t *f,
 
     f->meta = NULL;
     f->field[0] = '\0';
+
+    f->nconds = 0;
+    f->pieces_len = 0;
 }
 
 
@@ -238,37 +271,14 @@ ngx_payout_filter_add(ngx_payout_filter_t *f, const char *name,
     size_t name_len, const char *value, size_t value_len,
     ngx_payout_error_t *err)
 {
-    int                                 neg, nparams, n, first;
-    char                                quoted[NGX_PAYOUT_FILTER_QUOTE_LEN
-                                               + 4];
-    char                                list[160];
-    char                                piece[NGX_PAYOUT_FILTER_MAX_SQL];
-    size_t                              tok, len, need;
-    const char                         *p, *end, *v, *comma;
-    const char                         *tpl;
-    ngx_payout_filter_buf_t             b;
-    const ngx_payout_filter_op_t       *op, *o;
-    const ngx_payout_filter_column_t   *col, *c;
-
-    b.buf = list;
-    b.size = sizeof(list);
-    b.len = 0;
-    b.overflow = 0;
+    int                                 nparams, n;
+    ngx_payout_filter_token_t           tok;
+    const ngx_payout_filter_column_t   *col;
 
     col = ngx_payout_filter_column(f, name, name_len);
 
     if (col == NULL) {
-        for (c = f->columns; c && c->name; c++) {
-            if (c != f->columns) {
-                ngx_payout_filter_append(&b, ", ", 2);
-            }
-
-            ngx_payout_filter_append(&b, c->name, strlen(c->name));
-        }
-
-        return ngx_payout_filter_fail(f, err,
-                   "Cannot filter by this column; the filterable columns "
-                   "are %s.", b.len ? list : "none");
+        return ngx_payout_filter_unknown(f, err);
     }
 
     /* the field is set now, so every error below names the column */
@@ -278,100 +288,319 @@ ngx_payout_filter_add(ngx_payout_filter_t *f, const char *name,
                                       col->name);
     }
 
-    p = value;
-    end = value + value_len;
-    neg = 0;
-    op = NULL;
+    if (ngx_payout_filter_token(f, value, value_len, &tok, err)
+        != NGX_PAYOUT_OK
+        || ngx_payout_filter_applies(f, col, tok.op, err) != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
 
-    /* "$not:" prefixes; "$op" ends at ":" or at the end of the value */
+    nparams = f->nparams;
+
+    if (ngx_payout_filter_operands(f, col, &tok, &n, err) != NGX_PAYOUT_OK
+        || ngx_payout_filter_cond(f, col, tok.or,
+                                  tok.neg ? tok.op->not_sql : tok.op->sql,
+                                  f->first_param + nparams, n, err)
+           != NGX_PAYOUT_OK)
+    {
+        ngx_payout_filter_rollback(f, nparams);
+        return NGX_PAYOUT_ERROR;
+    }
+
+    if (ngx_payout_filter_meta(f, col, value, value_len) != NGX_PAYOUT_OK) {
+        ngx_payout_filter_uncond(f, nparams);
+        return ngx_payout_filter_nomem(err);
+    }
+
+    return NGX_PAYOUT_OK;
+}
+
+
+int
+ngx_payout_filter_search(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *const *by, int n, const char *term,
+    size_t len, ngx_payout_error_t *err)
+{
+    int                                 i, nparams;
+    char                                piece[NGX_PAYOUT_FILTER_MAX_SQL];
+    ngx_payout_filter_buf_t             b;
+    const ngx_payout_filter_op_t       *ilike;
+
+    static const ngx_payout_filter_column_t  search = {
+        "search", NULL, NGX_PAYOUT_FILTER_TEXT
+    };
+
+    snprintf(f->field, sizeof(f->field), "search");
+
+    for (i = 0; i < f->nconds; i++) {
+        if (f->conds[i].column == NULL) {
+            return ngx_payout_filter_fail(f, err,
+                                          "search may be given only once.");
+        }
+    }
+
+    if (n < 1) {
+        return ngx_payout_filter_fail(f, err, "There is nothing to search.");
+    }
+
+    if (len == 0) {
+        return ngx_payout_filter_fail(f, err,
+                   "search must not be empty; leave it out to list all.");
+    }
+
+    ilike = ngx_payout_filter_op("$ilike", sizeof("$ilike") - 1);
+    nparams = f->nparams;
+
+    if (ngx_payout_filter_check(f, &search, term, len, err) != NGX_PAYOUT_OK
+        || ngx_payout_filter_param(f, ilike, term, len, err) != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    /* one parameter, matched against every column */
+
+    b.buf = piece;
+    b.size = sizeof(piece);
+    b.len = 0;
+    b.overflow = 0;
+
+    for (i = 0; i < n; i++) {
+        if (by[i]->type != NGX_PAYOUT_FILTER_TEXT) {
+            ngx_payout_filter_fail(f, err, "%s is not a text column.",
+                                   by[i]->name);
+            ngx_payout_filter_rollback(f, nparams);
+            return NGX_PAYOUT_ERROR;
+        }
+
+        if (i) {
+            ngx_payout_filter_append(&b, " OR ", 4);
+        }
+
+        ngx_payout_filter_expand(&b, ilike->sql, by[i],
+                                 f->first_param + nparams, 1);
+    }
+
+    if (b.overflow
+        || ngx_payout_filter_store(f, NULL, 0, piece, b.len) != NGX_PAYOUT_OK)
+    {
+        ngx_payout_filter_fail(f, err, "Too many filters.");
+        ngx_payout_filter_rollback(f, nparams);
+        return NGX_PAYOUT_ERROR;
+    }
+
+    return NGX_PAYOUT_OK;
+}
+
+
+/* the error for an unknown column, which lists the known ones */
+
+static int
+ngx_payout_filter_unknown(ngx_payout_filter_t *f, ngx_payout_error_t *err)
+{
+    char                               list[160];
+    ngx_payout_filter_buf_t            b;
+    const ngx_payout_filter_column_t  *c;
+
+    b.buf = list;
+    b.size = sizeof(list);
+    b.len = 0;
+    b.overflow = 0;
+
+    for (c = f->columns; c && c->name; c++) {
+        if (c != f->columns) {
+            ngx_payout_filter_append(&b, ", ", 2);
+        }
+
+        ngx_payout_filter_append(&b, c->name, strlen(c->name));
+    }
+
+    ngx_payout_filter_fail(f, err,
+        "Cannot filter by this column; the filterable columns are %s.",
+        b.len ? list : "none");
+
+    err->code = "unknown_parameter";
+
+    return NGX_PAYOUT_ERROR;
+}
+
+
+/*
+ * "[$or:|$and:][$not:]$op[:operand]" or a bare operand: the prefixes, the
+ * operator ($eq when there is none) and where the operand starts.
+ */
+
+static int
+ngx_payout_filter_token(ngx_payout_filter_t *f, const char *value,
+    size_t len, ngx_payout_filter_token_t *tok, ngx_payout_error_t *err)
+{
+    int           comparator;
+    char          quoted[NGX_PAYOUT_QUERY_QUOTE_LEN + 4];
+    size_t        t;
+    const char   *p, *end;
+
+    p = value;
+    end = value + len;
+    comparator = 0;
+
+    tok->or = 0;
+    tok->neg = 0;
+    tok->op = NULL;
+    tok->operand = p;
+    tok->end = end;
 
     for ( ;; ) {
-        tok = ngx_payout_filter_op_token(p, end);
+        t = ngx_payout_filter_op_token(p, end);
 
-        if (tok == 0) {
+        if (t == 0) {
             break;   /* a bare operand */
         }
 
-        if (tok == 4 && memcmp(p, "$not", 4) == 0) {
+        if ((t == 3 && memcmp(p, "$or", 3) == 0)
+            || (t == 4 && memcmp(p, "$and", 4) == 0))
+        {
+            if (comparator || tok->neg) {
+                return ngx_payout_filter_fail(f, err,
+                           "$or or $and may appear only once, first, as in "
+                           "$or:$not:$eq:x.");
+            }
 
-            if (neg) {
+            if (p + t == end) {
+                return ngx_payout_filter_fail(f, err,
+                           "%.*s needs a condition after it, such as "
+                           "%.*s:$eq:x.", (int) t, p, (int) t, p);
+            }
+
+            comparator = 1;
+            tok->or = (t == 3);
+            p += t + 1;
+            continue;
+        }
+
+        if (t == 4 && memcmp(p, "$not", 4) == 0) {
+
+            if (tok->neg) {
                 return ngx_payout_filter_fail(f, err,
                            "$not may appear only once in a filter.");
             }
 
-            if (p + tok == end) {
+            if (p + t == end) {
                 return ngx_payout_filter_fail(f, err,
                            "$not needs an operator or a value after it, "
                            "such as $not:$eq:x or $not:$null.");
             }
 
-            neg = 1;
-            p += tok + 1;
+            tok->neg = 1;
+            p += t + 1;
             continue;
         }
 
-        op = ngx_payout_filter_op(p, tok);
+        tok->op = ngx_payout_filter_op(p, t);
 
-        if (op == NULL) {
-            ngx_payout_filter_quote(quoted, sizeof(quoted), p, tok);
+        if (tok->op != NULL) {
+            p += t;
+            break;
+        }
+
+        ngx_payout_query_quote(quoted, sizeof(quoted), p, t);
+
+        if ((t == 4 && memcmp(p, "$any", 4) == 0)
+            || (t == 4 && memcmp(p, "$all", 4) == 0)
+            || (t == 5 && memcmp(p, "$none", 5) == 0))
+        {
             return ngx_payout_filter_fail(f, err,
-                       "Unknown filter operator \"%s\"; use %s (a value "
-                       "that starts with '$' is written $eq:value).",
-                       quoted, ngx_payout_filter_op_list);
+                       "%s applies to array columns, and no column here "
+                       "is one.", quoted);
         }
 
-        p += tok;
-
-        if (op->arity == NGX_PAYOUT_FILTER_ARITY_NONE) {
-            if (p != end) {
-                return ngx_payout_filter_fail(f, err,
-                           "%s takes no value.", op->name);
-            }
-
-        } else if (p != end) {
-            p++;   /* the ":" */
-        }
-
-        break;
+        return ngx_payout_filter_fail(f, err,
+                   "Unknown filter operator \"%s\"; use %s (a value "
+                   "that starts with '$' is written $eq:value).",
+                   quoted, ngx_payout_filter_op_list);
     }
 
-    if (op == NULL) {
+    if (tok->op == NULL) {
         if (p == end) {
             return ngx_payout_filter_fail(f, err,
                        "%s needs a value, such as $eq:x or $null.",
                        f->field);
         }
 
-        op = &ngx_payout_filter_ops[0];   /* $eq */
-    }
+        tok->op = &ngx_payout_filter_ops[0];   /* $eq */
 
-    if (!(op->types & NGX_PAYOUT_FILTER_ON(col->type))) {
-        ngx_payout_filter_append(&b, "$not", 4);
-
-        for (o = ngx_payout_filter_ops; o->name; o++) {
-            if (o->types & NGX_PAYOUT_FILTER_ON(col->type)) {
-                ngx_payout_filter_append(&b, ", ", 2);
-                ngx_payout_filter_append(&b, o->name, strlen(o->name));
-            }
+    } else if (tok->op->arity == NGX_PAYOUT_FILTER_ARITY_NONE) {
+        if (p != end) {
+            return ngx_payout_filter_fail(f, err, "%s takes no value.",
+                                          tok->op->name);
         }
 
-        return ngx_payout_filter_fail(f, err,
-                   "%s does not apply to %s, %s column; use %s.",
-                   op->name, col->name,
-                   ngx_payout_filter_types[col->type].name, list);
+    } else if (p != end) {
+        p++;   /* the ":" */
     }
 
-    /* the operands, each checked and kept as a parameter */
+    tok->operand = p;
+    tok->end = end;
 
-    nparams = f->nparams;
-    n = 0;
+    return NGX_PAYOUT_OK;
+}
 
-    switch (op->arity) {
 
-    case NGX_PAYOUT_FILTER_ARITY_NONE:
-        break;
+/* whether the operator applies to the column's type */
 
-    case NGX_PAYOUT_FILTER_ARITY_ONE:
+static int
+ngx_payout_filter_applies(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, const ngx_payout_filter_op_t *op,
+    ngx_payout_error_t *err)
+{
+    char                           list[160];
+    ngx_payout_filter_buf_t        b;
+    const ngx_payout_filter_op_t  *o;
+
+    if (op->types & NGX_PAYOUT_FILTER_ON(col->type)) {
+        return NGX_PAYOUT_OK;
+    }
+
+    b.buf = list;
+    b.size = sizeof(list);
+    b.len = 0;
+    b.overflow = 0;
+
+    ngx_payout_filter_append(&b, "$not", 4);
+
+    for (o = ngx_payout_filter_ops; o->name; o++) {
+        if (o->types & NGX_PAYOUT_FILTER_ON(col->type)) {
+            ngx_payout_filter_append(&b, ", ", 2);
+            ngx_payout_filter_append(&b, o->name, strlen(o->name));
+        }
+    }
+
+    return ngx_payout_filter_fail(f, err,
+               "%s does not apply to %s, %s column; use %s.",
+               op->name, col->name,
+               ngx_payout_filter_types[col->type].name, list);
+}
+
+
+/* the operands, each checked and kept as a parameter; *n is their count */
+
+static int
+ngx_payout_filter_operands(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err)
+{
+    size_t                         len;
+    const char                    *p, *end, *v, *comma;
+    const ngx_payout_filter_op_t  *op;
+
+    op = tok->op;
+    p = tok->operand;
+    end = tok->end;
+    *n = 0;
+
+    if (op->arity == NGX_PAYOUT_FILTER_ARITY_NONE) {
+        return NGX_PAYOUT_OK;
+    }
+
+    if (op->arity == NGX_PAYOUT_FILTER_ARITY_ONE) {
 
         /* commas are part of a single operand: "$eq:a,b" is "a,b" */
 
@@ -380,131 +609,327 @@ ngx_payout_filter_add(ngx_payout_filter_t *f, const char *name,
                                           op->name);
         }
 
-        if (ngx_payout_filter_check(f, col, p, (size_t) (end - p), err)
-            != NGX_PAYOUT_OK
-            || ngx_payout_filter_param(f, op, p, (size_t) (end - p), err)
-               != NGX_PAYOUT_OK)
-        {
-            goto failed;
-        }
+        *n = 1;
 
-        n = 1;
-        break;
-
-    default: /* NGX_PAYOUT_FILTER_ARITY_TWO, NGX_PAYOUT_FILTER_ARITY_LIST */
-
-        if (p == end) {
-            ngx_payout_filter_fail(f, err, "%s needs %s.", op->name,
-                                   op->arity == NGX_PAYOUT_FILTER_ARITY_TWO
-                                   ? "two comma-separated values"
-                                   : "one or more comma-separated values");
-            goto failed;
-        }
-
-        comma = memchr(p, ',', (size_t) (end - p));
-
-        if (op->arity == NGX_PAYOUT_FILTER_ARITY_TWO
-            && (comma == NULL
-                || memchr(comma + 1, ',', (size_t) (end - comma - 1))))
-        {
-            return ngx_payout_filter_fail(f, err,
-                       "%s needs exactly two comma-separated values, such "
-                       "as %s:1,5.", op->name, op->name);
-        }
-
-        for (v = p; /* void */; v = comma + 1) {
-            comma = memchr(v, ',', (size_t) (end - v));
-            len = (size_t) ((comma ? comma : end) - v);
-
-            if (len == 0) {
-                ngx_payout_filter_fail(f, err,
-                                       "%s values must not be empty.",
-                                       op->name);
-                goto failed;
-            }
-
-            if (op->arity == NGX_PAYOUT_FILTER_ARITY_LIST
-                && n == NGX_PAYOUT_FILTER_MAX_LIST)
-            {
-                ngx_payout_filter_fail(f, err,
-                                       "%s takes at most %d values.",
-                                       op->name, NGX_PAYOUT_FILTER_MAX_LIST);
-                goto failed;
-            }
-
-            if (ngx_payout_filter_check(f, col, v, len, err)
-                != NGX_PAYOUT_OK
-                || ngx_payout_filter_param(f, op, v, len, err)
-                   != NGX_PAYOUT_OK)
-            {
-                goto failed;
-            }
-
-            n++;
-
-            if (comma == NULL) {
-                break;
-            }
-        }
-
-        break;
+        return ngx_payout_filter_operand(f, col, op, p, (size_t) (end - p),
+                                         err);
     }
 
-    /* the condition, into a scratch buffer until everything succeeded */
+    /* NGX_PAYOUT_FILTER_ARITY_TWO, NGX_PAYOUT_FILTER_ARITY_LIST */
+
+    if (p == end) {
+        return ngx_payout_filter_fail(f, err, "%s needs %s.", op->name,
+                                      op->arity == NGX_PAYOUT_FILTER_ARITY_TWO
+                                      ? "two comma-separated values"
+                                      : "one or more comma-separated values");
+    }
+
+    comma = memchr(p, ',', (size_t) (end - p));
+
+    if (op->arity == NGX_PAYOUT_FILTER_ARITY_TWO
+        && (comma == NULL
+            || memchr(comma + 1, ',', (size_t) (end - comma - 1))))
+    {
+        return ngx_payout_filter_fail(f, err,
+                   "%s needs exactly two comma-separated values, such "
+                   "as %s:1,5.", op->name, op->name);
+    }
+
+    for (v = p; /* void */; v = comma + 1) {
+        comma = memchr(v, ',', (size_t) (end - v));
+        len = (size_t) ((comma ? comma : end) - v);
+
+        /* nestjs-paginate trims the values of $in: "$in:a, b" is a and b */
+
+        if (op->arity == NGX_PAYOUT_FILTER_ARITY_LIST) {
+            while (len && ngx_payout_filter_space(*v)) {
+                v++;
+                len--;
+            }
+
+            while (len && ngx_payout_filter_space(v[len - 1])) {
+                len--;
+            }
+        }
+
+        if (len == 0) {
+            return ngx_payout_filter_fail(f, err,
+                                          "%s values must not be empty.",
+                                          op->name);
+        }
+
+        if (op->arity == NGX_PAYOUT_FILTER_ARITY_LIST
+            && *n == NGX_PAYOUT_FILTER_MAX_LIST)
+        {
+            return ngx_payout_filter_fail(f, err,
+                                          "%s takes at most %d values.",
+                                          op->name,
+                                          NGX_PAYOUT_FILTER_MAX_LIST);
+        }
+
+        if (ngx_payout_filter_operand(f, col, op, v, len, err)
+            != NGX_PAYOUT_OK)
+        {
+            return NGX_PAYOUT_ERROR;
+        }
+
+        (*n)++;
+
+        if (comma == NULL) {
+            return NGX_PAYOUT_OK;
+        }
+    }
+}
+
+
+static int
+ngx_payout_filter_operand(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, const ngx_payout_filter_op_t *op,
+    const char *v, size_t len, ngx_payout_error_t *err)
+{
+    if (ngx_payout_filter_check(f, col, v, len, err) != NGX_PAYOUT_OK) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    return ngx_payout_filter_param(f, op, v, len, err);
+}
+
+
+/* JavaScript's trim() for ASCII: what nestjs-paginate strips from $in */
+
+static int
+ngx_payout_filter_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+
+/* the condition from its template, stored and assembled into f->sql */
+
+static int
+ngx_payout_filter_cond(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, int or, const char *tpl,
+    int first, int n, ngx_payout_error_t *err)
+{
+    char                     piece[NGX_PAYOUT_FILTER_MAX_SQL];
+    ngx_payout_filter_buf_t  b;
 
     b.buf = piece;
     b.size = sizeof(piece);
     b.len = 0;
     b.overflow = 0;
 
-    tpl = neg ? op->not_sql : op->sql;
-
-    if (ngx_payout_filter_expand(&b, tpl, col, f->first_param + nparams, n)
-        != NGX_PAYOUT_OK)
+    if (ngx_payout_filter_expand(&b, tpl, col, first, n) != NGX_PAYOUT_OK
+        || ngx_payout_filter_store(f, col, or, piece, b.len) != NGX_PAYOUT_OK)
     {
-        ngx_payout_filter_fail(f, err, "Too many filters.");
-        goto failed;
+        return ngx_payout_filter_fail(f, err, "Too many filters.");
     }
-
-    /* "TRUE" until the first filter; the meta is created with it */
-
-    first = (f->meta == NULL);
-
-    need = (first ? 0 : f->sql_len + sizeof(" AND ") - 1) + b.len + 2;
-
-    if (need >= sizeof(f->sql)) {
-        ngx_payout_filter_fail(f, err, "Too many filters.");
-        goto failed;
-    }
-
-    if (ngx_payout_filter_meta(f, col, value, value_len) != NGX_PAYOUT_OK) {
-        ngx_payout_filter_nomem(err);
-        goto failed;
-    }
-
-    if (first) {
-        len = 0;   /* replaces "TRUE" */
-
-    } else {
-        len = f->sql_len;
-        memcpy(f->sql + len, " AND ", sizeof(" AND ") - 1);
-        len += sizeof(" AND ") - 1;
-    }
-
-    f->sql[len++] = '(';
-    memcpy(f->sql + len, piece, b.len);
-    len += b.len;
-    f->sql[len++] = ')';
-    f->sql[len] = '\0';
-    f->sql_len = len;
 
     return NGX_PAYOUT_OK;
+}
 
-failed:
+
+/* keeps a condition and rebuilds f->sql; undone if that does not fit */
+
+static int
+ngx_payout_filter_store(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, int or, const char *piece,
+    size_t len)
+{
+    ngx_payout_filter_cond_t  *c;
+
+    if (f->nconds == NGX_PAYOUT_FILTER_MAX_CONDS
+        || len >= sizeof(f->pieces) - f->pieces_len)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    c = &f->conds[f->nconds++];
+    c->column = col;
+    c->or = or;
+    c->off = f->pieces_len;
+    c->len = len;
+
+    memcpy(f->pieces + f->pieces_len, piece, len);
+    f->pieces_len += len;
+
+    if (ngx_payout_filter_build(f) != NGX_PAYOUT_OK) {
+        f->nconds--;
+        f->pieces_len = c->off;
+        return NGX_PAYOUT_ERROR;
+    }
+
+    return NGX_PAYOUT_OK;
+}
+
+
+/* drops the last condition and its parameters */
+
+static void
+ngx_payout_filter_uncond(ngx_payout_filter_t *f, int nparams)
+{
+    f->nconds--;
+    f->pieces_len = f->conds[f->nconds].off;
+
+    (void) ngx_payout_filter_build(f);   /* it fitted before */
 
     ngx_payout_filter_rollback(f, nparams);
+}
 
-    return NGX_PAYOUT_ERROR;
+
+/*
+ * f->sql from the conditions, terms ANDed in the order given: one term
+ * per condition of a column chained by AND alone, the whole chain of a
+ * column with an OR, and one chain of the columns led by "$or:", where
+ * the first of them came; the search is a term of its own.
+ */
+
+static int
+ngx_payout_filter_build(ngx_payout_filter_t *f)
+{
+    int                        i, j, lead, terms, ors;
+    char                       sql[NGX_PAYOUT_FILTER_MAX_SQL];
+    ngx_payout_filter_buf_t    b;
+    ngx_payout_filter_cond_t  *c;
+
+    b.buf = sql;
+    b.size = sizeof(sql);
+    b.len = 0;
+    b.overflow = 0;
+
+    terms = 0;
+    ors = 0;
+
+    for (i = 0; i < f->nconds; i++) {
+        c = &f->conds[i];
+        lead = ngx_payout_filter_lead(f, i);
+
+        if (c->column != NULL && f->conds[lead].or) {
+
+            /* the "$or:" chain, once, at its first column */
+
+            if (ors++) {
+                continue;
+            }
+
+            if (terms++) {
+                ngx_payout_filter_append(&b, " AND ", 5);
+            }
+
+            ngx_payout_filter_append(&b, "(", 1);
+
+            for (j = i; j < f->nconds; j++) {
+                if (f->conds[j].column != NULL
+                    && f->conds[ngx_payout_filter_lead(f, j)].or)
+                {
+                    ngx_payout_filter_chain(f, &b, j, j == i);
+                }
+            }
+
+            ngx_payout_filter_append(&b, ")", 1);
+            continue;
+        }
+
+        if (c->column != NULL && ngx_payout_filter_has_or(f, lead)) {
+
+            /* a column's chain with an OR, once, at its first condition */
+
+            if (lead != i) {
+                continue;
+            }
+
+            if (terms++) {
+                ngx_payout_filter_append(&b, " AND ", 5);
+            }
+
+            ngx_payout_filter_append(&b, "(", 1);
+
+            for (j = i; j < f->nconds; j++) {
+                if (f->conds[j].column == c->column) {
+                    ngx_payout_filter_chain(f, &b, j, j == i);
+                }
+            }
+
+            ngx_payout_filter_append(&b, ")", 1);
+            continue;
+        }
+
+        if (terms++) {
+            ngx_payout_filter_append(&b, " AND ", 5);
+        }
+
+        ngx_payout_filter_chain(f, &b, i, 1);
+    }
+
+    if (terms == 0) {
+        ngx_payout_filter_append(&b, "TRUE", 4);
+    }
+
+    if (b.overflow) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    memcpy(f->sql, sql, b.len + 1);
+    f->sql_len = b.len;
+
+    return NGX_PAYOUT_OK;
+}
+
+
+/* the first condition on the column of condition i */
+
+static int
+ngx_payout_filter_lead(ngx_payout_filter_t *f, int i)
+{
+    int  j;
+
+    for (j = 0; j < i; j++) {
+        if (f->conds[j].column == f->conds[i].column) {
+            return j;
+        }
+    }
+
+    return i;
+}
+
+
+static int
+ngx_payout_filter_has_or(ngx_payout_filter_t *f, int lead)
+{
+    int  j;
+
+    for (j = lead + 1; j < f->nconds; j++) {
+        if (f->conds[j].column == f->conds[lead].column && f->conds[j].or) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* "(piece)", after " AND " or " OR " unless it starts a chain */
+
+static void
+ngx_payout_filter_chain(ngx_payout_filter_t *f, ngx_payout_filter_buf_t *b,
+    int i, int first)
+{
+    ngx_payout_filter_cond_t  *c;
+
+    c = &f->conds[i];
+
+    if (!first) {
+        if (c->or) {
+            ngx_payout_filter_append(b, " OR ", 4);
+
+        } else {
+            ngx_payout_filter_append(b, " AND ", 5);
+        }
+    }
+
+    ngx_payout_filter_append(b, "(", 1);
+    ngx_payout_filter_append(b, f->pieces + c->off, c->len);
+    ngx_payout_filter_append(b, ")", 1);
 }
 
 
@@ -518,6 +943,9 @@ ngx_payout_filter_free(ngx_payout_filter_t *f)
 
     memcpy(f->sql, "TRUE", sizeof("TRUE"));
     f->sql_len = sizeof("TRUE") - 1;
+
+    f->nconds = 0;
+    f->pieces_len = 0;
 }
 
 
@@ -527,7 +955,7 @@ static const ngx_payout_filter_column_t *
 ngx_payout_filter_column(ngx_payout_filter_t *f, const char *name,
     size_t len)
 {
-    char                               quoted[NGX_PAYOUT_FILTER_QUOTE_LEN
+    char                               quoted[NGX_PAYOUT_QUERY_QUOTE_LEN
                                               + 4];
     const ngx_payout_filter_column_t  *col;
 
@@ -542,7 +970,7 @@ ngx_payout_filter_column(ngx_payout_filter_t *f, const char *name,
 
     /* the name is the client's: printable ASCII only, and cut short */
 
-    ngx_payout_filter_quote(quoted, sizeof(quoted), name, len);
+    ngx_payout_query_quote(quoted, sizeof(quoted), name, len);
     snprintf(f->field, sizeof(f->field), "filter.%s", quoted);
 
     return NULL;
@@ -596,9 +1024,9 @@ ngx_payout_filter_check(ngx_payout_filter_t *f,
     const ngx_payout_filter_column_t *col, const char *v, size_t len,
     ngx_payout_error_t *err)
 {
-    char  quoted[NGX_PAYOUT_FILTER_QUOTE_LEN + 4];
+    char  quoted[NGX_PAYOUT_QUERY_QUOTE_LEN + 4];
 
-    ngx_payout_filter_quote(quoted, sizeof(quoted), v, len);
+    ngx_payout_query_quote(quoted, sizeof(quoted), v, len);
 
     switch (col->type) {
 
@@ -1080,37 +1508,6 @@ ngx_payout_filter_append(ngx_payout_filter_buf_t *b, const char *s,
     memcpy(b->buf + b->len, s, len);
     b->len += len;
     b->buf[b->len] = '\0';
-}
-
-
-/*
- * Client text quoted in a message or a field: printable ASCII, the rest
- * as "?", cut at NGX_PAYOUT_FILTER_QUOTE_LEN bytes with "...", so that the
- * error body stays valid UTF-8 and short.
- */
-
-static void
-ngx_payout_filter_quote(char *dst, size_t size, const char *s, size_t len)
-{
-    size_t  i, max;
-
-    max = len > NGX_PAYOUT_FILTER_QUOTE_LEN ? NGX_PAYOUT_FILTER_QUOTE_LEN
-                                            : len;
-
-    if (max + 4 > size) {
-        max = size > 4 ? size - 4 : 0;
-    }
-
-    for (i = 0; i < max; i++) {
-        dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    }
-
-    if (max < len && size >= 4) {
-        memcpy(dst + i, "...", 3);
-        i += 3;
-    }
-
-    dst[i] = '\0';
 }
 
 

@@ -1,6 +1,7 @@
 /*
  * Query string pieces: percent-decoding, bounded integers and the
- * nestjs-paginate "sortBy=column:ASC|DESC" parameter.
+ * nestjs-paginate "sortBy=column:ASC|DESC" parameter, and the quoting of
+ * client text in error messages.
  */
 
 #include <string.h>
@@ -84,19 +85,19 @@ int
 ngx_payout_page_parse_sort(const unsigned char *s, size_t len,
     ngx_payout_page_t *page)
 {
-    size_t        i, col_len;
+    int           i, desc;
+    size_t        c, col_len, dir_len;
     const char   *dir, **col;
-    size_t        dir_len;
 
-    for (i = 0; i < len && s[i] != ':'; i++) { /* void */ }
+    for (c = 0; c < len && s[c] != ':'; c++) { /* void */ }
 
-    if (i == len) {
+    if (c == len) {
         return NGX_PAYOUT_ERROR;
     }
 
-    col_len = i;
-    dir = (const char *) s + i + 1;
-    dir_len = len - i - 1;
+    col_len = c;
+    dir = (const char *) s + c + 1;
+    dir_len = len - c - 1;
 
     for (col = ngx_payout_sort_columns; *col; col++) {
         if (strlen(*col) == col_len && memcmp(*col, s, col_len) == 0) {
@@ -109,17 +110,58 @@ ngx_payout_page_parse_sort(const unsigned char *s, size_t len,
     }
 
     if (dir_len == 3 && memcmp(dir, "ASC", 3) == 0) {
-        page->sort_desc = 0;
+        desc = 0;
 
     } else if (dir_len == 4 && memcmp(dir, "DESC", 4) == 0) {
-        page->sort_desc = 1;
+        desc = 1;
 
     } else {
         return NGX_PAYOUT_ERROR;
     }
 
-    page->sort_column = *col;
+    /* a second key on the same column could only contradict the first */
+
+    for (i = 0; i < page->nsort; i++) {
+        if (page->sort[i].column == *col) {
+            return NGX_PAYOUT_ERROR;
+        }
+    }
+
+    if (page->nsort == NGX_PAYOUT_LIST_MAX_SORT) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    page->sort[page->nsort].column = *col;
+    page->sort[page->nsort].desc = desc;
+    page->nsort++;
 
     return NGX_PAYOUT_OK;
 }
 
+
+void
+ngx_payout_query_quote(char *dst, size_t size, const char *s, size_t len)
+{
+    size_t  i, max;
+
+    if (size == 0) {
+        return;
+    }
+
+    max = len > NGX_PAYOUT_QUERY_QUOTE_LEN ? NGX_PAYOUT_QUERY_QUOTE_LEN : len;
+
+    if (max + 4 > size) {
+        max = size > 4 ? size - 4 : 0;
+    }
+
+    for (i = 0; i < max; i++) {
+        dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    }
+
+    if (max < len && size >= 4) {
+        memcpy(dst + i, "...", 3);
+        i += 3;
+    }
+
+    dst[i] = '\0';
+}

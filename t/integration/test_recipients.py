@@ -201,7 +201,7 @@ def test_get_and_list_recipients(sbx, tenant, tenant_factory, http):
     assert [x["uuid"] for x in r.json()["data"]] == [b["uuid"]]
     r = http.get(sbx.url(PATH + "?filter.amount=$eq:1"),
                  headers=tenant.headers)
-    assert_error(r, 400, "invalid_parameter", "filter.amount")
+    assert_error(r, 400, "unknown_parameter", "filter.amount")
 
     r = http.get(sbx.url(PATH + "/nope"), headers=tenant.headers)
     assert_error(r, 400, field="uuid")

@@ -151,7 +151,11 @@ static void
 assert_error(ngx_payout_error_t *err, const char *field, const char *message)
 {
     assert_non_null(err->code);
-    assert_string_equal(err->code, "invalid_parameter");
+
+    /* a column not in the whitelist is an unknown parameter */
+    assert_string_equal(err->code, strstr(message, "filterable columns")
+                                   ? "unknown_parameter"
+                                   : "invalid_parameter");
     assert_non_null(err->field);
     assert_string_equal(err->field, field);
 
@@ -476,7 +480,21 @@ test_filter_errors(void **state)
           "$gt, $gte, $lt, $lte, $btw, $ilike, $sw or $contains" },
         { "status", "$foo", "filter.status", "Unknown filter operator" },
         { "status", "$EQ:x", "filter.status", "\"$EQ\"" },
-        { "status", "$or:$eq:x", "filter.status", "\"$or\"" },
+        { "status", "$not:$or:$eq:x", "filter.status",
+          "$or or $and may appear only once, first, as in $or:$not:$eq:x." },
+        { "status", "$or:$and:$eq:x", "filter.status", "only once, first" },
+        { "status", "$and:$and:x", "filter.status", "only once, first" },
+        { "status", "$or", "filter.status",
+          "$or needs a condition after it, such as $or:$eq:x." },
+        { "status", "$and", "filter.status", "$and needs a condition" },
+        { "status", "$or:$not", "filter.status", "$not needs an operator" },
+        { "status", "$any:x", "filter.status",
+          "$any applies to array columns, and no column here is one." },
+        { "status", "$or:$none:x", "filter.status", "array columns" },
+        { "status", "$all", "filter.status", "array columns" },
+        { "status", "$in:a, ,b", "filter.status",
+          "$in values must not be empty." },
+        { "status", "$in: ", "filter.status", "must not be empty" },
         { "status", "$not:$foo:x", "filter.status", "\"$foo\"" },
         { "status", "$not:$not:x", "filter.status",
           "$not may appear only once" },
@@ -653,7 +671,7 @@ test_filter_error_nul_and_names(void **state)
 
     assert_int_equal(add_len(&f, name, sizeof(name), "x", 1, &err),
                      NGX_PAYOUT_ERROR);
-    assert_string_equal(err.code, "invalid_parameter");
+    assert_string_equal(err.code, "unknown_parameter");
     assert_true(strlen(err.field) < sizeof(f.field));
     assert_memory_equal(err.field, "filter.?aa?aa?", 14);
 
@@ -1192,6 +1210,191 @@ test_filter_whitelists(void **state)
 }
 
 
+/* "$or:" chains: nestjs-paginate's comparator, AND binding tighter */
+
+static void
+test_filter_or(void **state)
+{
+    ngx_payout_error_t   err;
+    ngx_payout_filter_t  f;
+
+    static const char  *params[] = { "a", "b", "5", "c", "9", NULL };
+
+    (void) state;
+
+    /* one column: status = a OR status = b */
+
+    ngx_payout_filter_init(&f, columns, FIRST);
+
+    assert_int_equal(add(&f, "status", "$or:$eq:a", &err), NGX_PAYOUT_OK);
+    assert_string_equal(f.sql, "((p.status = $4::text))");
+    assert_int_equal(add(&f, "status", "$or:b", &err), NGX_PAYOUT_OK);
+    assert_string_equal(f.sql,
+                        "((p.status = $4::text) OR (p.status = $5::text))");
+
+    /* an AND-led column is a term of its own */
+
+    assert_int_equal(add(&f, "amount", "$gt:5", &err), NGX_PAYOUT_OK);
+
+    /* more of the "$or:" chain, which sits where it started */
+
+    assert_int_equal(add(&f, "status", "$and:$not:c", &err), NGX_PAYOUT_OK);
+    assert_int_equal(add(&f, "created_at", "$or:$null", &err),
+                     NGX_PAYOUT_OK);
+
+    /* a column led by AND with an OR later: its own parenthesised chain */
+
+    assert_int_equal(add(&f, "amount", "$or:$eq:9", &err), NGX_PAYOUT_OK);
+
+    assert_unchanged(&f, "((p.status = $4::text) OR (p.status = $5::text) "
+                         "AND (p.status <> $7::text) "
+                         "OR (p.created_at IS NULL)) "
+                         "AND ((p.amount > $6::bigint) "
+                         "OR (p.amount = $8::bigint))", 5);
+    assert_params(&f, params);
+    assert_meta(&f, "{\"status\": [\"$or:$eq:a\", \"$or:b\", "
+                    "\"$and:$not:c\"], \"amount\": [\"$gt:5\", "
+                    "\"$or:$eq:9\"], \"created_at\": \"$or:$null\"}");
+
+    ngx_payout_filter_free(&f);
+
+    /* "$and:" is the default said aloud */
+
+    ngx_payout_filter_init(&f, columns, FIRST);
+
+    assert_int_equal(add(&f, "amount", "$and:$gte:1", &err), NGX_PAYOUT_OK);
+    assert_int_equal(add(&f, "amount", "$and:$lte:2", &err), NGX_PAYOUT_OK);
+    assert_string_equal(f.sql, "(p.amount >= $4::bigint) AND "
+                               "(p.amount <= $5::bigint)");
+
+    /* a failed "$or:" leaves the chains as they were */
+
+    assert_int_equal(add(&f, "status", "$or:$gt", &err), NGX_PAYOUT_ERROR);
+    assert_int_equal(add(&f, "amount", "$or:$in:1,x", &err),
+                     NGX_PAYOUT_ERROR);
+    assert_unchanged(&f, "(p.amount >= $4::bigint) AND "
+                         "(p.amount <= $5::bigint)", 2);
+
+    ngx_payout_filter_free(&f);
+}
+
+
+/* $in values are trimmed as nestjs-paginate trims them */
+
+static void
+test_filter_in_trim(void **state)
+{
+    ngx_payout_error_t   err;
+    ngx_payout_filter_t  f;
+
+    static const char  *params[] = { "a", "b c", "d", "1", "2", NULL };
+
+    (void) state;
+
+    ngx_payout_filter_init(&f, columns, FIRST);
+
+    assert_int_equal(add(&f, "status", "$in: a ,\tb c\r\n, d", &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(add(&f, "amount", "$not:$in:1, 2 ", &err),
+                     NGX_PAYOUT_OK);
+    assert_params(&f, params);
+
+    /* the echo is what was sent */
+    assert_meta(&f, "{\"status\": \"$in: a ,\\tb c\\r\\n, d\", "
+                    "\"amount\": \"$not:$in:1, 2 \"}");
+
+    /* only $in: "$eq: a" keeps its spaces, and 20 values at most still */
+    assert_int_equal(add(&f, "status", "$eq: a ", &err), NGX_PAYOUT_OK);
+    assert_string_equal(f.params[5], " a ");
+
+    ngx_payout_filter_free(&f);
+    ngx_payout_filter_init(&f, columns, FIRST);
+
+    assert_int_equal(add(&f, "amount", "$in:1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "
+                         "11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21", &err),
+                     NGX_PAYOUT_ERROR);
+    assert_error(&err, "filter.amount", "$in takes at most 20 values.");
+
+    ngx_payout_filter_free(&f);
+}
+
+
+/* search: one parameter, ILIKE over every column, ORed, ANDed with the
+   filters */
+
+static void
+test_filter_search(void **state)
+{
+    ngx_payout_error_t   err;
+    ngx_payout_filter_t  f;
+
+    static const ngx_payout_filter_column_t  narration = {
+        "narration", "p.narration", NGX_PAYOUT_FILTER_TEXT
+    };
+    static const ngx_payout_filter_column_t  key = {
+        "idempotency_key", "p.idempotency_key", NGX_PAYOUT_FILTER_TEXT
+    };
+    static const ngx_payout_filter_column_t  amount = {
+        "amount", "p.amount", NGX_PAYOUT_FILTER_INT
+    };
+    static const ngx_payout_filter_column_t *const  by[] = {
+        &narration, &key
+    };
+    static const ngx_payout_filter_column_t *const  bad[] = {
+        &narration, &amount
+    };
+    static const char  *params[] = { "x", "%50\\%\\_off\\\\%", NULL };
+
+    (void) state;
+
+    ngx_payout_filter_init(&f, columns, FIRST);
+
+    assert_int_equal(add(&f, "status", "x", &err), NGX_PAYOUT_OK);
+    assert_int_equal(ngx_payout_filter_search(&f, by, 2, "50%_off\\", 8,
+                                              &err), NGX_PAYOUT_OK);
+
+    assert_string_equal(f.sql, "(p.status = $4::text) AND "
+                        "(p.narration ILIKE $5::text ESCAPE E'\\\\' OR "
+                        "p.idempotency_key ILIKE $5::text ESCAPE E'\\\\')");
+    assert_params(&f, params);
+
+    /* filters after the search come after it; the meta is the filters' */
+    assert_int_equal(add(&f, "amount", "1", &err), NGX_PAYOUT_OK);
+    assert_string_equal(f.sql + f.sql_len - 25, " AND (p.amount = $6::bigint)"
+                        + 3);
+    assert_meta(&f, "{\"status\": \"x\", \"amount\": \"1\"}");
+
+    /* once only */
+    assert_int_equal(ngx_payout_filter_search(&f, by, 1, "y", 1, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_error(&err, "search", "search may be given only once.");
+    assert_int_equal(f.nparams, 3);
+
+    ngx_payout_filter_free(&f);
+
+    ngx_payout_filter_init(&f, columns, FIRST);
+
+    assert_int_equal(ngx_payout_filter_search(&f, by, 1, "", 0, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_error(&err, "search", "search must not be empty");
+    assert_int_equal(ngx_payout_filter_search(&f, by, 1, "a\0b", 3, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_error(&err, "search", "NUL");
+    assert_int_equal(ngx_payout_filter_search(&f, by, 1, "\xc3", 1, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_error(&err, "search", "valid UTF-8");
+    assert_int_equal(ngx_payout_filter_search(&f, bad, 2, "a", 1, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_error(&err, "search", "amount is not a text column.");
+    assert_int_equal(ngx_payout_filter_search(&f, by, 0, "a", 1, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_unchanged(&f, "TRUE", 0);
+    assert_null(f.meta);
+
+    ngx_payout_filter_free(&f);
+}
+
+
 int
 run_filter_tests(void)
 {
@@ -1211,6 +1414,9 @@ run_filter_tests(void)
         cmocka_unit_test(test_filter_timestamps),
         cmocka_unit_test(test_filter_text_utf8),
         cmocka_unit_test(test_filter_whitelists),
+        cmocka_unit_test(test_filter_or),
+        cmocka_unit_test(test_filter_in_trim),
+        cmocka_unit_test(test_filter_search),
     };
 
     return cmocka_run_group_tests_name("filter", tests, NULL, NULL);

@@ -182,8 +182,7 @@ test_sort_accepts(void **state)
     (void) state;
 
     for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
-        page.sort_column = NULL;
-        page.sort_desc = -1;
+        page.nsort = 0;
 
         assert_int_equal(ngx_payout_page_parse_sort(
                              (const unsigned char *) sorts[i].in,
@@ -191,19 +190,61 @@ test_sort_accepts(void **state)
                          NGX_PAYOUT_OK);
 
         /* a NUL-terminated whitelisted name, not a pointer into the input */
-        assert_string_equal(page.sort_column, sorts[i].column);
-        assert_true(page.sort_column != sorts[i].in);
-        assert_int_equal(page.sort_desc, sorts[i].desc);
+        assert_int_equal(page.nsort, 1);
+        assert_string_equal(page.sort[0].column, sorts[i].column);
+        assert_true(page.sort[0].column != sorts[i].in);
+        assert_int_equal(page.sort[0].desc, sorts[i].desc);
     }
 
     /* only len bytes are looked at */
+    page.nsort = 0;
     assert_int_equal(ngx_payout_page_parse_sort(UNIT_STR("id:ASC"), &page),
                      NGX_PAYOUT_OK);
     assert_int_equal(ngx_payout_page_parse_sort(
                          (const unsigned char *) "amount:DESCxyz", 11, &page),
                      NGX_PAYOUT_OK);
-    assert_string_equal(page.sort_column, "amount");
-    assert_int_equal(page.sort_desc, 1);
+    assert_int_equal(page.nsort, 2);
+    assert_string_equal(page.sort[1].column, "amount");
+    assert_int_equal(page.sort[1].desc, 1);
+}
+
+
+/* several sortBy apply in order; a column sorts once */
+
+static void
+test_sort_several(void **state)
+{
+    ngx_payout_page_t  page;
+
+    (void) state;
+
+    page.nsort = 0;
+
+    assert_int_equal(ngx_payout_page_parse_sort(
+                         UNIT_STR("created_at:ASC"), &page), NGX_PAYOUT_OK);
+    assert_int_equal(ngx_payout_page_parse_sort(UNIT_STR("amount:DESC"),
+                                                &page), NGX_PAYOUT_OK);
+
+    /* the same column again, whatever the direction, changes nothing */
+    assert_int_equal(ngx_payout_page_parse_sort(
+                         UNIT_STR("created_at:DESC"), &page),
+                     NGX_PAYOUT_ERROR);
+    assert_int_equal(ngx_payout_page_parse_sort(UNIT_STR("amount:DESC"),
+                                                &page), NGX_PAYOUT_ERROR);
+    assert_int_equal(page.nsort, 2);
+
+    assert_int_equal(ngx_payout_page_parse_sort(UNIT_STR("id:ASC"), &page),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(ngx_payout_page_parse_sort(UNIT_STR("id:ASC"), &page),
+                     NGX_PAYOUT_ERROR);
+
+    assert_int_equal(page.nsort, 3);
+    assert_string_equal(page.sort[0].column, "created_at");
+    assert_int_equal(page.sort[0].desc, 0);
+    assert_string_equal(page.sort[1].column, "amount");
+    assert_int_equal(page.sort[1].desc, 1);
+    assert_string_equal(page.sort[2].column, "id");
+    assert_int_equal(page.sort[2].desc, 0);
 }
 
 
@@ -224,17 +265,19 @@ test_sort_rejects(void **state)
     (void) state;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        page.sort_column = "id";
-        page.sort_desc = 1;
+        page.nsort = 1;
+        page.sort[0].column = "amount";
+        page.sort[0].desc = 1;
 
         assert_int_equal(ngx_payout_page_parse_sort(
                              (const unsigned char *) bad[i], strlen(bad[i]),
                              &page),
                          NGX_PAYOUT_ERROR);
 
-        /* the defaults set before parsing survive a bad value */
-        assert_string_equal(page.sort_column, "id");
-        assert_int_equal(page.sort_desc, 1);
+        /* the keys parsed before survive a bad value */
+        assert_int_equal(page.nsort, 1);
+        assert_string_equal(page.sort[0].column, "amount");
+        assert_int_equal(page.sort[0].desc, 1);
     }
 
     /* NUL bytes do not truncate the comparison */
@@ -256,6 +299,7 @@ run_query_tests(void)
         cmocka_unit_test(test_parse_long_rejects),
         cmocka_unit_test(test_sort_accepts),
         cmocka_unit_test(test_sort_rejects),
+        cmocka_unit_test(test_sort_several),
     };
 
     return cmocka_run_group_tests_name("query", tests, NULL, NULL);
