@@ -73,7 +73,11 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
 
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
 
-    if (ngx_payout_validate_create(ctx->body, &in, &err) != NGX_PAYOUT_OK) {
+    if (ngx_payout_validate_create_flags(ctx->body,
+                                         ngx_http_payout_url_flags(pmcf),
+                                         &in, &err)
+        != NGX_PAYOUT_OK)
+    {
         return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
                                           err.message, err.field);
     }
