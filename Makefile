@@ -49,7 +49,7 @@ build/unit_tests: $(wildcard t/unit/*.c) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build
 	cc $(CFLAGS_HOST) -fsanitize=address,undefined \
 	    -fno-omit-frame-pointer $(wildcard t/unit/*.c) $(CORE_SRCS) \
-	    -lcmocka -lcrypto -ljansson -o $@
+	    -lcmocka -lcrypto -ljansson -lcurl -o $@
 
 unit: deps build/unit_tests
 	build/unit_tests

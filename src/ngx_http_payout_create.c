@@ -70,8 +70,15 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
     ngx_payout_create_t           in;
     ngx_http_payout_create_t     *cr;
     ngx_http_payout_pg_query_t   *q;
+    ngx_http_payout_main_conf_t  *pmcf;
 
-    if (ngx_payout_validate_create(ctx->body, &in, &err) != NGX_PAYOUT_OK) {
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    if (ngx_payout_validate_create_flags(ctx->body,
+                                         ngx_http_payout_url_flags(pmcf),
+                                         &in, &err)
+        != NGX_PAYOUT_OK)
+    {
         return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
                                           err.message, err.field);
     }

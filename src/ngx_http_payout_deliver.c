@@ -50,7 +50,10 @@ static void ngx_http_payout_deliver_claimed(ngx_http_payout_pg_query_t *q,
 static ngx_int_t ngx_http_payout_deliver_start(
     ngx_http_payout_deliverer_t *d, PGresult *res, int row);
 static ngx_int_t ngx_http_payout_deliver_sign(
-    ngx_http_payout_delivery_t *dl, PGresult *res, int row, int64_t tenant);
+    ngx_http_payout_delivery_t *dl, PGresult *res, int row, int64_t tenant,
+    char **error);
+static void ngx_http_payout_deliver_unsent(ngx_http_payout_delivery_t *dl,
+    char *error);
 static void ngx_http_payout_deliver_answer(ngx_http_payout_http_req_t *hr);
 static void ngx_http_payout_deliver_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
@@ -225,8 +228,10 @@ static ngx_int_t
 ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
     PGresult *res, int row)
 {
+    char                         *error;
     size_t                        len;
     int64_t                       tenant;
+    ngx_int_t                     rc;
     ngx_pool_t                   *pool;
     ngx_http_payout_delivery_t   *dl;
     ngx_http_payout_http_req_t   *hr;
@@ -278,12 +283,23 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
     hr->data = dl;
     hr->log = ngx_cycle->log;
 
+    rc = NGX_ERROR;
+    error = NULL;
+
     if (ngx_http_payout_http_header(hr, "Content-Type: application/json")
-        != NGX_OK
-        || ngx_http_payout_http_header(hr, "webhook-id: %s",
-                                       PQgetvalue(res, row, 3)) != NGX_OK
-        || ngx_http_payout_deliver_sign(dl, res, row, tenant) != NGX_OK)
+        == NGX_OK
+        && ngx_http_payout_http_header(hr, "webhook-id: %s",
+                                       PQgetvalue(res, row, 3)) == NGX_OK)
     {
+        rc = ngx_http_payout_deliver_sign(dl, res, row, tenant, &error);
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_payout_deliver_unsent(dl, error);
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
         if (hr->headers) {
             curl_slist_free_all(hr->headers);
         }
@@ -293,8 +309,9 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
     }
 
     if (ngx_http_payout_http_start(hr) != NGX_OK) {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
+        ngx_http_payout_deliver_unsent(dl, "the request could not be "
+                                           "started");
+        return NGX_OK;
     }
 
     d->inflight++;
@@ -304,14 +321,48 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
 
 
 /*
+ * An attempt that could not be made (a secret that cannot sign, a
+ * request libcurl refused) is recorded as a failed one, so it follows
+ * the schedule to dead rather than being claimed again forever while
+ * it holds back every later event of its payout to its URL.
+ */
+
+static void
+ngx_http_payout_deliver_unsent(ngx_http_payout_delivery_t *dl, char *error)
+{
+    ngx_http_payout_http_req_t  *hr;
+
+    hr = &dl->http;
+
+    if (hr->headers) {
+        curl_slist_free_all(hr->headers);
+        hr->headers = NULL;
+    }
+
+    hr->status = 0;
+    hr->error_text = error;
+    hr->elapsed = 0;
+    ngx_str_null(&hr->retry_after);
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "payout: webhook delivery %L not sent: %s", dl->id, error);
+
+    dl->deliverer->inflight++;
+
+    ngx_http_payout_deliver_answer(hr);
+}
+
+
+/*
  * webhook-timestamp and webhook-signature for every active secret (two
  * while a rotated endpoint secret is still honoured), and the seed's
- * plain secret header for a payout's own webhook_secret.
+ * plain secret header for a payout's own webhook_secret.  NGX_DECLINED
+ * with *error (never the secret) when a secret cannot sign.
  */
 
 static ngx_int_t
 ngx_http_payout_deliver_sign(ngx_http_payout_delivery_t *dl, PGresult *res,
-    int row, int64_t tenant)
+    int row, int64_t tenant, char **error)
 {
     int                           col;
     long                          now;
@@ -347,17 +398,16 @@ ngx_http_payout_deliver_sign(ngx_http_payout_delivery_t *dl, PGresult *res,
                                         PQgetlength(res, row, col), &secret)
             != NGX_OK)
         {
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "payout: cannot decrypt the webhook secret of "
-                          "delivery %L", dl->id);
-            return NGX_ERROR;
+            *error = "cannot sign: the webhook secret cannot be decrypted";
+            return NGX_DECLINED;
         }
 
         if (ngx_payout_webhook_sign((char *) secret.data, secret.len,
                                     msg_id, now, hr->body, hr->body_len,
                                     sig[nsig]) != NGX_PAYOUT_OK)
         {
-            return NGX_ERROR;
+            *error = "cannot sign: the webhook secret is not a usable key";
+            return NGX_DECLINED;
         }
 
         nsig++;

@@ -54,29 +54,22 @@ ngx_int_t
 ngx_http_payout_endpoints_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    json_t                      *url;
-    ngx_str_t                    sealed;
-    const char                  *key;
-    ngx_http_payout_ep_t        *ep;
-    ngx_http_payout_pg_query_t  *q;
+    ngx_str_t                     sealed;
+    ngx_payout_error_t            err;
+    ngx_http_payout_ep_t         *ep;
+    ngx_http_payout_pg_query_t   *q;
+    ngx_payout_endpoint_input_t   in;
+    ngx_http_payout_main_conf_t  *pmcf;
 
-    json_object_foreach(ctx->body, key, url) {
-        if (ngx_strcmp(key, "url") != 0) {
-            return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "unknown_parameter", "Only \"url\" is accepted.",
-                       key);
-        }
-    }
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
 
-    url = json_object_get(ctx->body, "url");
-
-    if (!json_is_string(url)
-        || !ngx_payout_url_valid(json_string_value(url),
-                                 json_string_length(url)))
+    if (ngx_payout_validate_endpoint(ctx->body,
+                                     ngx_http_payout_url_flags(pmcf), &in,
+                                     &err)
+        != NGX_PAYOUT_OK)
     {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_parameter",
-                   "url must be an http:// or https:// URL.", "url");
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
+                                          err.message, err.field);
     }
 
     ep = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_ep_t));
@@ -85,7 +78,7 @@ ngx_http_payout_endpoints_create(ngx_http_request_t *r,
     if (ep == NULL || q == NULL
         || ngx_http_payout_ep_secret(r, ctx, ep, &sealed) != NGX_OK
         || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
-        || ngx_http_payout_param_str(q, json_string_value(url)) != NGX_OK
+        || ngx_http_payout_param_str(q, in.url) != NGX_OK
         || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

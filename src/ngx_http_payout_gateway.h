@@ -86,5 +86,9 @@ ngx_int_t ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q,
 ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,
     json_t *json);
 
+/* the webhook URL policy of the configuration, as NGX_PAYOUT_URL_* flags */
+#define ngx_http_payout_url_flags(pmcf)                                      \
+    ((pmcf)->webhook_allow_private ? NGX_PAYOUT_URL_ALLOW_PRIVATE : 0)
+
 
 #endif /* NGX_HTTP_PAYOUT_GATEWAY_H_INCLUDED_ */

@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ngx_payout_validate.h"
 
@@ -40,8 +39,10 @@
 #define NGX_PAYOUT_METADATA_KEYS       50
 #define NGX_PAYOUT_METADATA_KEY_LEN    40
 #define NGX_PAYOUT_METADATA_VALUE_LEN  500
-#define NGX_PAYOUT_URL_LEN             2048
 #define NGX_PAYOUT_EMAIL_LEN           254
+/* as sent, separators included; what is stored is normalised or this */
+#define NGX_PAYOUT_NUMBER_LEN          64
+#define NGX_PAYOUT_PHONE_LEN           32
 #define NGX_PAYOUT_MSISDN_MIN          7
 #define NGX_PAYOUT_MSISDN_MAX          15
 #define NGX_PAYOUT_ACCOUNT_MIN         4
@@ -111,6 +112,10 @@ static int ngx_payout_check_recipient_type(json_t *value,
     const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
 static int ngx_payout_check_webhook_urls(json_t *value,
     const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
+static int ngx_payout_check_endpoint_url(json_t *value,
+    const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
+static int ngx_payout_check_secret(json_t *value,
+    const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
 static int ngx_payout_check_metadata(json_t *value,
     const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
 static int ngx_payout_check_boolean(json_t *value,
@@ -120,9 +125,13 @@ static int ngx_payout_string_value(json_t *value, const char *name,
     const char **s, size_t *len, ngx_payout_error_t *err);
 static int ngx_payout_string_valid(const ngx_payout_string_rule_t *rule,
     const char *name, const char *s, size_t len, ngx_payout_error_t *err);
+static int ngx_payout_max_len(const char *name, size_t len, size_t max,
+    ngx_payout_error_t *err);
 static int ngx_payout_has_control(const char *s, size_t len);
 static unsigned ngx_payout_char_class(unsigned char c);
 static int ngx_payout_msisdn(const char *s, size_t len, char *digits);
+static int ngx_payout_url_error(const char *name, long index,
+    const char *s, size_t len, unsigned flags, ngx_payout_error_t *err);
 
 static int ngx_payout_email_valid(const char *s, size_t len);
 static size_t ngx_payout_key_len(const char *key);
@@ -180,10 +189,6 @@ static const ngx_payout_string_rule_t  ngx_payout_rule_narration = {
     NGX_PAYOUT_S_TEXT, 1, 255, 0, 0, NULL
 };
 
-static const ngx_payout_string_rule_t  ngx_payout_rule_webhook_secret = {
-    NGX_PAYOUT_S_TEXT, 1, 256, 0, 0, NULL
-};
-
 static const ngx_payout_string_rule_t  ngx_payout_rule_idempotency_key = {
     NGX_PAYOUT_S_ASCII, 1, 255, 0, 0,
     "1 to 255 printable ASCII characters without spaces"
@@ -233,10 +238,9 @@ static const ngx_payout_field_t  ngx_payout_create_fields[] = {
       NGX_PAYOUT_CREATE(narration), &ngx_payout_rule_narration },
     { "idempotency_key", 0, ngx_payout_check_string,
       NGX_PAYOUT_CREATE(idempotency_key), &ngx_payout_rule_idempotency_key },
-    { "webhook_urls", 0, ngx_payout_check_webhook_urls,
-      NGX_PAYOUT_CREATE(webhook_urls), NULL },
-    { "webhook_secret", 0, ngx_payout_check_string,
-      NGX_PAYOUT_CREATE(webhook_secret), &ngx_payout_rule_webhook_secret },
+    { "webhook_urls", 0, ngx_payout_check_webhook_urls, 0, NULL },
+    { "webhook_secret", 0, ngx_payout_check_secret,
+      NGX_PAYOUT_CREATE(webhook_secret), NULL },
     { "metadata", 0, ngx_payout_check_metadata,
       NGX_PAYOUT_CREATE(metadata), NULL },
     { "stage", 0, ngx_payout_check_boolean,
@@ -275,12 +279,27 @@ static const ngx_payout_field_t  ngx_payout_recipient_fields[] = {
 };
 
 
+static const ngx_payout_field_t  ngx_payout_endpoint_fields[] = {
+    { "url", NGX_PAYOUT_F_REQUIRED, ngx_payout_check_endpoint_url, 0, NULL },
+
+    { NULL, 0, NULL, 0, NULL }
+};
+
 
 int
 ngx_payout_validate_create(json_t *body, ngx_payout_create_t *out,
     ngx_payout_error_t *err)
 {
+    return ngx_payout_validate_create_flags(body, 0, out, err);
+}
+
+
+int
+ngx_payout_validate_create_flags(json_t *body, unsigned flags,
+    ngx_payout_create_t *out, ngx_payout_error_t *err)
+{
     memset(out, 0, sizeof(ngx_payout_create_t));
+    out->flags = flags;
 
     if (ngx_payout_validate_fields(body, ngx_payout_create_fields, out, err)
         != NGX_PAYOUT_OK
@@ -312,6 +331,73 @@ ngx_payout_validate_recipient(json_t *body,
     }
 
     return NGX_PAYOUT_OK;
+}
+
+
+int
+ngx_payout_validate_endpoint(json_t *body, unsigned flags,
+    ngx_payout_endpoint_input_t *out, ngx_payout_error_t *err)
+{
+    memset(out, 0, sizeof(ngx_payout_endpoint_input_t));
+    out->flags = flags;
+
+    return ngx_payout_validate_fields(body, ngx_payout_endpoint_fields, out,
+                                      err);
+}
+
+
+/*
+ * The signer's key (ngx_payout_webhook_key()) of a "whsec_" secret is its
+ * base64 part decoded: strict base64 of 24 to 64 bytes, so every secret
+ * accepted here signs, and verifies with Standard Webhooks libraries.
+ */
+
+const char *
+ngx_payout_secret_check(const char *s, size_t len)
+{
+    size_t  i, pad;
+
+    if (len < 6 || memcmp(s, "whsec_", 6) != 0) {
+        if (len == 0 || len > NGX_PAYOUT_SECRET_LEN) {
+            return "must be 1 to 256 bytes long";
+        }
+
+        return ngx_payout_has_control(s, len)
+               ? "must not contain control characters" : NULL;
+    }
+
+    s += 6;
+    len -= 6;
+    pad = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '=' && i + 2 >= len) {
+            pad++;
+            continue;
+        }
+
+        if (pad || !(ngx_payout_char_class((unsigned char) s[i])
+                     & NGX_PAYOUT_C_ALNUM
+                     || s[i] == '+' || s[i] == '/'))
+        {
+            return "must be \"whsec_\" followed by base64 (standard "
+                   "alphabet, padded)";
+        }
+    }
+
+    if (len % 4) {
+        return "must be \"whsec_\" followed by base64 (standard "
+               "alphabet, padded)";
+    }
+
+    if (len / 4 * 3 - pad < NGX_PAYOUT_WHSEC_MIN
+        || len / 4 * 3 - pad > NGX_PAYOUT_WHSEC_MAX)
+    {
+        return "must be \"whsec_\" followed by the base64 of 24 to 64 "
+               "bytes";
+    }
+
+    return NULL;
 }
 
 
@@ -692,6 +778,12 @@ ngx_payout_check_account_number(json_t *value, const ngx_payout_field_t *f,
         return NGX_PAYOUT_ERROR;
     }
 
+    if (ngx_payout_max_len(f->name, len, NGX_PAYOUT_NUMBER_LEN, err)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
     /* "GB29 NWBK 6016 1331 9268 19" and "0123-456-789" are common forms */
 
     n = 0;
@@ -792,6 +884,12 @@ ngx_payout_check_mobile_number(json_t *value, const ngx_payout_field_t *f,
         return NGX_PAYOUT_ERROR;
     }
 
+    if (ngx_payout_max_len(f->name, len, NGX_PAYOUT_PHONE_LEN, err)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
     if (ngx_payout_msisdn(s, len, r->mobile_number) != NGX_PAYOUT_OK) {
         return ngx_payout_fail(err, "invalid_parameter", f->name,
                                "%s must be a phone number of %d to %d "
@@ -814,6 +912,14 @@ ngx_payout_check_phone(json_t *value, const ngx_payout_field_t *f, void *p,
     const char  *s;
 
     if (ngx_payout_string_value(value, f->name, &s, &len, err)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    /* stored as sent: bound what is sent, separators included */
+
+    if (ngx_payout_max_len(f->name, len, NGX_PAYOUT_PHONE_LEN, err)
         != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -847,10 +953,10 @@ ngx_payout_check_email(json_t *value, const ngx_payout_field_t *f, void *p,
         return NGX_PAYOUT_ERROR;
     }
 
-    if (len > NGX_PAYOUT_EMAIL_LEN) {
-        return ngx_payout_fail(err, "invalid_parameter", f->name,
-                               "%s must be at most %d bytes long.", f->name,
-                               NGX_PAYOUT_EMAIL_LEN);
+    if (ngx_payout_max_len(f->name, len, NGX_PAYOUT_EMAIL_LEN, err)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
     }
 
     if (!ngx_payout_email_valid(s, len)) {
@@ -900,13 +1006,17 @@ ngx_payout_check_recipient_type(json_t *value, const ngx_payout_field_t *f,
 }
 
 
+/* p: the create request itself, for its flags */
+
 static int
 ngx_payout_check_webhook_urls(json_t *value, const ngx_payout_field_t *f,
     void *p, ngx_payout_error_t *err)
 {
-    size_t       i, len;
-    json_t      *url;
-    const char  *s;
+    size_t                i;
+    json_t               *url;
+    ngx_payout_create_t  *c;
+
+    c = p;
 
     if (!json_is_array(value)) {
         return ngx_payout_type_error(err, f->name, "an array of URLs", value);
@@ -927,26 +1037,69 @@ ngx_payout_check_webhook_urls(json_t *value, const ngx_payout_field_t *f,
                                    ngx_payout_json_type_name(url));
         }
 
-        s = json_string_value(url);
-        len = json_string_length(url);
-
-        if (len > NGX_PAYOUT_URL_LEN) {
-            return ngx_payout_fail(err, "invalid_parameter", f->name,
-                                   "%s[%zu] must be at most %d bytes long.",
-                                   f->name, i, NGX_PAYOUT_URL_LEN);
-        }
-
-        if (!ngx_payout_url_valid(s, len)) {
-            return ngx_payout_fail(err, "invalid_parameter", f->name,
-                                   "%s[%zu] must be an http:// or https:// "
-                                   "URL with a host and no spaces.",
-                                   f->name, i);
+        if (ngx_payout_url_error(f->name, (long) i, json_string_value(url),
+                                 json_string_length(url), c->flags, err))
+        {
+            return NGX_PAYOUT_ERROR;
         }
     }
 
     /* an empty list is the same as none */
 
-    *(json_t **) p = json_array_size(value) ? value : NULL;
+    c->webhook_urls = json_array_size(value) ? value : NULL;
+
+    return NGX_PAYOUT_OK;
+}
+
+
+/* p: the endpoint request itself, for its flags */
+
+static int
+ngx_payout_check_endpoint_url(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err)
+{
+    size_t                        len;
+    const char                   *s;
+    ngx_payout_endpoint_input_t  *e;
+
+    e = p;
+
+    if (ngx_payout_string_value(value, f->name, &s, &len, err)
+        != NGX_PAYOUT_OK
+        || ngx_payout_url_error(f->name, -1, s, len, e->flags, err))
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    e->url = s;
+
+    return NGX_PAYOUT_OK;
+}
+
+
+static int
+ngx_payout_check_secret(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err)
+{
+    size_t       len;
+    const char  *s, *why;
+
+    if (ngx_payout_string_value(value, f->name, &s, &len, err)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    /* never quoted: it is a secret */
+
+    why = ngx_payout_secret_check(s, len);
+
+    if (why) {
+        return ngx_payout_fail(err, "invalid_parameter", f->name,
+                               "%s %s.", f->name, why);
+    }
+
+    *(const char **) p = s;
 
     return NGX_PAYOUT_OK;
 }
@@ -1129,6 +1282,20 @@ ngx_payout_string_valid(const ngx_payout_string_rule_t *rule,
 }
 
 
+static int
+ngx_payout_max_len(const char *name, size_t len, size_t max,
+    ngx_payout_error_t *err)
+{
+    if (len > max) {
+        return ngx_payout_fail(err, "invalid_parameter", name,
+                               "%s must be at most %zu bytes long.", name,
+                               max);
+    }
+
+    return NGX_PAYOUT_OK;
+}
+
+
 /*
  * C0 controls, DEL, and C1 controls (U+0080..U+009F, 0xc2 0x80..0x9f in
  * UTF-8, which jansson guarantees): none belongs in a name or a narration
@@ -1232,95 +1399,29 @@ ngx_payout_msisdn(const char *s, size_t len, char *digits)
 }
 
 
-/*
- * "http(s)://" (any case), then an authority with a non-empty host and,
- * if given, a numeric port; no spaces or control characters anywhere.
- * Where the host resolves to is the webhook sender's SSRF guard's job.
- */
+/* a failed ngx_payout_url_check() as a 400 on name, or name[index] */
 
-int
-ngx_payout_url_valid(const char *s, size_t len)
+static int
+ngx_payout_url_error(const char *name, long index, const char *s,
+    size_t len, unsigned flags, ngx_payout_error_t *err)
 {
-    size_t       i, scheme, end, host, host_end, port;
-    const char  *at;
+    char  why[192];
 
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) s[i] <= 0x20 || s[i] == 0x7f) {
-            return 0;
-        }
-    }
-
-    if (len > 8 && strncasecmp(s, "https://", 8) == 0) {
-        scheme = 8;
-
-    } else if (len > 7 && strncasecmp(s, "http://", 7) == 0) {
-        scheme = 7;
-
-    } else {
+    if (ngx_payout_url_check(s, len, flags, why, sizeof(why))
+        == NGX_PAYOUT_OK)
+    {
         return 0;
     }
 
-    for (end = scheme; end < len; end++) {
-        if (s[end] == '/' || s[end] == '?' || s[end] == '#') {
-            break;
-        }
-    }
-
-    /* skip "user:password@" */
-
-    host = scheme;
-
-    for (at = s + scheme; at < s + end; at++) {
-        if (*at == '@') {
-            host = (size_t) (at - s) + 1;
-        }
-    }
-
-    if (host < end && s[host] == '[') {
-        /* an IPv6 literal: "[::1]" */
-        for (host_end = host; host_end < end; host_end++) {
-            if (s[host_end] == ']') {
-                break;
-            }
-        }
-
-        if (host_end == end || host_end == host + 1) {
-            return 0;
-        }
-
-        host_end++;
+    if (index < 0) {
+        ngx_payout_fail(err, "invalid_parameter", name, "%s %s.", name, why);
 
     } else {
-        for (host_end = host; host_end < end; host_end++) {
-            if (s[host_end] == ':') {
-                break;
-            }
-        }
-
-        if (host_end == host) {
-            return 0;
-        }
+        ngx_payout_fail(err, "invalid_parameter", name, "%s[%ld] %s.", name,
+                        index, why);
     }
 
-    if (host_end == end) {
-        return 1;
-    }
-
-    if (s[host_end] != ':' || host_end + 1 == end || end - host_end > 6) {
-        return 0;
-    }
-
-    port = 0;
-
-    for (i = host_end + 1; i < end; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return 0;
-        }
-
-        port = port * 10 + (size_t) (s[i] - '0');
-    }
-
-    return port >= 1 && port <= 65535;
+    return 1;
 }
 
 

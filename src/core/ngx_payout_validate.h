@@ -38,6 +38,15 @@ const ngx_payout_currency_t *ngx_payout_currency_find(const char *code,
 #define NGX_PAYOUT_MAX_WEBHOOK_URLS  5
 #define NGX_PAYOUT_MAX_METADATA      8192    /* bytes, serialised */
 
+/* every text the API stores has a maximum (docs/api.md, "Limits") */
+#define NGX_PAYOUT_URL_LEN           2048    /* bytes */
+#define NGX_PAYOUT_SECRET_LEN        256     /* a plain webhook_secret */
+#define NGX_PAYOUT_WHSEC_MIN         24      /* decoded "whsec_" bytes */
+#define NGX_PAYOUT_WHSEC_MAX         64
+
+/* what the caller allows: literal private addresses in webhook URLs */
+#define NGX_PAYOUT_URL_ALLOW_PRIVATE 0x01
+
 
 typedef struct {
     int           type;                     /* NGX_PAYOUT_RECIPIENT_* */
@@ -75,19 +84,49 @@ typedef struct {
     json_t                         *webhook_urls;    /* borrowed array */
     const char                     *webhook_secret;
     int                             stage;
+    unsigned                        flags;           /* NGX_PAYOUT_URL_* */
     ngx_payout_recipient_input_t    recipient;
 } ngx_payout_create_t;
 
 
-/* POST /payouts: NGX_PAYOUT_OK, or NGX_PAYOUT_ERROR with err filled in */
+/* POST /webhook-endpoints */
+typedef struct {
+    const char                     *url;
+    unsigned                        flags;           /* NGX_PAYOUT_URL_* */
+} ngx_payout_endpoint_input_t;
+
+
+/*
+ * POST /payouts: NGX_PAYOUT_OK, or NGX_PAYOUT_ERROR with err filled in;
+ * flags: NGX_PAYOUT_URL_*.  Without flags, the strict policy.
+ */
+int ngx_payout_validate_create_flags(json_t *body, unsigned flags,
+    ngx_payout_create_t *out, ngx_payout_error_t *err);
 int ngx_payout_validate_create(json_t *body, ngx_payout_create_t *out,
     ngx_payout_error_t *err);
+
+/* POST /webhook-endpoints: {"url"} */
+int ngx_payout_validate_endpoint(json_t *body, unsigned flags,
+    ngx_payout_endpoint_input_t *out, ngx_payout_error_t *err);
+
+/*
+ * A webhook_secret the signer can use: a "whsec_" secret is base64 of
+ * NGX_PAYOUT_WHSEC_MIN to _MAX bytes, any other 1 to
+ * NGX_PAYOUT_SECRET_LEN bytes.  NULL, or what is wrong ("must ...").
+ */
+const char *ngx_payout_secret_check(const char *s, size_t len);
 
 /* POST /payout-recipients: the same one-of rules, gateway required */
 int ngx_payout_validate_recipient(json_t *body,
     ngx_payout_recipient_input_t *out, ngx_payout_error_t *err);
 
-/* an http(s) URL a webhook may be sent to (syntax only) */
+/*
+ * A URL webhooks may be sent to (ngx_payout_url.c, libcurl's parser):
+ * NGX_PAYOUT_OK, or NGX_PAYOUT_ERROR with what is wrong ("must ...") in
+ * why.  ngx_payout_url_valid(): the same, private literals allowed.
+ */
+int ngx_payout_url_check(const char *s, size_t len, unsigned flags,
+    char *why, size_t size);
 int ngx_payout_url_valid(const char *s, size_t len);
 
 /* the last four characters, for display: "******6789" */

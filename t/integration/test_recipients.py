@@ -299,12 +299,14 @@ def all_rows_as_text(pg):
     return out
 
 
+WHSEC = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"     # 24 bytes
+
+
 def test_numbers_encrypted_at_rest(sbx, pg, tenant, http):
     post_recipient(http, sbx, tenant, bank_recipient(), 201)
     post_recipient(http, sbx, tenant, mobile_recipient(), 201)
     a = create(http, sbx, tenant, bank(amount=111))
-    b = create(http, sbx, tenant, mobile(amount=222,
-                                         webhook_secret="whsec_c2VjcmV0",
+    b = create(http, sbx, tenant, mobile(amount=222, webhook_secret=WHSEC,
                                          webhook_urls=["https://x.test/h"]))
     create(http, sbx, tenant, bank(stage=True, amount=333))
     wait_status(http, sbx, tenant, a["payout_uuid"], "success")
@@ -323,7 +325,7 @@ def test_numbers_encrypted_at_rest(sbx, pg, tenant, http):
             assert mm4 == "4567" and len(bytes(mm)) > len(MOBILE)
 
     needles = {}
-    for plain in (ACCOUNT, MOBILE, "whsec_c2VjcmV0"):
+    for plain in (ACCOUNT, MOBILE, WHSEC):
         needles[plain] = plain
         needles[plain + " (bytea)"] = plain.encode().hex()
     dump = all_rows_as_text(pg)

@@ -1,6 +1,7 @@
 /*
- * Validation of create-payout and create-recipient bodies (seed 004's
- * fields and one-of rules) and the ISO 4217 currency table.
+ * Validation of create-payout, create-recipient and webhook-endpoint
+ * bodies (seed 004's fields and one-of rules, webhook URLs through
+ * libcurl's parser, signable secrets) and the ISO 4217 currency table.
  *
  * Most tests are tables of cases: a base body, fields removed from it, a
  * JSON patch merged into it, and the expected outcome.  Bodies are written
@@ -12,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "unit.h"
 #include "ngx_payout_validate.h"
+#include "ngx_payout_webhook.h"
 
 
 #define countof(a)  (sizeof(a) / sizeof((a)[0]))
@@ -89,6 +93,26 @@ static void unit_expect(int recipient, json_t *body, const char *code,
     const char *field, const char *message);
 static json_t *unit_with_string(const char *base, const char *field,
     char fill, size_t len);
+static char *unit_long_url(size_t len);
+
+
+/*
+ * "https://example.com/ppp...", len bytes, NUL-terminated, with room
+ * for one more byte and its NUL
+ */
+
+static char *
+unit_long_url(size_t len)
+{
+    char  *url;
+
+    url = calloc(1, len + 2);
+    assert_non_null(url);
+    memcpy(url, "https://example.com/", 20);
+    memset(url + 20, 'p', len - 20);
+
+    return url;
+}
 
 
 /* single quotes to double quotes, then a strict parse */
@@ -816,7 +840,7 @@ test_formats(void **state)
 
         /* webhook_secret: 1 to 256 bytes, no controls */
         { NULL, "{'webhook_secret': 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2'}",
-          NULL, NULL, NULL },
+          "invalid_parameter", "webhook_secret", "followed by base64" },
         { NULL, "{'webhook_secret': ''}", "invalid_parameter",
           "webhook_secret", NULL },
         { NULL, "{'webhook_secret': 'a\\nb'}", "invalid_parameter",
@@ -1142,8 +1166,13 @@ test_webhook_urls(void **state)
         { NULL, "{'webhook_urls': ['http://localhost:8080/hook']}", NULL,
           NULL, NULL },
         { NULL, "{'webhook_urls': ['https://u:p@example.com/x?y=1#z']}",
+          "invalid_parameter", "webhook_urls", "user name or password" },
+        { NULL, "{'webhook_urls': ['https://[::1]:8443/hooks']}",
+          "invalid_parameter", "webhook_urls",
+          "webhook_urls[0] must not point at a private" },
+        { NULL, "{'webhook_urls': ['https://[2001:db9::1]:8443/hooks']}",
           NULL, NULL, NULL },
-        { NULL, "{'webhook_urls': ['https://[::1]:8443/hooks']}", NULL,
+        { NULL, "{'webhook_urls': ['https://93.184.215.14/x#z']}", NULL,
           NULL, NULL },
         { NULL, "{'webhook_urls': ['HTTPS://EXAMPLE.COM?a=b']}", NULL,
           NULL, NULL },
@@ -1214,11 +1243,7 @@ test_webhook_urls(void **state)
     json_decref(body);
 
     /* 2048 bytes pass, 2049 do not */
-    url = malloc(2050);
-    assert_non_null(url);
-    memcpy(url, "https://example.com/", 20);
-    memset(url + 20, 'p', 2028);
-    url[2048] = '\0';
+    url = unit_long_url(2048);
 
     body = unit_json(SEED);
     urls = json_array();
@@ -1227,13 +1252,351 @@ test_webhook_urls(void **state)
     unit_expect(0, body, NULL, NULL, NULL);
 
     url[2048] = 'p';
-    url[2049] = '\0';
     json_array_set_new(urls, 0, json_string(url));
     unit_expect(0, body, "invalid_parameter", "webhook_urls",
                 "at most 2048 bytes");
 
     free(url);
     json_decref(body);
+}
+
+
+/*
+ * Webhook URLs through libcurl's parser: what it refuses, what we refuse
+ * beyond it, and private literals refused unless the caller allows them.
+ */
+
+static void
+test_url_check(void **state)
+{
+    int     failed;
+    char    why[192];
+    size_t  i;
+
+    static const struct {
+        const char  *url;
+        unsigned     flags;
+        const char  *why;       /* NULL: accepted */
+    } cases[] = {
+        { "https://example.com/hook", 0, NULL },
+        { "HTTPS://EXAMPLE.COM?a=b", 0, NULL },
+        { "http://example.com:8080/a?b#c", 0, NULL },
+        { "https://[2001:db9::1]:8443/x", 0, NULL },
+        { "http://localhost:8080/hook", 0, NULL },   /* a name: resolved */
+
+        /* libcurl's parser refuses them; they failed on every attempt */
+        { "http://a@b@c/", 0, "not a valid URL (Bad hostname)" },
+        { "http://a@b@c/", NGX_PAYOUT_URL_ALLOW_PRIVATE, "not a valid URL" },
+        { "http://[:::1]/", 0, "not a valid URL (Bad IPv6 address)" },
+        { "http://[::1/", 0, "not a valid URL" },
+        { "http://[v1.x]/", 0, "not a valid URL" },
+        { "http://[]/", 0, "not a valid URL" },
+        { "http://ex;ample.com/", 0, "not a valid URL" },
+        { "http://ex\\ample.com/", 0, "not a valid URL" },
+        { "http://example.com:65536/", 0, "not a valid URL" },
+        { "http://example.com:8a/", 0, "not a valid URL" },
+
+        /* what libcurl takes and we do not */
+        { "http:/example.com/", 0, "http:// or https://" },
+        { "http:///example.com/", 0, "http:// or https://" },
+        { "ftp://example.com/", 0, "http:// or https://" },
+        { "file:///etc/passwd", 0, "http:// or https://" },
+        { "example.com/hook", 0, "http:// or https://" },
+        { "http://example.com:0/", 0, "port from 1 to 65535" },
+        { "http://example.com:/", 0, "empty port" },
+        { "http://example.com:", 0, "empty port" },
+        { "http://u:p@example.com/", 0, "user name or password" },
+        { "http://u@example.com/", 0, "user name or password" },
+        { "http://:p@example.com/", 0, "user name or password" },
+        { "http://@example.com/", 0, "user name or password" },
+        { "http://u:p@127.0.0.1/", NGX_PAYOUT_URL_ALLOW_PRIVATE,
+          "user name or password" },
+        { "http://exa mple.com/", 0, "spaces or control" },
+        { "http://example.com/\x7f", 0, "spaces or control" },
+
+        /* literal addresses the SSRF guard refuses, in every spelling */
+        { "http://127.0.0.1/", 0, "private, loopback" },
+        { "http://127.1/", 0, "(127.0.0.1)" },
+        { "http://0x7f000001/", 0, "(127.0.0.1)" },
+        { "http://2130706433/", 0, "(127.0.0.1)" },
+        { "http://017700000001/", 0, "(127.0.0.1)" },
+        { "http://10.1.2.3:8080/", 0, "(10.1.2.3)" },
+        { "http://192.168.0.1/", 0, "private" },
+        { "http://169.254.169.254/latest/meta-data/", 0, "private" },
+        { "http://0.0.0.0/", 0, "private" },
+        { "http://[::1]/", 0, "([::1])" },
+        { "http://[::ffff:127.0.0.1]/", 0, "private" },
+        { "http://[fe80::1%25eth0]/", 0, "private" },
+        { "http://[fd00::1]/", 0, "private" },
+
+        { "http://127.0.0.1:8080/", NGX_PAYOUT_URL_ALLOW_PRIVATE, NULL },
+        { "http://[::1]:8443/", NGX_PAYOUT_URL_ALLOW_PRIVATE, NULL },
+        { "http://[fe80::1%25eth0]/", NGX_PAYOUT_URL_ALLOW_PRIVATE, NULL },
+    };
+
+    (void) state;
+
+    failed = 0;
+
+    for (i = 0; i < countof(cases); i++) {
+        why[0] = '\0';
+
+        if ((ngx_payout_url_check(cases[i].url, strlen(cases[i].url),
+                                  cases[i].flags, why, sizeof(why))
+             == NGX_PAYOUT_OK) != (cases[i].why == NULL)
+            || (cases[i].why && strstr(why, cases[i].why) == NULL))
+        {
+            print_error("case %zu: %s (flags %u): want \"%s\", got \"%s\"\n",
+                        i, cases[i].url, cases[i].flags,
+                        cases[i].why ? cases[i].why : "ok", why);
+            failed++;
+        }
+    }
+
+    assert_int_equal(failed, 0);
+
+    /* the length is checked, and s need not end in a NUL */
+    assert_int_equal(ngx_payout_url_check("http://a.io/xyz", 12, 0, why,
+                                          sizeof(why)), NGX_PAYOUT_OK);
+    assert_int_equal(ngx_payout_url_check("http://a.io/\0x", 14, 0, why,
+                                          sizeof(why)), NGX_PAYOUT_ERROR);
+
+    assert_true(ngx_payout_url_valid("http://127.0.0.1/", 17));
+    assert_false(ngx_payout_url_valid("http://a@b@c/", 13));
+}
+
+
+/* the configuration's policy reaches webhook_urls */
+
+static void
+test_webhook_urls_private(void **state)
+{
+    json_t               *body;
+    ngx_payout_error_t    err;
+    ngx_payout_create_t   c;
+
+    (void) state;
+
+    body = unit_body(SEED, NULL, "{'webhook_urls': ['https://a.io/',"
+                     " 'http://127.0.0.1:9000/hook']}");
+
+    assert_int_equal(ngx_payout_validate_create(body, &c, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_string_equal(err.field, "webhook_urls");
+    assert_non_null(strstr(err.message, "webhook_urls[1] must not point"));
+
+    assert_int_equal(ngx_payout_validate_create_flags(body,
+                         NGX_PAYOUT_URL_ALLOW_PRIVATE, &c, &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(json_array_size(c.webhook_urls), 2);
+
+    json_decref(body);
+}
+
+
+static void
+test_endpoint(void **state)
+{
+    size_t                        i;
+    char                         *url;
+    json_t                       *body;
+    ngx_payout_error_t            err;
+    ngx_payout_endpoint_input_t   e;
+
+    static const unit_case_t  cases[] = {
+        { NULL, NULL, NULL, NULL, NULL },
+        { "url", NULL, "missing_parameter", "url", "url is required" },
+        { NULL, "{'url': null}", "missing_parameter", "url", NULL },
+        { NULL, "{'url': 5}", "invalid_parameter", "url",
+          "url must be a string" },
+        { NULL, "{'ur1': 'https://a.io/'}", "unknown_parameter", "ur1",
+          "did you mean \"url\"" },
+        { NULL, "{'secret': 'whsec_x'}", "unknown_parameter", "secret",
+          NULL },
+        { NULL, "{'url': 'http://a@b@c/'}", "invalid_parameter", "url",
+          "url is not a valid URL" },
+        { NULL, "{'url': 'http://a:b@c/'}", "invalid_parameter", "url",
+          "url must not contain a user name" },
+        { NULL, "{'url': 'http://[:::1]/'}", "invalid_parameter", "url",
+          "url is not a valid URL" },
+        { NULL, "{'url': 'http://10.0.0.1/'}", "invalid_parameter", "url",
+          "private" },
+        { NULL, "{'url': 'ftp://a.io/'}", "invalid_parameter", "url", NULL },
+    };
+
+    (void) state;
+
+    for (i = 0; i < countof(cases); i++) {
+        body = unit_body("{'url': 'https://example.com/hooks'}",
+                         cases[i].remove, cases[i].patch);
+
+        if (unit_mismatch(ngx_payout_validate_endpoint(body, 0, &e, &err),
+                          &err, cases[i].code, cases[i].field,
+                          cases[i].message))
+        {
+            print_error("  in endpoint case %zu\n", i);
+            fail();
+        }
+
+        if (cases[i].code == NULL) {
+            assert_string_equal(e.url, "https://example.com/hooks");
+        }
+
+        json_decref(body);
+    }
+
+    body = unit_json("{'url': 'http://127.0.0.1:8080/x'}");
+    assert_int_equal(ngx_payout_validate_endpoint(body, 0, &e, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_int_equal(ngx_payout_validate_endpoint(body,
+                         NGX_PAYOUT_URL_ALLOW_PRIVATE, &e, &err),
+                     NGX_PAYOUT_OK);
+    json_decref(body);
+
+    /* 2048 bytes pass, 2049 do not: the 2.9 kB URL that stopped a tenant */
+    url = unit_long_url(2048);
+
+    body = json_object();
+    json_object_set_new(body, "url", json_string(url));
+    assert_int_equal(ngx_payout_validate_endpoint(body, 0, &e, &err),
+                     NGX_PAYOUT_OK);
+
+    url[2048] = 'p';
+    json_object_set_new(body, "url", json_string(url));
+    assert_int_equal(ngx_payout_validate_endpoint(body, 0, &e, &err),
+                     NGX_PAYOUT_ERROR);
+    assert_string_equal(err.field, "url");
+    assert_non_null(strstr(err.message, "at most 2048 bytes"));
+
+    free(url);
+    json_decref(body);
+}
+
+
+/*
+ * A webhook_secret is accepted only if it signs: "whsec_" + base64 of 24
+ * to 64 bytes (Standard Webhooks), or 1 to 256 other bytes.
+ */
+
+static void
+test_webhook_secret(void **state)
+{
+    int            failed;
+    char           sig[NGX_PAYOUT_WEBHOOK_SIG_LEN + 1], secret[400];
+    size_t         i, n;
+    unsigned char  raw[80];
+
+    static const struct {
+        const char  *secret;
+        const char  *why;           /* NULL: accepted */
+    } cases[] = {
+        { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", NULL },   /* 24 bytes */
+        { "your-webhook-secret", NULL },
+        { "a", NULL },
+        { "whsec_abc", "followed by base64" },
+        { "whsec_", "24 to 64 bytes" },
+        { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa==", "24 to 64 bytes" },
+        { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", "followed by base64" },
+        { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=w", "followed by base64" },
+        { "whsec_MfKQ9r8GKYqr-wjUPD8ILPZIo2LaLaSw", "followed by base64" },
+        { "whsec_MfKQ9r8GKYqr wjUPD8ILPZIo2LaLaSw", "followed by base64" },
+        { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", "followed by base64" },
+        { "", "1 to 256 bytes" },
+        { "a\tb", "control characters" },
+    };
+
+    (void) state;
+
+    failed = 0;
+
+    for (i = 0; i < countof(cases); i++) {
+        const char  *why;
+
+        why = ngx_payout_secret_check(cases[i].secret,
+                                      strlen(cases[i].secret));
+
+        if ((why == NULL) != (cases[i].why == NULL)
+            || (why && strstr(why, cases[i].why) == NULL))
+        {
+            print_error("case %zu: \"%s\": want \"%s\", got \"%s\"\n", i,
+                        cases[i].secret, cases[i].why ? cases[i].why : "ok",
+                        why ? why : "ok");
+            failed++;
+        }
+    }
+
+    assert_int_equal(failed, 0);
+
+    /* every decoded length around the bounds; accepted means it signs */
+
+    memset(raw, 0xa5, sizeof(raw));
+
+    for (n = 0; n <= 70; n++) {
+        memcpy(secret, "whsec_", 6);
+        EVP_EncodeBlock((unsigned char *) secret + 6, raw, (int) n);
+
+        if (ngx_payout_secret_check(secret, strlen(secret)) == NULL) {
+            assert_true(n >= NGX_PAYOUT_WHSEC_MIN
+                        && n <= NGX_PAYOUT_WHSEC_MAX);
+            assert_int_equal(ngx_payout_webhook_sign(secret, strlen(secret),
+                                 "msg_1", 1, (const unsigned char *) "{}", 2,
+                                 sig), NGX_PAYOUT_OK);
+
+        } else {
+            assert_true(n < NGX_PAYOUT_WHSEC_MIN
+                        || n > NGX_PAYOUT_WHSEC_MAX);
+        }
+    }
+
+    /* plain secrets: 256 bytes pass, 257 do not */
+    memset(secret, 's', 257);
+    assert_null(ngx_payout_secret_check(secret, 256));
+    assert_int_equal(ngx_payout_webhook_sign(secret, 256, "msg_1", 1,
+                         (const unsigned char *) "{}", 2, sig),
+                     NGX_PAYOUT_OK);
+    assert_non_null(ngx_payout_secret_check(secret, 257));
+}
+
+
+/* numbers as sent, separators included, are bounded too */
+
+static void
+test_number_lengths(void **state)
+{
+    char     s[80];
+    json_t  *body;
+
+    static const struct {
+        const char  *base;
+        const char  *field;
+        const char  *digits;
+        size_t       max;
+    } limits[] = {
+        { SEED, "bank_account_number", "0123456789", 64 },
+        { SEED, "phone", "2348031234567", 32 },
+        { MOBILE, "mobile_money_number", "233241234567", 32 },
+    };
+
+    size_t  i, len;
+
+    (void) state;
+
+    for (i = 0; i < countof(limits); i++) {
+        len = strlen(limits[i].digits);
+        memset(s, ' ', limits[i].max + 1);
+        memcpy(s + limits[i].max - len, limits[i].digits, len);
+        s[limits[i].max] = '\0';
+
+        body = unit_json(limits[i].base);
+        json_object_set_new(body, limits[i].field, json_string(s));
+        unit_expect(0, body, NULL, NULL, NULL);
+
+        memmove(s + 1, s, limits[i].max + 1);
+        json_object_set_new(body, limits[i].field, json_string(s));
+        unit_expect(0, body, "invalid_parameter", limits[i].field,
+                    "bytes long");
+        json_decref(body);
+    }
 }
 
 
@@ -1623,6 +1986,11 @@ run_validate_tests(void)
         cmocka_unit_test(test_first_problem),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_webhook_urls),
+        cmocka_unit_test(test_url_check),
+        cmocka_unit_test(test_webhook_urls_private),
+        cmocka_unit_test(test_endpoint),
+        cmocka_unit_test(test_webhook_secret),
+        cmocka_unit_test(test_number_lengths),
         cmocka_unit_test(test_metadata),
         cmocka_unit_test(test_recipient_create),
         cmocka_unit_test(test_messages),
