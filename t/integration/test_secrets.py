@@ -7,6 +7,7 @@ import base64
 import os
 import re
 import socket
+import subprocess
 import uuid as uuidlib
 
 import pytest
@@ -188,3 +189,21 @@ def test_failed_query_logs_no_value(debug_factory, pg, tenant, http,
            "for type uuid" in log, log[-3000:]
     assert "database query failed: SQLSTATE 23514: new row for relation " \
            "\"payouts\" violates check constraint \"test_leaky_row\"" in log
+
+
+def test_misspelt_gateway_secret_is_not_logged(pg):
+    """A provider secret written inline by mistake ("secret=..." instead
+    of secret_file=) fails the configuration without being echoed."""
+    value = "prov_" + uuidlib.uuid4().hex
+    ngx = Nginx(pg, http="payout_gateway acme connector=sandbox "
+                "url=http://127.0.0.1:9/ secret=%s;" % value)
+    try:
+        out = subprocess.run(["nginx", "-t", "-p", ngx.dir, "-c", ngx.conf,
+                              "-e", ngx.error_log], capture_output=True,
+                             text=True, env=ngx.env())
+        assert out.returncode != 0, out
+        text = out.stdout + out.stderr + read_log(ngx)
+        assert 'invalid parameter "secret=..."' in text, text
+        assert value not in text, text
+    finally:
+        ngx.destroy()
