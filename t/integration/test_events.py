@@ -4,12 +4,14 @@ length and characters."""
 
 import pytest
 
-from payout_helpers import (assert_history, bank, create, events,
-                            get_payout, payout_row, post_hook,
+import re
+
+from payout_helpers import (assert_history, bank, create, edited_factory,
+                            events, get_payout, payout_row, post_hook,
                             sandbox_event, sandbox_signature, sbx,
                             wait_status)
 
-assert sbx  # a fixture, used by name
+assert sbx and edited_factory  # fixtures, used by name
 
 
 @pytest.fixture
@@ -107,6 +109,39 @@ def test_no_provider_event_applies_to_a_staged_payout(sbx, pg, tenant, http,
     assert r.status_code == 201, r.text
     p = wait_status(http, sbx, tenant, u, "success")
     assert p["gateway_payout_id"] != "sbx_tr_forged", p
+
+
+def test_reconciler_finds_a_reversal_first(edited_factory, pg, tenant,
+                                           http):
+    """Without webhooks the reconciler's first look at a 0005 payout may
+    already find it reversed: that applies, with the implied success."""
+    def no_webhooks(conf):
+        conf = re.sub(r"payout_sandbox_webhook_url [^;]*;", "", conf)
+        return re.sub(r"payout_reconcile_grace [^;]*;",
+                      "payout_reconcile_grace 1500ms;", conf)
+
+    ngx = edited_factory(no_webhooks, webhook_delay="100ms")
+    out = create(http, ngx, tenant, bank("5550000005"))
+    assert out["status"] == "pending_promise", out
+    u = out["payout_uuid"]
+
+    p = wait_status(http, ngx, tenant, u, "canceled_reversed", timeout=15)
+    assert p["failure_reason"] == "returned_by_bank", p
+    chain = assert_history(pg, u, ends="canceled_reversed")
+    assert chain[-2:] == ["success", "canceled_reversed"], chain
+    sources = [s for _f, _t, s in events(pg, u)]
+    assert sources[-2:] == ["reconciler", "reconciler"], sources
+
+
+def test_staged_payout_refuses_provider_sources_in_sql(sbx, pg, staged):
+    """The database refuses it too, whatever states the caller allows."""
+    pid = payout_row(pg, staged)["id"]
+    for source in ("webhook", "reconciler", "provider"):
+        rows = pg.sql("SELECT applied, sub_status FROM payout_transition("
+                      "%s, '{pending_staged}', 'canceled_voided', %s, "
+                      "'sbx_tr_x', NULL, NULL)", (pid, source))
+        assert rows == [(False, "pending_staged")], rows
+    assert payout_row(pg, staged)["gateway_payout_id"] is None
 
 
 def test_api_still_voids_a_staged_payout(sbx, pg, tenant, http, staged):

@@ -13,8 +13,10 @@ import uuid as uuidlib
 import pytest
 
 from conftest import Nginx, free_port
-from payout_helpers import (bank, create, post_json, sandbox_nginx,
+from payout_helpers import (bank, create, edited_factory, post_json,
                             wait_for)
+
+assert edited_factory  # a fixture, used by name
 
 # nginx core's own lines that carry request headers verbatim
 CORE_HEADER_DUMP = re.compile(
@@ -24,30 +26,10 @@ CORE_HEADER_DUMP = re.compile(
 LEVEL = re.compile(r"\[(debug|info|notice|warn|error|crit|alert|emerg)\]")
 
 
-@pytest.fixture
-def debug_factory(pg):
-    """nginx_factory, with the whole error log at debug level."""
-    started = []
-
-    def make(**kw):
-        args = dict(sandbox=True, gateway_timeout="1s",
-                    webhook_delay="200ms", reconcile_grace="60s")
-        args.update(kw)
-        ngx = Nginx(pg, **args)
-        with open(ngx.conf) as f:
-            conf = f.read()
-        assert "error.log info;" in conf
-        with open(ngx.conf, "w") as f:
-            f.write(conf.replace("error.log info;", "error.log debug;"))
-        started.append(ngx.start())
-        return ngx
-
-    yield make
-
-    problems = []
-    for ngx in started:
-        problems += ngx.destroy()
-    assert not problems, "nginx error log:\n" + "\n".join(problems)
+def debug_log(conf):
+    """The whole error log at debug level."""
+    assert "error.log info;" in conf
+    return conf.replace("error.log info;", "error.log debug;")
 
 
 def read_log(ngx):
@@ -90,8 +72,8 @@ def assert_only_core_dumps(log, name, value):
         assert LEVEL.search(line).group(1) in ("debug", "info"), line
 
 
-def test_no_secret_in_a_debug_log(debug_factory, pg, tenant, http):
-    ngx = debug_factory()
+def test_no_secret_in_a_debug_log(edited_factory, pg, tenant, http):
+    ngx = edited_factory(debug_log)
     closed = free_port()
     token = "tok" + uuidlib.uuid4().hex
     secret = whsec()
@@ -171,9 +153,9 @@ ALTER TABLE payouts ADD CONSTRAINT test_leaky_row
            "ALTER TABLE payouts DROP CONSTRAINT test_leaky_row;")
 
 
-def test_failed_query_logs_no_value(debug_factory, pg, tenant, http,
+def test_failed_query_logs_no_value(edited_factory, pg, tenant, http,
                                     leaky_trigger):
-    ngx = debug_factory()
+    ngx = edited_factory(debug_log)
     for prefix in ("leakcast-", "leakrow-"):
         marker = prefix + uuidlib.uuid4().hex
         r = post_json(http, ngx, tenant, "/v1/payouts",
