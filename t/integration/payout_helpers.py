@@ -260,29 +260,3 @@ def post_hook(http, ngx, body, signature=None, gateway="sandbox"):
     return http.post(ngx.url("/hooks/" + gateway), data=body,
                      headers=headers)
 
-
-@pytest.fixture
-def edited_factory(pg):
-    """Like nginx_factory with the sandbox, but edit(conf) -> conf may
-    change the generated configuration before nginx starts."""
-    started = []
-
-    def make(edit, **kw):
-        args = dict(sandbox=True, gateway_timeout="1s",
-                    webhook_delay="200ms")
-        args.update(_QUIET)
-        args.update(kw)
-        ngx = Nginx(pg, **args)
-        with open(ngx.conf) as f:
-            conf = f.read()
-        with open(ngx.conf, "w") as f:
-            f.write(edit(conf))
-        started.append(ngx.start())
-        return ngx
-
-    yield make
-
-    problems = []
-    for ngx in started:
-        problems += ngx.destroy()
-    assert not problems, "nginx error log:\n" + "\n".join(problems)

@@ -6,12 +6,12 @@ import pytest
 
 import re
 
-from payout_helpers import (assert_history, bank, create, edited_factory,
-                            events, get_payout, payout_row, post_hook,
-                            sandbox_event, sandbox_signature, sbx,
-                            wait_status)
+from payout_helpers import (assert_history, bank, create, events,
+                            get_payout, payout_row, post_hook,
+                            sandbox_event, sandbox_signature, sandbox_nginx,
+                            sbx, wait_status)
 
-assert sbx and edited_factory  # fixtures, used by name
+assert sbx  # a fixture, used by name
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_no_provider_event_applies_to_a_staged_payout(sbx, pg, tenant, http,
     assert p["gateway_payout_id"] != "sbx_tr_forged", p
 
 
-def test_reconciler_finds_a_reversal_first(edited_factory, pg, tenant,
+def test_reconciler_finds_a_reversal_first(nginx_factory, pg, tenant,
                                            http):
     """Without webhooks the reconciler's first look at a 0005 payout may
     already find it reversed: that applies, with the implied success."""
@@ -120,7 +120,8 @@ def test_reconciler_finds_a_reversal_first(edited_factory, pg, tenant,
         return re.sub(r"payout_reconcile_grace [^;]*;",
                       "payout_reconcile_grace 1500ms;", conf)
 
-    ngx = edited_factory(no_webhooks, webhook_delay="100ms")
+    ngx = sandbox_nginx(nginx_factory, edit=no_webhooks,
+                        webhook_delay="100ms")
     out = create(http, ngx, tenant, bank("5550000005"))
     assert out["status"] == "pending_promise", out
     u = out["payout_uuid"]

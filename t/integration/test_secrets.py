@@ -13,10 +13,7 @@ import uuid as uuidlib
 import pytest
 
 from conftest import Nginx, free_port
-from payout_helpers import (bank, create, edited_factory, post_json,
-                            wait_for)
-
-assert edited_factory  # a fixture, used by name
+from payout_helpers import bank, create, post_json, sandbox_nginx, wait_for
 
 # nginx core's own lines that carry request headers verbatim
 CORE_HEADER_DUMP = re.compile(
@@ -72,8 +69,8 @@ def assert_only_core_dumps(log, name, value):
         assert LEVEL.search(line).group(1) in ("debug", "info"), line
 
 
-def test_no_secret_in_a_debug_log(edited_factory, pg, tenant, http):
-    ngx = edited_factory(debug_log)
+def test_no_secret_in_a_debug_log(nginx_factory, pg, tenant, http):
+    ngx = sandbox_nginx(nginx_factory, edit=debug_log)
     closed = free_port()
     token = "tok" + uuidlib.uuid4().hex
     secret = whsec()
@@ -153,9 +150,9 @@ ALTER TABLE payouts ADD CONSTRAINT test_leaky_row
            "ALTER TABLE payouts DROP CONSTRAINT test_leaky_row;")
 
 
-def test_failed_query_logs_no_value(edited_factory, pg, tenant, http,
+def test_failed_query_logs_no_value(nginx_factory, pg, tenant, http,
                                     leaky_trigger):
-    ngx = edited_factory(debug_log)
+    ngx = sandbox_nginx(nginx_factory, edit=debug_log)
     for prefix in ("leakcast-", "leakrow-"):
         marker = prefix + uuidlib.uuid4().hex
         r = post_json(http, ngx, tenant, "/v1/payouts",
