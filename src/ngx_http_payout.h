@@ -191,8 +191,11 @@ char *ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /* authentication (ngx_http_payout_auth.c) */
+const char *ngx_http_payout_auth_problem(ngx_http_request_t *r);
 ngx_int_t ngx_http_payout_authenticate(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_unauthorized(ngx_http_request_t *r,
+    const char *message);
 void ngx_http_payout_run_route(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 

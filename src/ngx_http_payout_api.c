@@ -1,6 +1,9 @@
 /*
  * The API location: routing, body reading, and the order every request
- * goes through: route -> method -> content type -> body -> key -> handler.
+ * goes through: route -> method -> content type -> key's form -> body
+ * read -> key looked up -> JSON parsed -> handler.  The body is read (or
+ * discarded) for keep-alive whatever happens, but only an authenticated
+ * request's is parsed.
  */
 
 #include "ngx_http_payout.h"
@@ -11,6 +14,8 @@
 
 static ngx_int_t ngx_http_payout_api_handler(ngx_http_request_t *r);
 static void ngx_http_payout_api_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_payout_api_parse(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, ngx_int_t *rc);
 static ngx_int_t ngx_http_payout_api_path(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 static ngx_uint_t ngx_http_payout_route_match(const char *pattern,
@@ -118,13 +123,12 @@ ngx_http_payout_api_handler(ngx_http_request_t *r)
 }
 
 
-/* route -> method -> content type -> body -> key -> handler */
-
 ngx_int_t
 ngx_http_payout_route(ngx_http_request_t *r, ngx_http_payout_route_t *routes)
 {
     ngx_int_t                 rc;
     ngx_uint_t                allowed, method;
+    const char               *problem;
     ngx_http_payout_ctx_t    *ctx;
     ngx_http_payout_route_t  *route;
 
@@ -181,6 +185,17 @@ ngx_http_payout_route(ngx_http_request_t *r, ngx_http_payout_route_t *routes)
                                     NULL);
     }
 
+    /* a request without a well-formed key is not even read */
+    problem = ctx->route->public ? NULL : ngx_http_payout_auth_problem(r);
+
+    if (problem) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_payout_unauthorized(r, problem);
+    }
+
     r->request_body_in_single_buf = 1;
 
     rc = ngx_http_read_client_request_body(r,
@@ -197,39 +212,10 @@ ngx_http_payout_route(ngx_http_request_t *r, ngx_http_payout_route_t *routes)
 static void
 ngx_http_payout_api_body_handler(ngx_http_request_t *r)
 {
-    char                    err[256];
     ngx_int_t               rc;
-    ngx_str_t               body;
-    ngx_pool_cleanup_t     *cln;
     ngx_http_payout_ctx_t  *ctx;
 
     ctx = ngx_http_payout_get_ctx(r);
-
-    if (ctx->route->json_body) {
-        if (ngx_http_payout_read_request_body(r, &body) != NGX_OK) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ctx->body = ngx_payout_json_parse_body(body.data, body.len,
-                                               err, sizeof(err));
-        if (ctx->body == NULL) {
-            ngx_http_finalize_request(r,
-                ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_json", err, NULL));
-            return;
-        }
-
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            json_decref(ctx->body);
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        cln->handler = ngx_http_payout_json_cleanup;
-        cln->data = ctx->body;
-    }
 
     if (ctx->route->public) {
         ngx_http_payout_run_route(r, ctx);
@@ -244,16 +230,62 @@ ngx_http_payout_api_body_handler(ngx_http_request_t *r)
 }
 
 
+/* the request is authenticated (or public): parse its body, then serve */
+
 void
 ngx_http_payout_run_route(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx)
 {
     ngx_int_t  rc;
 
-    rc = ctx->route->handler(r, ctx);
+    if (ngx_http_payout_api_parse(r, ctx, &rc) == NGX_OK) {
+        rc = ctx->route->handler(r, ctx);
+    }
 
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
     }
+}
+
+
+/* NGX_DECLINED: the body was refused, and *rc is what to finalize with */
+
+static ngx_int_t
+ngx_http_payout_api_parse(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    ngx_int_t *rc)
+{
+    char                 err[256];
+    ngx_str_t            body;
+    ngx_pool_cleanup_t  *cln;
+
+    if (!ctx->route->json_body) {
+        return NGX_OK;
+    }
+
+    *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    if (ngx_http_payout_read_request_body(r, &body) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ctx->body = ngx_payout_json_parse_body(body.data, body.len,
+                                           err, sizeof(err));
+    if (ctx->body == NULL) {
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_json", err, NULL);
+        return NGX_DECLINED;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        json_decref(ctx->body);
+        ctx->body = NULL;
+        return NGX_DECLINED;
+    }
+
+    cln->handler = ngx_http_payout_json_cleanup;
+    cln->data = ctx->body;
+
+    return NGX_OK;
 }
 
 

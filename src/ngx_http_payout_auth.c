@@ -21,10 +21,66 @@ typedef struct {
 } ngx_http_payout_auth_query_t;
 
 
-static ngx_int_t ngx_http_payout_unauthorized(ngx_http_request_t *r,
-    const char *message);
+static const char *ngx_http_payout_auth_key(ngx_http_request_t *r,
+    ngx_str_t *key, int *mode);
 static void ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+
+
+/*
+ * The checks that need no database: the header is there, uses Bearer and
+ * holds a well-formed key.  NULL when it does, else what is wrong.  The
+ * API runs them before it reads the body.
+ */
+
+const char *
+ngx_http_payout_auth_problem(ngx_http_request_t *r)
+{
+    int        mode;
+    ngx_str_t  key;
+
+    return ngx_http_payout_auth_key(r, &key, &mode);
+}
+
+
+static const char *
+ngx_http_payout_auth_key(ngx_http_request_t *r, ngx_str_t *key, int *mode)
+{
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        return "Missing API key: send \"Authorization: Bearer <key>\".";
+    }
+
+    *key = h->value;
+
+    if (key->len < 7
+        || ngx_strncasecmp(key->data, (u_char *) "Bearer ", 7) != 0)
+    {
+        return "The Authorization header must use the Bearer scheme.";
+    }
+
+    key->data += 7;
+    key->len -= 7;
+
+    while (key->len && key->data[0] == ' ') {
+        key->data++;
+        key->len--;
+    }
+
+    while (key->len && key->data[key->len - 1] == ' ') {
+        key->len--;
+    }
+
+    if (ngx_payout_apikey_parse(key->data, key->len, mode) != NGX_PAYOUT_OK)
+    {
+        return "Invalid API key.";
+    }
+
+    return NULL;
+}
 
 
 ngx_int_t
@@ -33,38 +89,14 @@ ngx_http_payout_authenticate(ngx_http_request_t *r,
 {
     int                            mode;
     ngx_str_t                      key;
-    ngx_table_elt_t               *h;
+    const char                    *problem;
     ngx_http_payout_pg_query_t    *q;
     ngx_http_payout_auth_query_t  *aq;
 
-    h = r->headers_in.authorization;
+    problem = ngx_http_payout_auth_key(r, &key, &mode);
 
-    if (h == NULL) {
-        return ngx_http_payout_unauthorized(r, "Missing API key: send "
-                                   "\"Authorization: Bearer <key>\".");
-    }
-
-    key = h->value;
-
-    if (key.len < 7 || ngx_strncasecmp(key.data, (u_char *) "Bearer ", 7)) {
-        return ngx_http_payout_unauthorized(r, "The Authorization header "
-                                   "must use the Bearer scheme.");
-    }
-
-    key.data += 7;
-    key.len -= 7;
-
-    while (key.len && key.data[0] == ' ') {
-        key.data++;
-        key.len--;
-    }
-
-    while (key.len && key.data[key.len - 1] == ' ') {
-        key.len--;
-    }
-
-    if (ngx_payout_apikey_parse(key.data, key.len, &mode) != NGX_PAYOUT_OK) {
-        return ngx_http_payout_unauthorized(r, "Invalid API key.");
+    if (problem) {
+        return ngx_http_payout_unauthorized(r, problem);
     }
 
     aq = ngx_palloc(r->pool, sizeof(ngx_http_payout_auth_query_t));
@@ -150,7 +182,7 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_payout_unauthorized(ngx_http_request_t *r, const char *message)
 {
     if (ngx_http_payout_add_header(r, "WWW-Authenticate",

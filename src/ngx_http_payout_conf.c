@@ -61,6 +61,7 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_payout_main_conf_t  *pmcf = conf;
 
+    u_char                     *eq;
     ngx_str_t                  *value, v, path;
     ngx_uint_t                  i, sandbox;
     ngx_http_payout_gateway_t  *gw;
@@ -162,8 +163,17 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
         } else {
+            /* its name only: a misspelt "secret=..." may follow */
+            v = value[i];
+            eq = ngx_strlchr(v.data, v.data + v.len, '=');
+
+            if (eq) {
+                v.len = eq - v.data + 1;
+            }
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\"", &value[i]);
+                               "invalid parameter \"%V%s\"", &v,
+                               eq ? "..." : "");
             return NGX_CONF_ERROR;
         }
     }

@@ -292,7 +292,8 @@ ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_payout_module);
 
-    len = ngx_payout_state_sources(res->state, from, sizeof(from));
+    /* a provider's word: it applies by what it implies, never to staged */
+    len = ngx_payout_state_event_sources(res->state, from, sizeof(from));
     to = ngx_payout_state_name(res->state);
 
     q = ngx_http_payout_pg_query_create(pool, log,

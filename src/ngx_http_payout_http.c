@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include "ngx_http_payout_http.h"
+#include "core/ngx_payout_text.h"
 
 
 typedef struct {
@@ -479,6 +480,7 @@ static void
 ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
 {
     long                  status;
+    char                  url[256];
     u_char               *buf;
     struct curl_header   *h;
 
@@ -510,6 +512,9 @@ ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
         hr->error_text = "destination address not allowed";
 
     } else if (code != CURLE_OK) {
+        /* curl cuts its message by bytes; it is stored as text */
+        ngx_payout_utf8_cut(hr->errbuf, sizeof(hr->errbuf), hr->errbuf,
+                            ngx_strlen(hr->errbuf));
         hr->error_text = hr->errbuf[0] ? hr->errbuf
                                        : (char *) curl_easy_strerror(code);
 
@@ -518,8 +523,11 @@ ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
     }
 
     if (code != CURLE_OK) {
+        /* a URL's userinfo and query may hold credentials */
+        ngx_payout_url_redact(url, sizeof(url), hr->url);
+
         ngx_log_error(NGX_LOG_WARN, hr->log, 0,
-                      "payout: %s %s failed: %s", hr->method, hr->url,
+                      "payout: %s %s failed: %s", hr->method, url,
                       hr->error_text);
     }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "ngx_http_payout_pg.h"
+#include "core/ngx_payout_text.h"
 
 
 typedef enum {
@@ -99,6 +100,7 @@ static void ngx_http_payout_pg_finish(ngx_http_payout_pg_query_t *q,
 static void ngx_http_payout_pg_fail_waiting(ngx_http_payout_pg_pool_t *pool);
 static ngx_uint_t ngx_http_payout_pg_reachable(
     ngx_http_payout_pg_pool_t *pool);
+static void ngx_http_payout_pg_log_failure(ngx_log_t *log, PGresult *res);
 static ngx_uint_t ngx_http_payout_pg_result_unavailable(PGconn *pg,
     PGresult *res);
 static void ngx_http_payout_pg_read_handler(ngx_event_t *ev);
@@ -1056,9 +1058,7 @@ ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc)
     } else {
         status = NGX_HTTP_PAYOUT_PG_SQL_ERROR;
 
-        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
-                      "payout: database query failed: %s",
-                      res ? PQresultErrorMessage(res) : "no result");
+        ngx_http_payout_pg_log_failure(pc->pool->log, res);
     }
 
     /* settle the connection first: the handler may start a new query */
@@ -1095,6 +1095,43 @@ ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc)
     if (pc->state == NGX_HTTP_PAYOUT_PG_IDLE) {
         ngx_http_payout_pg_dispatch(pc);
     }
+}
+
+
+/*
+ * A failed query in the log: its SQLSTATE and primary message only.  The
+ * detail and context may quote the row or the input ("Failing row
+ * contains ...", "Key (...)=(...)"); so does the message of a data error
+ * (class 22), whose values are hidden.
+ */
+
+static void
+ngx_http_payout_pg_log_failure(ngx_log_t *log, PGresult *res)
+{
+    char   msg[256];
+    char  *state, *primary;
+
+    state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+    if (state == NULL || primary == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "payout: database query failed: %s",
+                      res ? PQresStatus(PQresultStatus(res)) : "no result");
+        return;
+    }
+
+    if (ngx_strncmp(state, "22", 2) == 0) {
+        ngx_payout_redact_values(msg, sizeof(msg), primary);
+
+    } else {
+        ngx_payout_utf8_cut(msg, sizeof(msg), primary,
+                            ngx_strlen(primary));
+    }
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "payout: database query failed: SQLSTATE %s: %s",
+                  state, msg);
 }
 
 

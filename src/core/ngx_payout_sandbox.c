@@ -10,6 +10,7 @@
 
 #include "ngx_payout_sandbox.h"
 #include "ngx_payout_validate.h"
+#include "ngx_payout_text.h"
 
 
 static int ngx_payout_sandbox_state(const char *status);
@@ -328,6 +329,8 @@ ngx_payout_sandbox_state(const char *status)
 }
 
 
+/* cut to our buffer between characters: PostgreSQL stores only UTF-8 */
+
 static void
 ngx_payout_sandbox_copy(char *dst, size_t size, const char *src)
 {
@@ -336,5 +339,5 @@ ngx_payout_sandbox_copy(char *dst, size_t size, const char *src)
         return;
     }
 
-    snprintf(dst, size, "%s", src);
+    ngx_payout_utf8_cut(dst, size, src, strlen(src));
 }

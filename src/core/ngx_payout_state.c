@@ -13,6 +13,13 @@
 #define S(x)  (1u << NGX_PAYOUT_ ## x)
 
 
+typedef int (*ngx_payout_state_pred_pt)(ngx_payout_state_e from,
+    ngx_payout_state_e to);
+
+static size_t ngx_payout_state_list(ngx_payout_state_e to,
+    ngx_payout_state_pred_pt pred, char *buf, size_t size);
+
+
 static const char  *ngx_payout_state_names[NGX_PAYOUT_NSTATES] = {
     "pending_staged",
     "pending_created",
@@ -96,8 +103,59 @@ ngx_payout_state_allowed(ngx_payout_state_e from, ngx_payout_state_e to)
 }
 
 
+int
+ngx_payout_state_implied(ngx_payout_state_e from, ngx_payout_state_e to)
+{
+    int       i;
+    unsigned  reach, next;
+
+    if (from == NGX_PAYOUT_PENDING_STAGED) {
+        return 0;
+    }
+
+    /* the states reachable from "from" in one or more steps */
+    reach = ngx_payout_state_next[from];
+
+    for ( ;; ) {
+        next = reach;
+
+        for (i = 0; i < NGX_PAYOUT_NSTATES; i++) {
+            if (reach & (1u << i)) {
+                next |= ngx_payout_state_next[i];
+            }
+        }
+
+        if (next == reach) {
+            break;
+        }
+
+        reach = next;
+    }
+
+    return (reach & (1u << to)) != 0;
+}
+
+
 size_t
 ngx_payout_state_sources(ngx_payout_state_e to, char *buf, size_t size)
+{
+    return ngx_payout_state_list(to, ngx_payout_state_allowed, buf, size);
+}
+
+
+size_t
+ngx_payout_state_event_sources(ngx_payout_state_e to, char *buf,
+    size_t size)
+{
+    return ngx_payout_state_list(to, ngx_payout_state_implied, buf, size);
+}
+
+
+/* the states pred() lets move to "to", as a PostgreSQL array literal */
+
+static size_t
+ngx_payout_state_list(ngx_payout_state_e to, ngx_payout_state_pred_pt pred,
+    char *buf, size_t size)
 {
     int     i, n;
     size_t  len;
@@ -106,7 +164,7 @@ ngx_payout_state_sources(ngx_payout_state_e to, char *buf, size_t size)
     n = snprintf(buf, size, "{");
 
     for (i = 0; i < NGX_PAYOUT_NSTATES && n > 0; i++) {
-        if (!ngx_payout_state_allowed(i, to)) {
+        if (!pred(i, to)) {
             continue;
         }
 

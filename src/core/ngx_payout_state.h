@@ -41,5 +41,16 @@ int ngx_payout_state_allowed(ngx_payout_state_e from, ngx_payout_state_e to);
 size_t ngx_payout_state_sources(ngx_payout_state_e to, char *buf,
     size_t size);
 
+/*
+ * A provider's word that a payout is in "to" (its webhook, the
+ * reconciler's question, the answer to a send or a cancel) applies from
+ * every state "to" can be reached from, for it implies the steps between
+ * (a reversal implies the success before it); never to a staged payout,
+ * which no provider has seen.
+ */
+int ngx_payout_state_implied(ngx_payout_state_e from, ngx_payout_state_e to);
+size_t ngx_payout_state_event_sources(ngx_payout_state_e to, char *buf,
+    size_t size);
+
 
 #endif /* NGX_PAYOUT_STATE_H_INCLUDED_ */

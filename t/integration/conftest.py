@@ -127,7 +127,8 @@ class Nginx:
                  pool=2, database=None, sandbox=False,
                  gateway_timeout="3s", webhook_delay="300ms",
                  reconcile_grace="2s", webhook_schedule=None,
-                 webhook_allow_private=True, json_errors=True):
+                 webhook_allow_private=True, json_errors=True,
+                 edit=None):
         self.pg = pg
         self.dir = make_shared_dir("payout-nginx-")
         self.port = free_port()
@@ -156,8 +157,9 @@ class Nginx:
         location /sandbox/ { payout_sandbox; }
         location /hooks/ { payout_provider_webhook; }
 """
+        # edit(conf) -> conf: a test's change to the generated config
         with open(self.conf, "w") as f:
-            f.write("""
+            f.write((edit or str)("""
 load_module %(module)s;
 worker_processes %(workers)d;
 daemon off;
@@ -188,7 +190,7 @@ http {
            schedule=("payout_webhook_schedule %s;" % webhook_schedule
                      if webhook_schedule else ""),
            private="on" if webhook_allow_private else "off",
-           errors=("include %s;" % ERRORS_CONF if json_errors else "")))
+           errors=("include %s;" % ERRORS_CONF if json_errors else ""))))
         self.proc = None
 
     @property

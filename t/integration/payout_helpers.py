@@ -259,3 +259,4 @@ def post_hook(http, ngx, body, signature=None, gateway="sandbox"):
         headers["Sandbox-Signature"] = signature
     return http.post(ngx.url("/hooks/" + gateway), data=body,
                      headers=headers)
+

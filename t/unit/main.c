@@ -24,6 +24,7 @@ main(void)
     failed += run_state_tests();
     failed += run_sandbox_tests();
     failed += run_webhook_tests();
+    failed += run_text_tests();
 
     if (failed) {
         print_error("%d unit test(s) failed\n", failed);

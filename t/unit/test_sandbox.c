@@ -3,11 +3,13 @@
  * webhook signature (fresh, stale, tampered), and the answers it parses.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
 #include "ngx_payout_sandbox.h"
 #include "ngx_payout_validate.h"
+#include "ngx_payout_text.h"
 
 
 static const char  ref[] = "4c56e5c2-7ef0-4db0-8d2e-5e980f3f3bc7";
@@ -191,6 +193,51 @@ test_parse_answers(void **state)
 }
 
 
+/* provider strings longer than our buffers are cut between characters */
+
+static void
+test_parse_long_multibyte(void **state)
+{
+    char                 reference[37], body[2048], *p;
+    size_t               i, len;
+    ngx_payout_result_t  res;
+
+    (void) state;
+
+    /* old snprintf() cuts at 127 and 159 bytes: both mid-character here */
+    p = body;
+    p += sprintf(p, "{\"data\":{\"reference\":\"%s\",\"status\":"
+                 "\"failed\",\"id\":\"", ref);
+
+    for (i = 0; i < 200; i++) {
+        p += sprintf(p, "\xc3\xa9");
+    }
+
+    p += sprintf(p, "\",\"failure_reason\":\"ab");
+
+    for (i = 0; i < 200; i++) {
+        p += sprintf(p, "\xe2\x82\xac");
+    }
+
+    p += sprintf(p, "\"}}");
+
+    assert_int_equal(ngx_payout_sandbox_parse_event(body, p - body,
+                                                    reference, &res),
+                     NGX_PAYOUT_OK);
+
+    len = strlen(res.gateway_id);
+    assert_true(len < sizeof(res.gateway_id));
+    assert_true(len >= sizeof(res.gateway_id) - 2);
+    assert_true(ngx_payout_utf8_valid(res.gateway_id, len));
+
+    len = strlen(res.reason);
+    assert_true(len < sizeof(res.reason));
+    assert_true(len >= sizeof(res.reason) - 3);
+    assert_int_equal((len - 2) % 3, 0);
+    assert_true(ngx_payout_utf8_valid(res.reason, len));
+}
+
+
 int
 run_sandbox_tests(void)
 {
@@ -199,6 +246,7 @@ run_sandbox_tests(void)
         cmocka_unit_test(test_signature),
         cmocka_unit_test(test_transfer_body),
         cmocka_unit_test(test_parse_answers),
+        cmocka_unit_test(test_parse_long_multibyte),
     };
 
     return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);

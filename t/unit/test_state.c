@@ -95,6 +95,57 @@ test_sources_literal(void **state)
 }
 
 
+static void
+test_provider_events(void **state)
+{
+    char  buf[256];
+
+    (void) state;
+
+    /* a reversal implies the success before it */
+    assert_true(ngx_payout_state_implied(ST("pending_promise"),
+                                         ST("canceled_reversed")));
+    assert_true(ngx_payout_state_implied(ST("pending_created"),
+                                         ST("canceled_reversed")));
+    assert_true(ngx_payout_state_implied(ST("success"),
+                                         ST("canceled_reversed")));
+    assert_true(ngx_payout_state_implied(ST("pending_created"),
+                                         ST("success")));
+
+    /* no provider has seen a staged payout */
+    assert_false(ngx_payout_state_implied(ST("pending_staged"),
+                                          ST("canceled_voided")));
+    assert_false(ngx_payout_state_implied(ST("pending_staged"),
+                                          ST("pending_created")));
+    assert_false(ngx_payout_state_implied(ST("pending_staged"),
+                                          ST("success")));
+
+    /* still never backwards nor out of a final state */
+    assert_false(ngx_payout_state_implied(ST("success"),
+                                          ST("pending_promise")));
+    assert_false(ngx_payout_state_implied(ST("success"), ST("success")));
+    assert_false(ngx_payout_state_implied(ST("canceled_reversed"),
+                                          ST("success")));
+    assert_false(ngx_payout_state_implied(ST("canceled_failure"),
+                                          ST("canceled_reversed")));
+    assert_false(ngx_payout_state_implied(ST("pending_promise"),
+                                          ST("pending_created")));
+
+    ngx_payout_state_event_sources(ST("canceled_reversed"), buf,
+                                   sizeof(buf));
+    assert_string_equal(buf, "{pending_created,pending_promise,success}");
+
+    ngx_payout_state_event_sources(ST("canceled_voided"), buf, sizeof(buf));
+    assert_string_equal(buf, "{pending_created,pending_promise}");
+
+    ngx_payout_state_event_sources(ST("success"), buf, sizeof(buf));
+    assert_string_equal(buf, "{pending_created,pending_promise}");
+
+    ngx_payout_state_event_sources(ST("pending_created"), buf, sizeof(buf));
+    assert_string_equal(buf, "{}");
+}
+
+
 int
 run_state_tests(void)
 {
@@ -102,6 +153,7 @@ run_state_tests(void)
         cmocka_unit_test(test_names_round_trip),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_sources_literal),
+        cmocka_unit_test(test_provider_events),
     };
 
     return cmocka_run_group_tests_name("state", tests, NULL, NULL);

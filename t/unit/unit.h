@@ -30,6 +30,7 @@ int run_net_tests(void);
 int run_state_tests(void);
 int run_sandbox_tests(void);
 int run_webhook_tests(void);
+int run_text_tests(void);
 
 
 #endif /* UNIT_H_INCLUDED_ */
