@@ -117,6 +117,9 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         } else if (ngx_strcmp(value[i].data, "mode=live") == 0) {
             gw->livemode = 1;
 
+        } else if (ngx_strncmp(value[i].data, "mode=", 5) == 0) {
+            return "has an invalid mode: use mode=test or mode=live";
+
         } else if (ngx_strncmp(value[i].data, "url=", 4) == 0) {
             gw->url.data = value[i].data + 4;
             gw->url.len = value[i].len - 4;

@@ -478,7 +478,7 @@ def test_the_sandbox_gateway_is_test_mode_only(env, mode, ok):
     if mode == "mode=live":
         assert "test mode only" in out.stderr, out.stderr
     if mode == "mode=both":
-        assert 'invalid parameter "mode=both"' in out.stderr, out.stderr
+        assert "has an invalid mode" in out.stderr, out.stderr
 
 
 # -- migration 006 on an existing database ------------------------------------
