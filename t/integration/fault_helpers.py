@@ -307,8 +307,17 @@ def deliveries(ngx, headers, uuid):
     return r.json()["data"]
 
 
-def assert_all_delivered(ngx, headers, uuid, count):
-    ds = deliveries(ngx, headers, uuid)
+def assert_all_delivered(ngx, headers, uuid, count, timeout=10.0):
+    # a worker records an attempt after the receiver has answered it, so
+    # the receiver's count can be complete a moment before the records
+    deadline = time.time() + timeout
+    while True:
+        ds = deliveries(ngx, headers, uuid)
+        if (len(ds) == count
+                and all(d["state"] == "delivered" for d in ds)) \
+                or time.time() > deadline:
+            break
+        time.sleep(0.1)
     assert len(ds) == count, ds
     for d in ds:
         assert d["state"] == "delivered", d
