@@ -328,13 +328,29 @@ ngx_payout_sandbox_state(const char *status)
 }
 
 
+/* src is jansson's, valid UTF-8: a cut one would fail the UPDATE */
+
 static void
 ngx_payout_sandbox_copy(char *dst, size_t size, const char *src)
 {
+    size_t  len;
+
     if (src == NULL) {
         dst[0] = '\0';
         return;
     }
 
-    snprintf(dst, size, "%s", src);
+    len = strlen(src);
+
+    if (len >= size) {
+        len = size - 1;
+
+        /* back to the start of the character that would be cut */
+        while (len && ((unsigned char) src[len] & 0xc0) == 0x80) {
+            len--;
+        }
+    }
+
+    memcpy(dst, src, len);
+    dst[len] = '\0';
 }

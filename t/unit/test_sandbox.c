@@ -3,6 +3,7 @@
  * webhook signature (fresh, stale, tampered), and the answers it parses.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
@@ -191,6 +192,49 @@ test_parse_answers(void **state)
 }
 
 
+/*
+ * Found by fuzz_sandbox: provider strings longer than their buffers were
+ * cut mid-character, which PostgreSQL refuses (issue 13, item 8).
+ */
+
+static void
+test_long_strings_cut_whole(void **state)
+{
+    char                 body[1024], *p;
+    size_t               i;
+    ngx_payout_result_t  res;
+
+    (void) state;
+
+    /* an id of 60 "\u20ac" (3 bytes each), a reason of 100 "\u00e9" (2) */
+
+    p = body;
+    p += sprintf(p, "{\"status\":\"failed\",\"id\":\"");
+
+    for (i = 0; i < 60; i++) {
+        p += sprintf(p, "\xe2\x82\xac");
+    }
+
+    p += sprintf(p, "\",\"failure_reason\":\"");
+
+    for (i = 0; i < 100; i++) {
+        p += sprintf(p, "\xc3\xa9");
+    }
+
+    p += sprintf(p, "\"}");
+
+    ngx_payout_sandbox_parse_transfer(200, body, (size_t) (p - body), &res);
+
+    assert_int_equal(res.state, NGX_PAYOUT_CANCELED_FAILURE);
+
+    /* 127 and 159 bytes of room: 42 and 79 whole characters */
+    assert_int_equal(strlen(res.gateway_id), 42 * 3);
+    assert_int_equal(strlen(res.reason), 79 * 2);
+    assert_memory_equal(res.gateway_id + 41 * 3, "\xe2\x82\xac", 3);
+    assert_memory_equal(res.reason + 78 * 2, "\xc3\xa9", 2);
+}
+
+
 int
 run_sandbox_tests(void)
 {
@@ -199,6 +243,7 @@ run_sandbox_tests(void)
         cmocka_unit_test(test_signature),
         cmocka_unit_test(test_transfer_body),
         cmocka_unit_test(test_parse_answers),
+        cmocka_unit_test(test_long_strings_cut_whole),
     };
 
     return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
