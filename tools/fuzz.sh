@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every libFuzzer target built in build/fuzz for FUZZ_SECONDS on its
-# seed corpus, then replays every file kept in fuzz/regressions/<name>/.
+# seed corpus (with fuzz/dict/<name>.dict if there is one), then replays
+# every file kept in fuzz/regressions/<name>/.
 #   tools/fuzz.sh name...
 # New inputs go to a scratch corpus under build/, never into fuzz/corpus;
 # a crash input is written to build/fuzz/artifacts/ and named on failure.
@@ -34,8 +35,12 @@ for name in "$@"; do
     mkdir -p "$seeds"
     printf 'fuzz %-10s %ss ... ' "$name" "$seconds"
 
+    dict=
+    [ -f "$top/fuzz/dict/$name.dict" ] && dict=-dict=$top/fuzz/dict/$name.dict
+
+    # shellcheck disable=SC2086
     if "$bin" -max_total_time="$seconds" -max_len="$(max_len "$name")" \
-           -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+           -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
            -artifact_prefix="$out/artifacts/$name-" \
            "$work" "$seeds" > "$log" 2>&1
     then
