@@ -34,6 +34,7 @@ static void fuzz_same_recipient(const ngx_payout_recipient_input_t *a,
     const ngx_payout_recipient_input_t *b);
 static json_t *fuzz_normalised(json_t *body,
     const ngx_payout_recipient_input_t *r, const ngx_payout_create_t *c);
+static void fuzz_check_text(const char *s, size_t max, int ascii);
 static int fuzz_streq(const char *a, const char *b);
 static int fuzz_all(const char *s, const char *set);
 
@@ -220,7 +221,10 @@ fuzz_check_create(const ngx_payout_create_t *c)
                    && json_array_size(c->webhook_urls)
                       <= NGX_PAYOUT_MAX_WEBHOOK_URLS));
     FUZZ_CHECK(c->metadata == NULL || json_is_object(c->metadata));
-    FUZZ_CHECK(c->narration == NULL || fuzz_cstr_utf8(c->narration));
+    fuzz_check_text(c->tenant, 63, 1);
+    fuzz_check_text(c->narration, 255, 0);
+    fuzz_check_text(c->idempotency_key, 255, 1);
+    fuzz_check_text(c->webhook_secret, 256, 0);
 
     fuzz_check_recipient(&c->recipient, 1);
 }
@@ -234,6 +238,19 @@ fuzz_check_recipient(const ngx_payout_recipient_input_t *r, int create)
     FUZZ_CHECK(r->gateway != NULL);
     FUZZ_CHECK(fuzz_all(r->gateway, "abcdefghijklmnopqrstuvwxyz"
                                     "0123456789_-"));
+
+    /* what reaches SQL parameters, JSON and bank files (emails may be
+       internationalised, RFC 6531) */
+    fuzz_check_text(r->gateway, 32, 1);
+    fuzz_check_text(r->bank_code, 32, 1);
+    fuzz_check_text(r->bank_name, 128, 0);
+    fuzz_check_text(r->mobile_money_provider, 32, 0);
+    fuzz_check_text(r->name, 128, 0);
+    fuzz_check_text(r->email, 254, 0);
+    /* separators in a phone number do not count: no bound (yet) */
+    fuzz_check_text(r->phone, (size_t) -1, 0);
+    fuzz_check_text(r->idempotency_key, 255, 1);
+    FUZZ_CHECK(r->email == NULL || strchr(r->email, '@') != NULL);
 
     switch (r->type) {
 
@@ -345,6 +362,31 @@ fuzz_normalised(json_t *body, const ngx_payout_recipient_input_t *r,
     }
 
     return n;
+}
+
+
+/* valid UTF-8, no control characters, at most max bytes; ascii: no
+   space nor anything past '~' either (but for the class rules' space) */
+
+static void
+fuzz_check_text(const char *s, size_t max, int ascii)
+{
+    size_t  i, len;
+
+    if (s == NULL) {
+        return;
+    }
+
+    len = strlen(s);
+
+    FUZZ_CHECK(len <= max);
+    FUZZ_CHECK(fuzz_utf8_valid((const unsigned char *) s, len));
+
+    for (i = 0; i < len; i++) {
+        FUZZ_CHECK((unsigned char) s[i] >= 0x20 && s[i] != 0x7f);
+        FUZZ_CHECK(!ascii || ((unsigned char) s[i] > 0x20
+                              && (unsigned char) s[i] < 0x7f));
+    }
 }
 
 

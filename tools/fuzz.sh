@@ -32,7 +32,7 @@ for name in "$@"; do
     work=$(mktemp -d "$out/corpus.$name.XXXXXX")
     log=$out/fuzz_$name.log
 
-    mkdir -p "$seeds"
+    [ -d "$seeds" ] || seeds=
     printf 'fuzz %-10s %ss ... ' "$name" "$seconds"
 
     dict=
@@ -42,7 +42,7 @@ for name in "$@"; do
     if "$bin" -max_total_time="$seconds" -max_len="$(max_len "$name")" \
            -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
            -artifact_prefix="$out/artifacts/$name-" \
-           "$work" "$seeds" > "$log" 2>&1
+           "$work" $seeds > "$log" 2>&1
     then
         echo "ok, $(grep -o 'stat::number_of_executed_units: *[0-9]*' \
                     "$log" | grep -o '[0-9]*$') runs"
