@@ -155,7 +155,7 @@ static void
 fuzz_check_error(const ngx_payout_error_t *err)
 {
     char        *body;
-    size_t       len;
+    size_t       len, i;
     json_t      *json, *e;
     const char  *s;
 
@@ -163,8 +163,6 @@ fuzz_check_error(const ngx_payout_error_t *err)
         "invalid_parameter", "missing_parameter", "unknown_parameter",
         "conflicting_parameters", NULL
     };
-
-    size_t  i;
 
     FUZZ_CHECK(err->code != NULL);
 
