@@ -13,8 +13,18 @@ MODULE_SRCS := config ngx_http_payout_module.c $(wildcard src/*.c src/*.h) \
 CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
                -Isrc/core
 
-.PHONY: run stop test deps build build-asan unit integration \
+.PHONY: run stop test deps build build-asan unit fuzz integration \
         integration-asan bench clean
+
+# libFuzzer targets, one per fuzz/fuzz_<name>.c, run FUZZ_SECONDS each
+FUZZ_SECONDS ?= 15
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJS := $(patsubst src/core/%.c,build/fuzz/core/%.o,$(CORE_SRCS))
+FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -I/usr/include/postgresql -Isrc/core
+export FUZZ_SECONDS
 
 run: build
 	@tools/run.sh start
@@ -23,7 +33,14 @@ stop:
 	@tools/run.sh stop
 
 test: build build-asan
+	@echo "layering: src/core/ includes no nginx header"
+	@! grep -nE '#[[:space:]]*include[[:space:]]*[<"](ngx_|nginx)' \
+	    src/core/*.[ch] | grep -v '[<"]ngx_payout_'
+	@echo "style: no line longer than 80 columns"
+	@! LC_ALL=C.UTF-8 grep -nE '^.{81,}' src/*.[ch] src/core/*.[ch] \
+	    ngx_http_payout_module.c tools/*.c fuzz/*.[ch]
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) integration-asan
 
@@ -53,6 +70,17 @@ build/unit_tests: $(wildcard t/unit/*.c) $(CORE_SRCS) $(CORE_HDRS)
 
 unit: deps build/unit_tests
 	build/unit_tests
+
+fuzz: deps $(FUZZ_OBJS) $(FUZZ_BINS)
+	@tools/fuzz.sh $(FUZZ_NAMES)
+
+build/fuzz/core/%.o: src/core/%.c $(CORE_HDRS)
+	@mkdir -p build/fuzz/core
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
+	    -lcurl -lcrypto -ljansson -o $@
 
 integration: build
 	$(PYTEST) -q t/integration

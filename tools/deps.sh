@@ -3,7 +3,7 @@
 # only those missing.  Runs apt as root; otherwise names what to install.
 set -eu
 
-pkgs="gcc make nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
+pkgs="gcc make clang libclang-rt-14-dev nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev postgresql postgresql-contrib curl wrk
       python3-pytest python3-requests python3-psycopg2 procps openssl"
 

@@ -13,8 +13,10 @@
 
 /* what a failed validation reports: the API answers 400 with these */
 typedef struct {
-    const char  *code;           /* "invalid_parameter", "missing_parameter",
-                                    "unknown_parameter", "conflicting_parameters" */
+    const char  *code;           /* "invalid_parameter",
+                                    "missing_parameter",
+                                    "unknown_parameter",
+                                    "conflicting_parameters" */
     const char  *field;          /* the offending field, or NULL; an
                                     unknown one points into the body */
     char         message[256];

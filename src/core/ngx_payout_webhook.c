@@ -13,6 +13,9 @@
 #include "ngx_payout_crypto.h"
 
 
+static int ngx_payout_webhook_base64_valid(const char *s, size_t len);
+
+
 int
 ngx_payout_webhook_key(const char *secret, size_t len, unsigned char *key,
     size_t *key_len)
@@ -24,7 +27,9 @@ ngx_payout_webhook_key(const char *secret, size_t len, unsigned char *key,
         secret += 6;
         len -= 6;
 
-        if (len == 0 || len % 4 || len / 4 * 3 > NGX_PAYOUT_WEBHOOK_KEY_MAX) {
+        if (len == 0 || len % 4 || len / 4 * 3 > NGX_PAYOUT_WEBHOOK_KEY_MAX
+            || !ngx_payout_webhook_base64_valid(secret, len))
+        {
             return NGX_PAYOUT_ERROR;
         }
 
@@ -83,6 +88,37 @@ ngx_payout_webhook_sign(const char *secret, size_t secret_len,
     EVP_EncodeBlock((unsigned char *) out + 3, mac, sizeof(mac));
 
     return NGX_PAYOUT_OK;
+}
+
+
+/*
+ * EVP_DecodeBlock skips white space and takes "=" anywhere as zero bits:
+ * only the alphabet, and "=" as the last one or two characters, make the
+ * key a receiver's base64 decoder makes of the same secret.
+ */
+
+static int
+ngx_payout_webhook_base64_valid(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')
+            || (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/')
+        {
+            continue;
+        }
+
+        if (s[i] == '=' && i >= len - 2 && i >= 2
+            && (i == len - 1 || s[len - 1] == '='))
+        {
+            continue;
+        }
+
+        return 0;
+    }
+
+    return 1;
 }
 
 

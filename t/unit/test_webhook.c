@@ -60,6 +60,43 @@ test_key_rule(void **state)
 }
 
 
+/*
+ * Found by fuzz_webhook: EVP_DecodeBlock took white space and a "=" in
+ * the middle, so the key signed with was not the secret's base64.
+ */
+
+static void
+test_key_strict_base64(void **state)
+{
+    size_t          i, n;
+    unsigned char   key[NGX_PAYOUT_WEBHOOK_KEY_MAX];
+
+    static const char  *bad[] = {
+        "whsec_AAAAAAAAAAAAAAAAAAAA=AAAAAAAAAAAAAAAAAAAAAAA",
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=AAA",
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A=",
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA====",
+        "whsec_                                            ",
+        "whsec_\t\t\t\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    };
+
+    static const char  good[] =
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
+
+    (void) state;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(ngx_payout_webhook_key(bad[i], strlen(bad[i]), key,
+                                                &n),
+                         NGX_PAYOUT_ERROR);
+    }
+
+    assert_int_equal(ngx_payout_webhook_key(good, strlen(good), key, &n),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(n, 31);
+}
+
+
 static void
 test_delays(void **state)
 {
@@ -88,6 +125,7 @@ run_webhook_tests(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_standard_webhooks_vector),
         cmocka_unit_test(test_key_rule),
+        cmocka_unit_test(test_key_strict_base64),
         cmocka_unit_test(test_delays),
     };
 
