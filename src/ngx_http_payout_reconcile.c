@@ -23,13 +23,14 @@
 static const char  ngx_http_payout_reconcile_sql[] =
     "SELECT c.payout_id, c.tenant_id, c.payout_uuid, c.gateway, "
     "c.sub_status, c.age_s, p.livemode "
-    "FROM payout_reconcile_claim($1, $2) c "
+    "FROM payout_reconcile_claim($1, $2, $3::text[]) c "
     "JOIN payouts p ON p.id = c.payout_id";
 
 
 typedef struct {
     ngx_http_payout_main_conf_t  *pmcf;
     ngx_event_t                   timer;
+    ngx_str_t                     gateways;      /* {"name:mode",...} */
     ngx_uint_t                    inflight;
     unsigned                      claiming:1;
 } ngx_http_payout_reconciler_t;
@@ -49,6 +50,8 @@ typedef struct {
 } ngx_http_payout_check_t;
 
 
+static ngx_int_t ngx_http_payout_reconcile_gateways(ngx_cycle_t *cycle,
+    ngx_http_payout_reconciler_t *rc);
 static void ngx_http_payout_reconcile_timer(ngx_event_t *ev);
 static void ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
     PGresult *res);
@@ -76,6 +79,11 @@ ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle)
 
     rc->pmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                    ngx_http_payout_module);
+
+    if (ngx_http_payout_reconcile_gateways(cycle, rc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     rc->timer.handler = ngx_http_payout_reconcile_timer;
     rc->timer.data = rc;
     rc->timer.log = cycle->log;
@@ -84,6 +92,50 @@ ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle)
     ngx_add_timer(&rc->timer, rc->pmcf->reconcile_interval);
 
     ngx_http_payout_reconciler = rc;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The gateways this node can ask, with their mode, as an array literal:
+ * payouts of any other gateway are left to the nodes that have it.
+ * Gateway names are [a-z0-9_-], so they need no quoting.
+ */
+
+static ngx_int_t
+ngx_http_payout_reconcile_gateways(ngx_cycle_t *cycle,
+    ngx_http_payout_reconciler_t *rc)
+{
+    u_char                     *p;
+    size_t                      len;
+    ngx_uint_t                  i, n;
+    ngx_http_payout_gateway_t  *gw;
+
+    gw = rc->pmcf->gateways ? rc->pmcf->gateways->elts : NULL;
+    n = rc->pmcf->gateways ? rc->pmcf->gateways->nelts : 0;
+
+    len = sizeof("{}");
+
+    for (i = 0; i < n; i++) {
+        len += gw[i].name.len + sizeof(":test,") - 1;
+    }
+
+    p = ngx_pnalloc(cycle->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc->gateways.data = p;
+    *p++ = '{';
+
+    for (i = 0; i < n; i++) {
+        p = ngx_sprintf(p, "%s%V:%s", i ? "," : "", &gw[i].name,
+                        gw[i].livemode ? "live" : "test");
+    }
+
+    *p++ = '}';
+    rc->gateways.len = p - rc->gateways.data;
 
     return NGX_OK;
 }
@@ -133,6 +185,8 @@ ngx_http_payout_reconcile_timer(ngx_event_t *ev)
         || ngx_http_payout_pg_param_int(q, NGX_HTTP_PAYOUT_RECONCILE_BATCH)
            != NGX_OK
         || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_grace)
+           != NGX_OK
+        || ngx_http_payout_pg_param(q, rc->gateways.data, rc->gateways.len)
            != NGX_OK)
     {
         ngx_destroy_pool(pool);

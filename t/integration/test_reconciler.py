@@ -253,3 +253,34 @@ def test_late_provider_webhooks_send_no_merchant_webhook(nginx_factory, pg,
     time.sleep(0.5)
     assert chain(rc.got(u)) == ["pending_created", "pending_promise",
                                 "success"]
+
+
+def test_only_payouts_of_its_own_gateways_are_claimed(nginx_factory, pg,
+                                                      tenant, http):
+    """A node asks only gateways it has, in their mode: a payout of a
+    gateway it lacks (another node's), or of its gateway in the other
+    mode, is never claimed, so such payouts can't crowd out its own."""
+    ngx = sandbox_nginx(nginx_factory, gateway_timeout="1s",
+                        reconcile_grace="1s")
+    out = create(http, ngx, tenant, bank("5552030007"))
+    u = out["payout_uuid"]
+    others = []
+    for gateway, live in (("elsewhere", False), ("sandbox", True)):
+        row = pg.sql(
+            "INSERT INTO payouts (tenant_id, livemode, amount, currency, "
+            "gateway, status, sub_status, updated_at) VALUES "
+            "(%s, %s, 100, 'NGN', %s, 'pending', 'pending_created', "
+            "now() - interval '1 hour') RETURNING uuid::text",
+            (tenant.id, live, gateway))
+        others.append(row[0][0])
+
+    def attempts(uuid):
+        return pg.sql("SELECT provider_attempts FROM payouts "
+                      "WHERE uuid = %s", (uuid,))[0][0]
+
+    deadline = time.time() + 8
+    while attempts(u) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert attempts(u) >= 2          # its own payout is checked
+    for other in others:
+        assert attempts(other) == 0, other
