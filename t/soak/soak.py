@@ -60,24 +60,43 @@ MAX_TRIES = 40                  # per create: bounded retries
 RETRY_WINDOW = 60               # seconds after the load a retry may start
 CLIENT_TIMEOUT = (3.05, 20)     # connect, read
 
-# outcome: (weight, account suffix or None for an ordinary one, stage,
-#           expected sub_status at the end, why it may stay pending)
+STAYS = "account 0007: the sandbox keeps it in flight"
+STAGED = "staged: never sent, as asked"
+
+# outcome: weight, account suffix (None: an ordinary one), stage, then
+# what the client does once the create is acknowledged (POST
+# /v1/payouts/{uuid}/<action>), the sub_status it must end in and why it
+# may stay pending there
+Outcome = collections.namedtuple("Outcome",
+                                 "weight suffix stage action end why")
 OUTCOMES = {
-    "success":      (34, None, False, "success", None),
-    "invalid":      (7, "0002", False, "canceled_rejected", None),
-    "insufficient": (7, "0003", False, "canceled_rejected", None),
-    "fail_later":   (10, "0004", False, "canceled_failure", None),
-    "reversed":     (10, "0005", False, "canceled_reversed", None),
-    "no_answer":    (10, "0006", False, "success", None),
-    "stay_pending": (5, "0007", False, "pending_promise",
-                     "account 0007: the sandbox keeps it in flight"),
-    "staged":       (7, None, True, "pending_staged",
-                     "staged: never sent, as asked"),
+    "success":      Outcome(32, None, False, None, "success", None),
+    "invalid":      Outcome(7, "0002", False, None, "canceled_rejected",
+                            None),
+    "insufficient": Outcome(7, "0003", False, None, "canceled_rejected",
+                            None),
+    "fail_later":   Outcome(10, "0004", False, None, "canceled_failure",
+                            None),
+    "reversed":     Outcome(10, "0005", False, None, "canceled_reversed",
+                            None),
+    "no_answer":    Outcome(10, "0006", False, None, "success", None),
+    "stay_pending": Outcome(4, "0007", False, None, "pending_promise",
+                            STAYS),
+    "staged":       Outcome(5, None, True, None, "pending_staged", STAGED),
+    "staged_sent":  Outcome(5, None, True, "transfer", "success", None),
+    "canceled":     Outcome(5, "0007", False, "cancel", "canceled_voided",
+                            None),
 }
+# where a payout stays when its action was never acknowledged
+BEFORE = {"transfer": ("pending_staged",
+                       "staged; its transfer was never acknowledged"),
+          "cancel": ("pending_promise",
+                     STAYS + "; its cancel was never acknowledged")}
 SPECIAL = {"0002", "0003", "0004", "0005", "0006", "0007"}
 LEDGER_STATUS = {"success": "succeeded", "canceled_failure": "failed",
                  "canceled_reversed": "reversed",
                  "canceled_rejected": "rejected",
+                 "canceled_voided": "canceled",
                  "pending_promise": "pending"}
 
 
@@ -85,7 +104,7 @@ class Soak:
     def __init__(self):
         self.lock = threading.Lock()
         self.count = collections.Counter()      # request figures
-        self.codes = collections.Counter()      # create answers by status
+        self.codes = collections.Counter()      # "create 201": answers
         self.faults = collections.Counter()
         self.violations = collections.defaultdict(list)
         self.sent = {}                          # key -> Create
@@ -110,6 +129,16 @@ class Create:
         self.key = body["idempotency_key"]
         self.tries = 0
         self.uuid = None                # set when acknowledged
+        o = OUTCOMES[outcome]
+        self.expect = {o.end: o.why}    # sub_status -> why it may stay
+        if o.action:
+            # until the action is acknowledged
+            self.expect.update([BEFORE[o.action]])
+
+    def acted(self):
+        """The action was acknowledged: only the end state will do."""
+        o = OUTCOMES[self.outcome]
+        self.expect = {o.end: o.why}
 
 
 # -- the clients -----------------------------------------------------------
@@ -117,7 +146,7 @@ class Create:
 def make_body(rng, run, n, rx_url):
     names = list(OUTCOMES)
     outcome = rng.choices(names, [OUTCOMES[o][0] for o in names])[0]
-    _w, suffix, stage, _end, _why = OUTCOMES[outcome]
+    suffix, stage = OUTCOMES[outcome].suffix, OUTCOMES[outcome].stage
     if suffix is None:
         suffix = "%04d" % rng.randrange(10000)
         while suffix in SPECIAL:
@@ -176,7 +205,7 @@ def create_payout(soak, http, ngx, headers, cr, last_start):
             r = None
         if r is not None:
             with soak.lock:
-                soak.codes[r.status_code] += 1
+                soak.codes["create %d" % r.status_code] += 1
         if r is not None and r.status_code == 201:
             out = r.json()
             if not out.get("payout_uuid"):
@@ -199,6 +228,16 @@ def create_payout(soak, http, ngx, headers, cr, last_start):
 
 def verify_stored(soak, http, ngx, headers, cr):
     """After a retry: the stored payout is the one the client asked for."""
+    p = get_payout(soak, http, ngx, headers, cr)
+    if p is not None:
+        soak.bump("verified after a retry")
+        problems = payout_differs(cr, p)
+        if problems:
+            soak.violation("stored payout differs", (cr.key, problems))
+
+
+def get_payout(soak, http, ngx, headers, cr):
+    """GET /v1/payouts/{uuid}, retried like a create; None if never."""
     url = ngx.url("/v1/payouts/" + cr.uuid)
     for _ in range(MAX_TRIES):
         try:
@@ -206,17 +245,61 @@ def verify_stored(soak, http, ngx, headers, cr):
         except requests.exceptions.RequestException:
             r = None
         if r is not None and r.status_code == 200:
-            soak.bump("verified after a retry")
-            problems = payout_differs(cr, r.json())
-            if problems:
-                soak.violation("stored payout differs", (cr.key, problems))
-            return
+            return r.json()
         if r is not None and r.status_code < 500:
             soak.violation("GET payout answered %d" % r.status_code,
                            (cr.key, r.text[:200]))
+            return None
+        time.sleep(retry_pause(soak, r))
+    soak.bump("GET given up")
+    return None
+
+
+def act(soak, http, ngx, headers, cr, last_start):
+    """POST the outcome's action (transfer, cancel) until answered.  A
+    retry whose earlier try went through is 409 invalid_state: a GET
+    then tells whether the payout moved."""
+    action = OUTCOMES[cr.outcome].action
+    url = ngx.url("/v1/payouts/%s/%s" % (cr.uuid, action))
+    tries = 0
+    while tries < MAX_TRIES and time.monotonic() < last_start:
+        tries += 1
+        soak.bump("%s requests" % action)
+        try:
+            r = http.post(url, headers=headers, timeout=CLIENT_TIMEOUT)
+        except requests.exceptions.RequestException:
+            soak.bump("%s answers lost" % action)
+            r = None
+        if r is not None:
+            with soak.lock:
+                soak.codes["%s %d" % (action, r.status_code)] += 1
+        if r is not None and r.status_code in (200, 201):
+            cr.acted()
+            return
+        code = error_code(r)
+        if code == "invalid_state" and tries > 1:
+            p = get_payout(soak, http, ngx, headers, cr)
+            if p is not None and p["sub_status"] != BEFORE[action][0]:
+                soak.bump("%s acknowledged by a GET" % action)
+                cr.acted()
+                return
+        if code == "not_cancelable":
+            # the gateway did not confirm: try again, like a 5xx
+            time.sleep(retry_pause(soak, r))
+            continue
+        if r is not None and r.status_code < 500:
+            soak.violation("%s answered %d" % (action, r.status_code),
+                           (cr.key, tries, r.text[:200]))
             return
         time.sleep(retry_pause(soak, r))
-    soak.bump("verification given up")
+    soak.bump("%s given up" % action)
+
+
+def error_code(r):
+    try:
+        return r.json()["error"]["code"]
+    except (AttributeError, ValueError, KeyError, TypeError):
+        return None
 
 
 def payout_differs(cr, p):
@@ -248,6 +331,8 @@ def client(soak, ngx, headers, run, index, stop_at, rx_url):
                 soak.sent[cr.key] = cr
             try:
                 create_payout(soak, http, ngx, headers, cr, last_start)
+                if cr.uuid and OUTCOMES[cr.outcome].action:
+                    act(soak, http, ngx, headers, cr, last_start)
             except Exception as e:          # a client bug: report it
                 soak.violation("client error", repr(e))
 
@@ -351,11 +436,10 @@ def settle(soak, db, tenant_id, rx):
 
 def settle_state(soak, db, tenant_id, rx):
     with soak.lock:
-        want = {cr.key: OUTCOMES[cr.outcome][3]
-                for cr in soak.sent.values()}
+        want = {cr.key: cr.expect for cr in soak.sent.values()}
     unsettled = sum(1 for p in payouts(db, tenant_id)
-                    if p["sub_status"] != want.get(p["key"])
-                    and p["sub_status"] not in FINAL)
+                    if p["sub_status"] not in FINAL
+                    and want.get(p["key"], {}).get(p["sub_status"]) is None)
     pending = db.sql(
         "SELECT count(*) FROM webhook_deliveries d JOIN payouts p "
         "ON p.id = d.payout_id WHERE p.tenant_id = %s "
@@ -396,14 +480,14 @@ def check_payouts(soak, db, tenant_id, rows):
         cr = soak.sent.get(p["key"])
         if cr is None:
             continue
-        end, why = OUTCOMES[cr.outcome][3], OUTCOMES[cr.outcome][4]
-        if p["sub_status"] == end and (end in FINAL or why):
+        st = p["sub_status"]
+        if st in cr.expect and (st in FINAL or cr.expect[st]):
             continue
         soak.violation(
             "payout not in its expected state",
             "%s %s (%s): %s, expected %s; %d provider checks, next %s"
-            % (p["uuid"], cr.outcome, destination(cr.body)[-4:],
-               p["sub_status"], end, p["provider_attempts"],
+            % (p["uuid"], cr.outcome, destination(cr.body)[-4:], st,
+               " or ".join(cr.expect), p["provider_attempts"],
                p["next_check_at"]))
 
     history = collections.defaultdict(list)
@@ -613,12 +697,19 @@ def report(soak, rows, ledger, hooks, calls, dropped, load_s, settle_s,
           "%d given up" % (len(soak.sent), c["requests"], c["acknowledged"],
                            c["retries"], c["acknowledged after a retry"],
                            c["verified after a retry"], c["given up"]))
-    print("  answers: %s; lost: %d timeouts, %d connection errors"
-          % (dict(sorted(soak.codes.items())), c["answers lost (timeout)"],
-             c["answers lost (connection)"]))
+    print("  answers: %s" % dict(sorted(soak.codes.items())))
+    print("  create answers lost: %d timeouts, %d connection errors; "
+          "transfer: %d, cancel: %d"
+          % (c["answers lost (timeout)"], c["answers lost (connection)"],
+             c["transfer answers lost"], c["cancel answers lost"]))
+    print("  actions: %s" % ", ".join(
+        "%s %d" % (k, n) for k, n in sorted(c.items())
+        if k.split()[0] in ("transfer", "cancel")))
+    status = collections.Counter()
+    for k, n in soak.codes.items():
+        status[int(k.split()[1])] += n
     print("  5xx seen: %d (503: %d)"
-          % (sum(n for s, n in soak.codes.items() if s >= 500),
-             soak.codes[503]))
+          % (sum(n for st, n in status.items() if st >= 500), status[503]))
     print("  asked by outcome: %s" % dict(sorted(by_outcome.items())))
     print("  payouts by final sub_status: %s" % dict(sorted(
         collections.Counter(p["sub_status"] for p in rows).items())))
@@ -626,7 +717,7 @@ def report(soak, rows, ledger, hooks, calls, dropped, load_s, settle_s,
     for p in rows:
         cr = soak.sent.get(p["key"])
         if p["sub_status"] not in FINAL and cr is not None:
-            pending[OUTCOMES[cr.outcome][4] or "UNEXPLAINED"] += 1
+            pending[cr.expect.get(p["sub_status"]) or "UNEXPLAINED"] += 1
     print("  pending, by reason: %s" % dict(pending))
     print("  ledger transfers: %d %s" % (sum(ledger.values()),
                                          dict(sorted(ledger.items()))))
