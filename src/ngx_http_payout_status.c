@@ -315,16 +315,30 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
     op = hr->data;
     r = op->request;
 
+    /*
+     * No answer, or the gateway's own trouble: the cancel may have been
+     * carried out all the same, so the client is told to ask again (a
+     * second cancel of a canceled transfer is answered like the first).
+     */
+
+    if (hr->status == 0 || hr->status >= 500) {
+        ngx_http_payout_finalize(r,
+            ngx_http_payout_set_retry_after(r) != NGX_OK
+            ? NGX_HTTP_INTERNAL_SERVER_ERROR
+            : ngx_http_payout_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                  "gateway_unavailable",
+                  "The gateway did not answer; the payout may have been "
+                  "canceled: retry the cancel.", NULL));
+        return;
+    }
+
     ngx_payout_sandbox_parse_transfer(hr->status, (char *) hr->response.data,
                                       hr->response.len, &op->result);
 
     if (op->result.state != NGX_PAYOUT_CANCELED_VOIDED) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "not_cancelable",
-            hr->status == 0 ? "The gateway did not answer; the payout was "
-                              "not canceled."
-                            : "The gateway can no longer cancel this "
-                              "payout.", NULL));
+            "The gateway can no longer cancel this payout.", NULL));
         return;
     }
 

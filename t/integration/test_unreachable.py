@@ -1,5 +1,7 @@
-"""Providers and webhook endpoints that never accept the connection (a
-firewall dropping SYNs): every attempt ends in a connect timeout.
+"""Providers and webhook endpoints that do not answer.
+
+A host that never accepts the connection (a firewall dropping SYNs):
+every attempt ends in a connect timeout.
 
 libcurl (7.88) may close such a socket before it tells the socket
 callback CURL_POLL_REMOVE; the module then asked epoll to forget a
@@ -13,7 +15,7 @@ import time
 import pytest
 import requests
 
-from fault_helpers import payout_body, wait_for
+from fault_helpers import create, ledger_locked, payout_body, wait_for
 
 
 @pytest.fixture
@@ -86,3 +88,28 @@ def test_webhook_connect_timeout(nginx_factory, tenant, blackhole):
     ds = wait_for(tried, 10, "two attempts at the unreachable endpoint")
     assert "timed out" in (ds[0]["last_error"] or ""), ds[0]
     assert alerts(ngx) == []
+
+
+def test_cancel_without_an_answer_is_retryable(nginx_factory, pg, tenant):
+    """A cancel the gateway never answered may still have happened there:
+    503 gateway_unavailable (retry), not 409 not_cancelable (give up).
+    Found by make soak: 409s for payouts that were canceled after all."""
+    ngx = nginx_factory(sandbox=True, gateway_timeout="1s",
+                        reconcile_grace="60s", pool=4)
+    u = create(ngx, tenant.headers,
+               payout_body("http://127.0.0.1:9/x",
+                           account="5550000007"))["payout_uuid"]
+    url = ngx.url("/v1/payouts/%s/cancel" % u)
+
+    # the provider cannot answer in time while its ledger is locked; it
+    # cancels the transfer once the lock goes
+    with ledger_locked(pg):
+        r = requests.post(url, headers=tenant.headers, timeout=10)
+    assert r.status_code == 503, r.text
+    assert r.headers["Content-Type"] == "application/json"
+    assert int(r.headers["Retry-After"]) > 0
+    assert r.json()["error"]["code"] == "gateway_unavailable", r.text
+
+    r = requests.post(url, headers=tenant.headers, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["sub_status"] == "canceled_voided", r.text
