@@ -283,10 +283,6 @@ def act(soak, http, ngx, headers, cr, last_start):
                 soak.bump("%s acknowledged by a GET" % action)
                 cr.acted()
                 return
-        if code == "not_cancelable":
-            # the gateway did not confirm: try again, like a 5xx
-            time.sleep(retry_pause(soak, r))
-            continue
         if r is not None and r.status_code < 500:
             soak.violation("%s answered %d" % (action, r.status_code),
                            (cr.key, tries, r.text[:200]))
