@@ -27,7 +27,6 @@ PAYOUT_TEST_ASAN=1 (the AddressSanitizer build).
 """
 
 import collections
-import json
 import os
 import random
 import shutil
