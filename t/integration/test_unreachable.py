@@ -113,3 +113,32 @@ def test_cancel_without_an_answer_is_retryable(nginx_factory, pg, tenant):
     r = requests.post(url, headers=tenant.headers, timeout=10)
     assert r.status_code == 200, r.text
     assert r.json()["sub_status"] == "canceled_voided", r.text
+
+
+def test_cancel_before_the_gateway_saw_the_payout(nginx_factory, pg,
+                                                  tenant):
+    """pending_created, and the provider has no such transfer yet (the
+    call was cut): the reconciler will still send it, so a cancel now is
+    503 payout_in_flight (retry), neither 409 nor a local void that would
+    race the send.  Found by make soak: a 409 not_cancelable for a
+    payout that went on to the provider."""
+    ngx = nginx_factory(sandbox=True, gateway_timeout="1s",
+                        reconcile_grace="60s", pool=4)
+    with ledger_locked(pg) as lock:
+        out = create(ngx, tenant.headers,
+                     payout_body("http://127.0.0.1:9/x",
+                                 account="5550000007"))
+        assert out["status"] == "pending_created", out
+        # the provider's half-done insert never happens
+        lock.terminate_inserts()
+        assert lock.transfers(out["payout_uuid"]) == []
+
+    u = out["payout_uuid"]
+    r = requests.post(ngx.url("/v1/payouts/%s/cancel" % u),
+                      headers=tenant.headers, timeout=10)
+    assert r.status_code == 503, r.text
+    assert int(r.headers["Retry-After"]) > 0
+    assert r.json()["error"]["code"] == "payout_in_flight", r.text
+    r = requests.get(ngx.url("/v1/payouts/" + u), headers=tenant.headers,
+                     timeout=5)
+    assert r.json()["sub_status"] == "pending_created", r.text
