@@ -93,3 +93,10 @@ bench: build
 
 clean:
 	rm -rf build
+
+# Not part of `make test`: several minutes of load under faults, then
+# invariant checks (docs/reliability.md).  SOAK_SECONDS sets the load.
+SOAK_SECONDS ?= 180
+.PHONY: soak
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 t/soak/soak.py

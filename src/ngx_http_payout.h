@@ -221,6 +221,13 @@ ngx_int_t ngx_http_payout_recipients_create(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_recipients_get(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 
+/*
+ * a socket libpq or libcurl owns: nginx stops watching it and lets the
+ * connection go, never closing it; closed: the descriptor is gone already
+ * (ngx_http_payout_http.c)
+ */
+void ngx_http_payout_forget_socket(ngx_connection_t *c, ngx_uint_t closed);
+
 /* one resource as JSON by uuid (ngx_http_payout_payouts.c) */
 ngx_int_t ngx_http_payout_get_json(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, const char *sql);

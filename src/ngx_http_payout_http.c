@@ -14,9 +14,15 @@
  * a provider's host:port would ride the provider's connection to a
  * private address the SSRF guard never saw.  Webhooks still keep their
  * connections alive for later webhooks to the same host.
+ *
+ * libcurl may close a socket before it says CURL_POLL_REMOVE (7.88 does
+ * when a connect times out), and the number may name another socket by
+ * then: each watched socket is remembered by its inode, and one that is
+ * gone is forgotten without touching epoll.
  */
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include "ngx_http_payout_http.h"
@@ -31,12 +37,25 @@ typedef struct {
 } ngx_http_payout_http_multi_t;
 
 
+/* a socket libcurl asked us to watch */
+typedef struct {
+    ngx_connection_t  *connection;
+    ino_t              ino;
+} ngx_http_payout_http_sock_t;
+
+
 static int ngx_http_payout_http_socket_cb(CURL *easy, curl_socket_t s,
     int what, void *userp, void *socketp);
 static int ngx_http_payout_http_timer_cb(CURLM *multi, long timeout_ms,
     void *userp);
 static ngx_http_payout_http_multi_t *ngx_http_payout_http_multi_create(
     ngx_cycle_t *cycle);
+static ngx_http_payout_http_sock_t *ngx_http_payout_http_watch(
+    ngx_http_payout_http_multi_t *m, curl_socket_t s);
+static void ngx_http_payout_http_unwatch(ngx_http_payout_http_multi_t *m,
+    curl_socket_t s, ngx_http_payout_http_sock_t *sk);
+static ngx_uint_t ngx_http_payout_http_gone(curl_socket_t s,
+    ngx_http_payout_http_sock_t *sk);
 static void ngx_http_payout_http_event_handler(ngx_event_t *ev);
 static void ngx_http_payout_http_timer_handler(ngx_event_t *ev);
 static void ngx_http_payout_http_action(ngx_http_payout_http_multi_t *m,
@@ -316,52 +335,34 @@ ngx_http_payout_http_socket_cb(CURL *easy, curl_socket_t s, int what,
     void *userp, void *socketp)
 {
     ngx_connection_t              *c;
+    ngx_http_payout_http_sock_t   *sk;
     ngx_http_payout_http_multi_t  *m;
 
     m = userp;
-    c = socketp;
+    sk = socketp;
 
     if (what == CURL_POLL_REMOVE) {
-        if (c) {
-            /* libcurl closes the socket after this: forget it first */
-            if (c->read->active) {
-                ngx_del_event(c->read, NGX_READ_EVENT, 0);
-            }
-
-            if (c->write->active) {
-                ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-            }
-
-            if (c->read->posted) {
-                ngx_delete_posted_event(c->read);
-            }
-
-            if (c->write->posted) {
-                ngx_delete_posted_event(c->write);
-            }
-
-            c->fd = (ngx_socket_t) -1;
-            ngx_free_connection(c);
-            curl_multi_assign(m->multi, s, NULL);
+        if (sk) {
+            ngx_http_payout_http_unwatch(m, s, sk);
         }
 
         return 0;
     }
 
-    if (c == NULL) {
-        c = ngx_get_connection(s, m->log);
-        if (c == NULL) {
+    /* the number names another socket now: the one we watched is gone */
+    if (sk && ngx_http_payout_http_gone(s, sk)) {
+        ngx_http_payout_http_unwatch(m, s, sk);
+        sk = NULL;
+    }
+
+    if (sk == NULL) {
+        sk = ngx_http_payout_http_watch(m, s);
+        if (sk == NULL) {
             return -1;
         }
-
-        c->data = m;
-        c->read->handler = ngx_http_payout_http_event_handler;
-        c->write->handler = ngx_http_payout_http_event_handler;
-        c->read->log = m->log;
-        c->write->log = m->log;
-
-        curl_multi_assign(m->multi, s, c);
     }
+
+    c = sk->connection;
 
     if ((what & CURL_POLL_IN) && !c->read->active) {
         if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
@@ -390,6 +391,97 @@ ngx_http_payout_http_socket_cb(CURL *easy, curl_socket_t s, int what,
     }
 
     return 0;
+}
+
+
+static ngx_http_payout_http_sock_t *
+ngx_http_payout_http_watch(ngx_http_payout_http_multi_t *m, curl_socket_t s)
+{
+    struct stat                   st;
+    ngx_connection_t             *c;
+    ngx_http_payout_http_sock_t  *sk;
+
+    if (fstat(s, &st) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, m->log, ngx_errno,
+                      "payout: fstat() of a libcurl socket failed");
+        return NULL;
+    }
+
+    sk = ngx_alloc(sizeof(ngx_http_payout_http_sock_t), m->log);
+    if (sk == NULL) {
+        return NULL;
+    }
+
+    c = ngx_get_connection(s, m->log);
+    if (c == NULL) {
+        ngx_free(sk);
+        return NULL;
+    }
+
+    c->data = m;
+    c->read->handler = ngx_http_payout_http_event_handler;
+    c->write->handler = ngx_http_payout_http_event_handler;
+    c->read->log = m->log;
+    c->write->log = m->log;
+
+    sk->connection = c;
+    sk->ino = st.st_ino;
+
+    curl_multi_assign(m->multi, s, sk);
+
+    return sk;
+}
+
+
+static void
+ngx_http_payout_http_unwatch(ngx_http_payout_http_multi_t *m,
+    curl_socket_t s, ngx_http_payout_http_sock_t *sk)
+{
+    /* a closed socket has left epoll by itself; never touch its number */
+    ngx_http_payout_forget_socket(sk->connection,
+                                  ngx_http_payout_http_gone(s, sk));
+    ngx_free(sk);
+
+    curl_multi_assign(m->multi, s, NULL);
+}
+
+
+void
+ngx_http_payout_forget_socket(ngx_connection_t *c, ngx_uint_t closed)
+{
+    ngx_uint_t  flags;
+
+    flags = closed ? NGX_CLOSE_EVENT : 0;
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, flags);
+    }
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, flags);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->fd = (ngx_socket_t) -1;
+    ngx_free_connection(c);
+}
+
+
+/* whether s no longer names the socket sk watched */
+
+static ngx_uint_t
+ngx_http_payout_http_gone(curl_socket_t s, ngx_http_payout_http_sock_t *sk)
+{
+    struct stat  st;
+
+    return fstat(s, &st) == -1 || st.st_ino != sk->ino;
 }
 
 

@@ -651,35 +651,11 @@ static void
 ngx_http_payout_pg_detach(ngx_http_payout_pg_conn_t *pc,
     ngx_uint_t fd_closed)
 {
-    ngx_uint_t         flags;
-    ngx_connection_t  *c;
-
-    c = pc->c;
-
-    if (c == NULL) {
+    if (pc->c == NULL) {
         return;
     }
 
-    flags = fd_closed ? NGX_CLOSE_EVENT : 0;
-
-    if (c->read->active) {
-        ngx_del_event(c->read, NGX_READ_EVENT, flags);
-    }
-
-    if (c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, flags);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    c->fd = (ngx_socket_t) -1;
-    ngx_free_connection(c);
+    ngx_http_payout_forget_socket(pc->c, fd_closed);
 
     pc->c = NULL;
 }

@@ -31,6 +31,7 @@ typedef struct {
     ngx_payout_result_t           result;
     unsigned                      cancel:1;
     unsigned                      transfer:1;
+    unsigned                      created:1;    /* pending_created */
 } ngx_http_payout_op_t;
 
 
@@ -135,6 +136,7 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
                                               PQgetvalue(res, 0, 1),
                                               PQgetlength(res, 0, 1), &rc);
     sub_status = PQgetvalue(res, 0, 2);
+    op->created = (ngx_strcmp(sub_status, "pending_created") == 0);
 
     if (op->gateway == NULL) {
         ngx_http_payout_finalize(r, rc);
@@ -204,6 +206,8 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         /* transferred meanwhile: ask the provider instead */
+        op->created = 1;
+
         if (ngx_http_payout_op_call(op) != NGX_OK) {
             ngx_http_payout_finalize(op->request,
                                      NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -333,11 +337,43 @@ static void
 ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
 {
     ngx_int_t              rc;
+    const char            *code, *message;
     ngx_http_request_t    *r;
     ngx_http_payout_op_t  *op;
 
     op = hr->data;
     r = op->request;
+
+    /*
+     * No answer, or the gateway's own trouble: the cancel may have been
+     * carried out all the same.  Or the gateway has not seen the payout
+     * yet: its own request or the reconciler is still sending it, and
+     * voiding it here would race that.  Either way the client is told to
+     * ask again (a second cancel of a canceled transfer is answered like
+     * the first).
+     */
+
+    code = NULL;
+
+    if (hr->status == 0 || hr->status >= 500) {
+        code = "gateway_unavailable";
+        message = "The gateway did not answer; the payout may have been "
+                  "canceled: retry the cancel.";
+
+    } else if (hr->status == NGX_HTTP_NOT_FOUND && op->created) {
+        code = "payout_in_flight";
+        message = "The payout is still on its way to the gateway: retry "
+                  "the cancel.";
+    }
+
+    if (code) {
+        ngx_http_payout_finalize(r,
+            ngx_http_payout_set_retry_after(r) != NGX_OK
+            ? NGX_HTTP_INTERNAL_SERVER_ERROR
+            : ngx_http_payout_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         code, message, NULL));
+        return;
+    }
 
     ngx_payout_sandbox_parse_transfer(hr->status, (char *) hr->response.data,
                                       hr->response.len, &op->result);
@@ -345,10 +381,7 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
     if (op->result.state != NGX_PAYOUT_CANCELED_VOIDED) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "not_cancelable",
-            hr->status == 0 ? "The gateway did not answer; the payout was "
-                              "not canceled."
-                            : "The gateway can no longer cancel this "
-                              "payout.", NULL));
+            "The gateway can no longer cancel this payout.", NULL));
         return;
     }
 
