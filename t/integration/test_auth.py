@@ -17,7 +17,7 @@ def assert_unauthorized(r):
 def insert_payouts(pg, tenant_id, amounts):
     for amount in amounts:
         pg.sql("INSERT INTO payouts (tenant_id, amount, currency, gateway, "
-               "status, sub_status) VALUES (%s, %s, 'NGN', 'sandbox', "
+               "status, sub_status) VALUES (%s, %s, 'NGN', 'list-rows', "
                "'pending', 'pending_created')", (tenant_id, amount))
 
 
