@@ -814,6 +814,14 @@ fuzz_cond(fuzz_parse_t *ps, const char *p, fuzz_cond_t *c)
 
         FUZZ_CHECK(col->type >= 0 && col->type <= 3);
 
+        /* every template starts with the column, or strpos( and it */
+
+        q = fuzz_match(p, "strpos(") ? p + 7 : p;
+
+        if (!fuzz_match(q, col->sql)) {
+            continue;
+        }
+
         for (t = fuzz_tpls; t->tpl; t++) {
             if ((t->on == FUZZ_ON_ORDERED
                  && col->type == NGX_PAYOUT_FILTER_UUID)
@@ -1107,11 +1115,19 @@ static void
 fuzz_check_quote(const unsigned char *s, size_t len)
 {
     char    buf[NGX_PAYOUT_QUERY_QUOTE_LEN + 4 + 16], want[64];
-    size_t  size, n, i, wlen;
+    size_t  size, n, i, k, wlen;
+
+    /* the sizes about the ends: no "...", its first byte, a cut text */
+
+    static const size_t  sizes[] = {
+        0, 1, 3, 4, 5, 8, 20, NGX_PAYOUT_QUERY_QUOTE_LEN + 3,
+        NGX_PAYOUT_QUERY_QUOTE_LEN + 4
+    };
 
     wlen = fuzz_quote(want, s, len);
 
-    for (size = 0; size <= NGX_PAYOUT_QUERY_QUOTE_LEN + 4; size++) {
+    for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size = sizes[k];
         memset(buf, 0x5a, sizeof(buf));
         ngx_payout_query_quote(buf, size, (const char *) s, len);
 
