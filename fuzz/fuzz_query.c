@@ -46,6 +46,7 @@ static const ngx_payout_filter_column_t  fuzz_columns[] = {
       NGX_PAYOUT_FILTER_UUID },
     { "uuid", "p.uuid", NGX_PAYOUT_FILTER_UUID },
     { "created_at", "p.created_at", NGX_PAYOUT_FILTER_TIMESTAMP },
+    { "broken", "p.broken", 9 },        /* no such type: always refused */
     { NULL, NULL, 0 }
 };
 
@@ -128,7 +129,8 @@ typedef struct {
     int                                 per_column[FUZZ_MAX_COLUMNS];
     int                                 first_or[FUZZ_MAX_COLUMNS];
 
-    /* searchBy so far, and the search once added */
+    /* searchBy so far ("searchBy=" here: none at all), and the search */
+    int                                 by_none;
     int                                 nby;
     const ngx_payout_filter_column_t   *by[FUZZ_MAX_BY];
     int                                 search_param;     /* 0: none */
@@ -333,6 +335,8 @@ fuzz_filter(fuzz_list_t *l, const unsigned char *name, size_t name_len,
 
     if (rc == NGX_PAYOUT_OK) {
         FUZZ_CHECK(col >= 0);
+        FUZZ_CHECK(l->f.columns[col].type >= 0
+                   && l->f.columns[col].type <= 3);
         FUZZ_CHECK(l->f.nparams >= nparams);
         FUZZ_CHECK(l->f.meta != NULL);
 
@@ -440,6 +444,11 @@ fuzz_search_by(fuzz_list_t *l, const unsigned char *v, size_t len)
     const unsigned char                *p, *end, *comma;
     const ngx_payout_filter_column_t   *c, *by[FUZZ_MAX_BY];
 
+    if (len == 0) {
+        l->by_none = 1;     /* not the handler's: the core's n of 0 */
+        return;
+    }
+
     nby = l->nby;
     memcpy(by, l->by, sizeof(by));
     end = v + len;
@@ -492,7 +501,7 @@ fuzz_search(fuzz_list_t *l, const unsigned char *term, size_t len)
 
     n = l->nby;
 
-    if (n) {
+    if (n || l->by_none) {
         memcpy(by, l->by, n * sizeof(by[0]));
 
     } else {
@@ -503,7 +512,7 @@ fuzz_search(fuzz_list_t *l, const unsigned char *term, size_t len)
 
     /* what the search may take, checked here again */
 
-    ok = l->search_param == 0 && len > 0
+    ok = l->search_param == 0 && n > 0 && len > 0
          && memchr(term, '\0', len) == NULL && fuzz_utf8_valid(term, len);
 
     for (i = 0; i < n; i++) {
@@ -812,7 +821,9 @@ fuzz_cond(fuzz_parse_t *ps, const char *p, fuzz_cond_t *c)
     for (i = 0; i < ps->list->ncolumns; i++) {
         col = &ps->list->f.columns[i];
 
-        FUZZ_CHECK(col->type >= 0 && col->type <= 3);
+        if (col->type < 0 || col->type > 3) {
+            continue;
+        }
 
         /* every template starts with the column, or strpos( and it */
 
