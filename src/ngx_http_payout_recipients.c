@@ -1,10 +1,12 @@
 /*
  * Recipients: POST /payout-recipients (create-or-reuse by fingerprint,
- * with the same one-of rules as payouts) and GET /payout-recipients/{uuid}.
- * The list lives with the payouts list (ngx_http_payout_payouts.c).
+ * with the same one-of rules as payouts), GET /payout-recipients (through
+ * the list engine, over the recipients' whitelists) and
+ * GET /payout-recipients/{uuid}.
  */
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_list.h"
 
 
 static const char  ngx_http_payout_recipient_create_sql[] =
@@ -19,6 +21,61 @@ static const char  ngx_http_payout_recipient_get_sql[] =
 
 static void ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+
+
+static const ngx_payout_filter_column_t  ngx_http_payout_recipient_filters[] =
+{
+    { "recipient_type", "p.recipient_type", NGX_PAYOUT_FILTER_TEXT },
+    { "gateway", "p.gateway", NGX_PAYOUT_FILTER_TEXT },
+    { "name", "p.name", NGX_PAYOUT_FILTER_TEXT },
+    { "email", "p.email", NGX_PAYOUT_FILTER_TEXT },
+    { "bank_code", "p.bank_code", NGX_PAYOUT_FILTER_TEXT },
+    { "idempotency_key", "p.idempotency_key", NGX_PAYOUT_FILTER_TEXT },
+    { "created_at", "p.created_at", NGX_PAYOUT_FILTER_TIMESTAMP },
+    { "uuid", "p.uuid", NGX_PAYOUT_FILTER_UUID },
+    { NULL, NULL, 0 }
+};
+
+
+/* plain-text columns only: account and wallet numbers are encrypted */
+
+static const ngx_payout_filter_column_t  ngx_http_payout_recipient_search[] =
+{
+    { "name", "p.name", NGX_PAYOUT_FILTER_TEXT },
+    { "email", "p.email", NGX_PAYOUT_FILTER_TEXT },
+    { "bank_name", "p.bank_name", NGX_PAYOUT_FILTER_TEXT },
+    { "bank_account_name", "p.bank_account_name", NGX_PAYOUT_FILTER_TEXT },
+    { "idempotency_key", "p.idempotency_key", NGX_PAYOUT_FILTER_TEXT },
+    { NULL, NULL, 0 }
+};
+
+
+/* the keys of payout_recipient_json(), in its order */
+
+static const char *const  ngx_http_payout_recipient_select[] = {
+    "uuid", "tenant_id", "gateway", "recipient_type", "name", "email",
+    "phone", "bank_code", "bank_name", "bank_account_name",
+    "bank_account_number", "mobile_money_provider", "mobile_money_number",
+    "gateway_recipient_code", "idempotency_key", "metadata", "livemode",
+    "created_at", "updated_at", NULL
+};
+
+
+static const ngx_http_payout_list_def_t  ngx_http_payout_recipients_def = {
+    "recipients", "payout_recipient_json",
+    ngx_http_payout_recipient_filters, ngx_http_payout_recipient_search,
+    ngx_http_payout_recipient_select,
+    "select takes comma-separated fields of a recipient, such as uuid, "
+    "name, recipient_type or bank_account_number (masked).", 0
+};
+
+
+ngx_int_t
+ngx_http_payout_recipients_list(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    return ngx_http_payout_list(r, ctx, &ngx_http_payout_recipients_def);
+}
 
 
 ngx_int_t

@@ -1,0 +1,1075 @@
+/*
+ * The list engine: GET /payouts and GET /payout-recipients in
+ * nestjs-paginate's shape, {data, meta, links}.  PostgreSQL renders the
+ * rows as JSON (payout_json() and payout_recipient_json() in sql/); the
+ * engine parses the query over the resource's whitelists, builds one
+ * statement for the page and its count, and adds meta and links.
+ *
+ * The list grammar is nestjs-paginate's where it fits: limit, page,
+ * sortBy (repeatable), search with searchBy, select, filter.<column>.
+ * Every other parameter is a 400, as is a repeated limit, page or search:
+ * nothing a client sends is silently ignored.
+ */
+
+#include "ngx_http_payout_list.h"
+#include "ngx_http_payout_pg.h"
+
+
+#define NGX_HTTP_PAYOUT_LIST_MAX_SEARCH_BY  8
+#define NGX_HTTP_PAYOUT_LIST_MAX_SELECT     32
+
+
+typedef struct {
+    ngx_http_request_t                *request;
+    const ngx_http_payout_list_def_t  *def;
+    ngx_payout_page_t                  page;
+    ngx_payout_filter_t                filter;
+
+    ngx_str_t                          search;        /* data NULL: none */
+    ngx_uint_t                         nsearch_by;
+    const ngx_payout_filter_column_t  *search_by[
+                                          NGX_HTTP_PAYOUT_LIST_MAX_SEARCH_BY];
+    ngx_uint_t                         nselect;
+    const char                        *select[NGX_HTTP_PAYOUT_LIST_MAX_SELECT];
+
+    /* the filters as given, re-escaped, and all the links share but page */
+    ngx_str_t                          filter_args;
+    ngx_str_t                          options;
+
+    /* the page answered: the one asked for, or the last if past it */
+    long                               current;
+
+    unsigned                           limit_given:1;
+    unsigned                           page_given:1;
+    unsigned                           search_by_given:1;
+
+    /* the client's parameter name as a field: printable, cut short */
+    char                               field[NGX_PAYOUT_QUERY_QUOTE_LEN + 4];
+} ngx_http_payout_list_t;
+
+
+typedef ngx_int_t (*ngx_http_payout_list_arg_pt)(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+
+typedef struct {
+    ngx_str_t                          name;
+    ngx_http_payout_list_arg_pt        handler;
+} ngx_http_payout_list_arg_t;
+
+
+static u_char *ngx_http_payout_list_sql(ngx_http_payout_list_t *list);
+static u_char *ngx_http_payout_list_order(u_char *p, u_char *last,
+    ngx_payout_page_t *page, const char *prefix);
+static ngx_int_t ngx_http_payout_list_args(ngx_http_request_t *r,
+    ngx_http_payout_list_t *list, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_arg(ngx_http_payout_list_t *list,
+    ngx_str_t *name, ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_limit(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_page(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_sort(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_search(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_search_by(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_search_by_fail(
+    ngx_http_payout_list_t *list, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_select(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_unknown(ngx_http_payout_list_t *list,
+    ngx_str_t *name, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_fail(ngx_payout_error_t *err,
+    const char *code, const char *field, const char *fmt, ...);
+static ngx_int_t ngx_http_payout_list_finish(ngx_http_payout_list_t *list,
+    ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_options(ngx_http_payout_list_t *list);
+static u_char *ngx_http_payout_list_escape(u_char *dst, u_char *src,
+    size_t len);
+static u_char *ngx_http_payout_list_names(u_char *p, const char *first,
+    const char *sep, const char *const *names, ngx_uint_t n);
+static void ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_list_cleanup(void *data);
+static ngx_int_t ngx_http_payout_list_send(ngx_http_payout_list_t *list,
+    int64_t total, const char *data, size_t data_len);
+static json_t *ngx_http_payout_list_meta(ngx_http_payout_list_t *list,
+    int64_t total, long pages);
+static json_t *ngx_http_payout_list_link(ngx_http_payout_list_t *list,
+    long page);
+
+
+static const ngx_http_payout_list_arg_t  ngx_http_payout_list_args_known[] = {
+    { ngx_string("limit"), ngx_http_payout_list_limit },
+    { ngx_string("page"), ngx_http_payout_list_page },
+    { ngx_string("sortBy"), ngx_http_payout_list_sort },
+    { ngx_string("search"), ngx_http_payout_list_search },
+    { ngx_string("searchBy"), ngx_http_payout_list_search_by },
+    { ngx_string("select"), ngx_http_payout_list_select },
+    { ngx_null_string, NULL }
+};
+
+
+ngx_int_t
+ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const ngx_http_payout_list_def_t *def)
+{
+    int                          i;
+    u_char                      *sql;
+    size_t                       line;
+    ngx_int_t                    rc;
+    ngx_pool_cleanup_t          *cln;
+    ngx_payout_error_t           err;
+    ngx_http_payout_list_t      *list;
+    ngx_http_core_srv_conf_t    *cscf;
+    ngx_http_payout_pg_query_t  *q;
+
+    list = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_list_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (list == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    list->request = r;
+    list->def = def;
+
+    /* filters start after $1 tenant, $2 limit, $3 offset, $4 livemode */
+    ngx_payout_filter_init(&list->filter, def->filters, 5);
+    cln->handler = ngx_http_payout_list_cleanup;
+    cln->data = &list->filter;
+
+    rc = ngx_http_payout_list_args(r, list, &err);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
+                                          err.message, err.field);
+    }
+
+    if (rc != NGX_OK || ngx_http_payout_list_options(list) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * A link is followed as a request line, which must fit in one of
+     * this server's large header buffers: a link that would not is
+     * refused now, before any query, rather than cut or left out later.
+     */
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+    line = sizeof("GET ?page= HTTP/1.1" CRLF) - 1 + r->uri.len
+           + NGX_INT64_LEN + list->options.len;
+
+    if (line > cscf->large_client_header_buffers.size) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_REQUEST_URI_TOO_LARGE,
+                   "uri_too_long",
+                   "The query is too long for its pagination links to be "
+                   "followed; shorten the filters or the search.", NULL);
+    }
+
+    sql = ngx_http_payout_list_sql(list);
+    if (sql == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        (char *) sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, list->page.limit) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, (list->page.page - 1)
+                                           * list->page.limit)
+           != NGX_OK
+        || ngx_http_payout_pg_param_bool(q, ctx->auth.livemode) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < list->filter.nparams; i++) {
+        if (list->filter.params[i] == NULL) {
+            ngx_http_payout_pg_param_null(q);
+            continue;
+        }
+
+        if (ngx_http_payout_pg_param(q, (u_char *) list->filter.params[i],
+                                     ngx_strlen(list->filter.params[i]))
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    q->handler = ngx_http_payout_list_done;
+    q->data = list;
+
+    return ngx_http_payout_pg_start(r, q);
+}
+
+
+/*
+ * Columns, keys and directions come from whitelists, values are $n.  The
+ * count is taken once; a page past the end answers the last page, as
+ * nestjs-paginate's meta does, so the offset is clamped by the count.
+ */
+
+static u_char *
+ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
+{
+    u_char                            *sql, *p, *last;
+    size_t                             len;
+    ngx_uint_t                         i;
+    const ngx_http_payout_list_def_t  *def;
+
+    def = list->def;
+
+    len = 2048 + list->filter.sql_len * 2 + list->nselect * 64;
+
+    sql = ngx_pnalloc(list->request->pool, len);
+    if (sql == NULL) {
+        return NULL;
+    }
+
+    last = sql + len - 1;
+
+    p = ngx_slprintf(sql, last,
+            "WITH n AS (SELECT count(*) AS n FROM %s p "
+                       "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s) "
+            "SELECT (SELECT n FROM n), coalesce(json_agg(",
+            def->table, list->filter.sql);
+
+    if (list->nselect == 0) {
+        p = ngx_slprintf(p, last, "%s(s.p)", def->json);
+
+    } else {
+
+        /* only the selected keys, in the order asked for */
+
+        p = ngx_slprintf(p, last, "(SELECT json_build_object(");
+
+        for (i = 0; i < list->nselect; i++) {
+            p = ngx_slprintf(p, last, "%s'%s', x.j->'%s'", i ? ", " : "",
+                             list->select[i], list->select[i]);
+        }
+
+        p = ngx_slprintf(p, last, ") FROM (SELECT %s(s.p) AS j) x)",
+                         def->json);
+    }
+
+    p = ngx_slprintf(p, last, " ORDER BY ");
+    p = ngx_http_payout_list_order(p, last, &list->page, "(s.p).");
+
+    p = ngx_slprintf(p, last,
+            "), '[]') "
+            "FROM (SELECT p FROM %s p "
+            "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
+                  "ORDER BY ",
+            def->table, list->filter.sql);
+    p = ngx_http_payout_list_order(p, last, &list->page, "p.");
+
+    p = ngx_slprintf(p, last,
+            " LIMIT $2::bigint OFFSET (SELECT least($3::bigint, "
+                "greatest(n - 1, 0) / $2::bigint * $2::bigint) FROM n)) s");
+
+    if (p == last) {
+        return NULL;   /* cannot happen: len has room for every piece */
+    }
+
+    *p = '\0';
+
+    return sql;
+}
+
+
+/* the sort keys, then id in the first key's direction as a tie-break */
+
+static u_char *
+ngx_http_payout_list_order(u_char *p, u_char *last, ngx_payout_page_t *page,
+    const char *prefix)
+{
+    int  i, id;
+
+    id = 0;
+
+    for (i = 0; i < page->nsort; i++) {
+        p = ngx_slprintf(p, last, "%s%s%s %s", i ? ", " : "", prefix,
+                         page->sort[i].column,
+                         page->sort[i].desc ? "DESC" : "ASC");
+
+        id |= (ngx_strcmp(page->sort[i].column, "id") == 0);
+    }
+
+    if (!id) {
+        p = ngx_slprintf(p, last, ", %sid %s", prefix,
+                         page->sort[0].desc ? "DESC" : "ASC");
+    }
+
+    return p;
+}
+
+
+static void
+ngx_http_payout_list_cleanup(void *data)
+{
+    ngx_payout_filter_free(data);
+}
+
+
+/* NGX_DECLINED: a bad parameter, described in err */
+
+static ngx_int_t
+ngx_http_payout_list_args(ngx_http_request_t *r, ngx_http_payout_list_t *list,
+    ngx_payout_error_t *err)
+{
+    u_char     *p, *end, *amp, *eq, *fa;
+    size_t      name_len, value_len;
+    ngx_int_t   rc;
+    ngx_str_t   name, value;
+
+    list->page.limit = NGX_PAYOUT_LIST_DEFAULT_LIMIT;
+    list->page.page = 1;
+    list->page.nsort = 0;
+
+    err->code = "invalid_parameter";
+    err->field = NULL;
+
+    /*
+     * The filters, escaped anew, are repeated in the links: at worst three
+     * bytes a byte, and the "&" and "=" of each, every one at least
+     * "filter.x=" long.
+     */
+    fa = ngx_pnalloc(r->pool, 4 * r->args.len + 1);
+    if (fa == NULL) {
+        return NGX_ERROR;
+    }
+
+    list->filter_args.data = fa;
+
+    p = r->args.data;
+    end = r->args.data + r->args.len;
+
+    for ( /* void */ ; p < end; p = amp + 1) {
+        amp = ngx_strlchr(p, end, '&');
+        if (amp == NULL) {
+            amp = end;
+        }
+
+        if (amp == p) {
+            continue;   /* "a=1&&b=2" or a trailing "&": no parameter */
+        }
+
+        eq = ngx_strlchr(p, amp, '=');
+
+        name_len = (eq ? eq : amp) - p;
+        name.data = ngx_pnalloc(r->pool, name_len + 1);
+        value_len = eq ? (size_t) (amp - eq - 1) : 0;
+        value.data = ngx_pnalloc(r->pool, value_len + 1);
+
+        if (name.data == NULL || value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        name.len = ngx_payout_url_decode(p, name_len, name.data);
+        value.len = eq ? ngx_payout_url_decode(eq + 1, value_len, value.data)
+                       : 0;
+
+        if (name.len > 7 && ngx_strncmp(name.data, "filter.", 7) == 0) {
+            if (ngx_payout_filter_add(&list->filter,
+                                      (char *) name.data + 7, name.len - 7,
+                                      (char *) value.data, value.len, err)
+                != NGX_PAYOUT_OK)
+            {
+                return ngx_strcmp(err->code, "internal_error") == 0
+                       ? NGX_ERROR : NGX_DECLINED;
+            }
+
+            *fa++ = '&';
+            fa = ngx_http_payout_list_escape(fa, name.data, name.len);
+            *fa++ = '=';
+            fa = ngx_http_payout_list_escape(fa, value.data, value.len);
+            continue;
+        }
+
+        rc = ngx_http_payout_list_arg(list, &name, &value, err);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    list->filter_args.len = fa - list->filter_args.data;
+
+    return ngx_http_payout_list_finish(list, err);
+}
+
+
+static ngx_int_t
+ngx_http_payout_list_arg(ngx_http_payout_list_t *list, ngx_str_t *name,
+    ngx_str_t *value, ngx_payout_error_t *err)
+{
+    const ngx_http_payout_list_arg_t  *a;
+
+    for (a = ngx_http_payout_list_args_known; a->handler; a++) {
+        if (a->name.len == name->len
+            && ngx_strncmp(a->name.data, name->data, name->len) == 0)
+        {
+            return a->handler(list, value, err);
+        }
+    }
+
+    return ngx_http_payout_list_unknown(list, name, err);
+}
+
+
+static ngx_int_t
+ngx_http_payout_list_limit(ngx_http_payout_list_t *list, ngx_str_t *value,
+    ngx_payout_error_t *err)
+{
+    if (list->limit_given) {
+        return ngx_http_payout_list_fail(err, "conflicting_parameters",
+                   "limit", "limit may be given only once.");
+    }
+
+    list->limit_given = 1;
+
+    if (ngx_payout_parse_long(value->data, value->len, 1, 999999999,
+                              &list->page.limit) != NGX_PAYOUT_OK)
+    {
+        return ngx_http_payout_list_fail(err, "invalid_parameter", "limit",
+                   "limit must be a positive integer.");
+    }
+
+    list->page.limit = ngx_min(list->page.limit, NGX_PAYOUT_LIST_MAX_LIMIT);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_payout_list_page(ngx_http_payout_list_t *list, ngx_str_t *value,
+    ngx_payout_error_t *err)
+{
+    if (list->page_given) {
+        return ngx_http_payout_list_fail(err, "conflicting_parameters",
+                   "page", "page may be given only once.");
+    }
+
+    list->page_given = 1;
+
+    if (ngx_payout_parse_long(value->data, value->len, 1, 999999999,
+                              &list->page.page) != NGX_PAYOUT_OK)
+    {
+        return ngx_http_payout_list_fail(err, "invalid_parameter", "page",
+                   "page must be a positive integer.");
+    }
+
+    return NGX_OK;
+}
+
+
+/* each sortBy is one more key, applied in the order given */
+
+static ngx_int_t
+ngx_http_payout_list_sort(ngx_http_payout_list_t *list, ngx_str_t *value,
+    ngx_payout_error_t *err)
+{
+    ngx_payout_page_t  *page;
+
+    page = &list->page;
+
+    if (ngx_payout_page_parse_sort(value->data, value->len, page)
+        != NGX_PAYOUT_OK
+        || (!list->def->amount
+            && ngx_strcmp(page->sort[page->nsort - 1].column, "amount") == 0))
+    {
+        return ngx_http_payout_list_fail(err, "invalid_parameter", "sortBy",
+                   "sortBy must be column:ASC or column:DESC, with column "
+                   "one of id, created_at%s, each column at most once.",
+                   list->def->amount ? ", amount" : "");
+    }
+
+    return NGX_OK;
+}
+
+
+/* kept until every parameter is in: searchBy may come after it */
+
+static ngx_int_t
+ngx_http_payout_list_search(ngx_http_payout_list_t *list, ngx_str_t *value,
+    ngx_payout_error_t *err)
+{
+    if (list->search.data) {
+        return ngx_http_payout_list_fail(err, "conflicting_parameters",
+                   "search", "search may be given only once.");
+    }
+
+    list->search = *value;
+
+    return NGX_OK;
+}
+
+
+/* "searchBy=a&searchBy=b", as nestjs-paginate takes it, or "a,b" */
+
+static ngx_int_t
+ngx_http_payout_list_search_by(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err)
+{
+    u_char                            *p, *end, *comma;
+    size_t                             len;
+    ngx_uint_t                         i;
+    const ngx_payout_filter_column_t  *c;
+
+    list->search_by_given = 1;
+
+    end = value->data + value->len;
+
+    for (p = value->data; /* void */; p = comma + 1) {
+        comma = ngx_strlchr(p, end, ',');
+        len = (comma ? comma : end) - p;
+
+        for (c = list->def->searchable; c->name; c++) {
+            if (ngx_strlen(c->name) == len
+                && ngx_strncmp(c->name, p, len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (c->name == NULL) {
+            return ngx_http_payout_list_search_by_fail(list, err);
+        }
+
+        for (i = 0; i < list->nsearch_by && list->search_by[i] != c; i++) {
+            /* void */
+        }
+
+        if (i == list->nsearch_by) {
+            if (i == NGX_HTTP_PAYOUT_LIST_MAX_SEARCH_BY) {
+                return NGX_ERROR;   /* more than the columns there are */
+            }
+
+            list->search_by[list->nsearch_by++] = c;
+        }
+
+        if (comma == NULL) {
+            return NGX_OK;
+        }
+    }
+}
+
+
+/* names the searchable columns, which the whitelist keeps short */
+
+static ngx_int_t
+ngx_http_payout_list_search_by_fail(ngx_http_payout_list_t *list,
+    ngx_payout_error_t *err)
+{
+    u_char                            *p, *last;
+    const ngx_payout_filter_column_t  *c;
+
+    p = (u_char *) err->message;
+    last = p + sizeof(err->message) - 1;
+
+    p = ngx_slprintf(p, last, "searchBy takes comma-separated columns of ");
+
+    for (c = list->def->searchable; c->name; c++) {
+        p = ngx_slprintf(p, last, "%s%s", c == list->def->searchable ? ""
+                         : (c[1].name ? ", " : " and "), c->name);
+    }
+
+    p = ngx_slprintf(p, last, ".");
+    *p = '\0';
+
+    err->code = "invalid_parameter";
+    err->field = "searchBy";
+
+    return NGX_DECLINED;
+}
+
+
+/* "select=a,b", repeatable, as nestjs-paginate takes it */
+
+static ngx_int_t
+ngx_http_payout_list_select(ngx_http_payout_list_t *list, ngx_str_t *value,
+    ngx_payout_error_t *err)
+{
+    u_char             *p, *end, *comma;
+    size_t              len;
+    ngx_uint_t          i;
+    const char *const  *k;
+
+    end = value->data + value->len;
+
+    for (p = value->data; /* void */; p = comma + 1) {
+        comma = ngx_strlchr(p, end, ',');
+        len = (comma ? comma : end) - p;
+
+        for (k = list->def->selectable; *k; k++) {
+            if (ngx_strlen(*k) == len && ngx_strncmp(*k, p, len) == 0) {
+                break;
+            }
+        }
+
+        if (*k == NULL) {
+            return ngx_http_payout_list_fail(err, "invalid_parameter",
+                       "select", "%s", list->def->select_hint);
+        }
+
+        for (i = 0; i < list->nselect && list->select[i] != *k; i++) {
+            /* void */
+        }
+
+        if (i == list->nselect) {
+            if (i == NGX_HTTP_PAYOUT_LIST_MAX_SELECT) {
+                return NGX_ERROR;   /* more than the keys there are */
+            }
+
+            list->select[list->nselect++] = *k;
+        }
+
+        if (comma == NULL) {
+            return NGX_OK;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_payout_list_unknown(ngx_http_payout_list_t *list, ngx_str_t *name,
+    ngx_payout_error_t *err)
+{
+    const ngx_http_payout_list_arg_t  *a;
+
+    ngx_payout_query_quote(list->field, sizeof(list->field),
+                           (char *) name->data, name->len);
+
+    if (name->len == 6 && ngx_strncmp(name->data, "filter", 6) == 0) {
+        return ngx_http_payout_list_fail(err, "unknown_parameter",
+                   list->field,
+                   "filter= expressions are not supported; use "
+                   "filter.<column>=$op:value, with $or: to OR "
+                   "conditions.");
+    }
+
+    if (name->len == 6 && ngx_strncmp(name->data, "cursor", 6) == 0) {
+        return ngx_http_payout_list_fail(err, "unknown_parameter",
+                   list->field,
+                   "Cursor pagination is not supported; use page and "
+                   "limit.");
+    }
+
+    for (a = ngx_http_payout_list_args_known; a->handler; a++) {
+        if (a->name.len == name->len
+            && ngx_strncasecmp(a->name.data, name->data, name->len) == 0)
+        {
+            return ngx_http_payout_list_fail(err, "unknown_parameter",
+                       list->field,
+                       "Unknown parameter; names are case-sensitive: did "
+                       "you mean %s?", a->name.data);
+        }
+    }
+
+    if (name->len >= 7 && ngx_strncasecmp(name->data, (u_char *) "filter.", 7)
+                          == 0)
+    {
+        return ngx_http_payout_list_fail(err, "unknown_parameter",
+                   list->field,
+                   "Unknown parameter; filters are written "
+                   "filter.<column>.");
+    }
+
+    return ngx_http_payout_list_fail(err, "unknown_parameter", list->field,
+               "Unknown parameter; the list takes limit, page, sortBy, "
+               "search, searchBy, select and filter.<column>.");
+}
+
+
+static ngx_int_t
+ngx_http_payout_list_fail(ngx_payout_error_t *err, const char *code,
+    const char *field, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    err->code = code;
+    err->field = field;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf((u_char *) err->message,
+                      (u_char *) err->message + sizeof(err->message) - 1,
+                      fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    return NGX_DECLINED;
+}
+
+
+/* what needs every parameter: the default sort, and the search */
+
+static ngx_int_t
+ngx_http_payout_list_finish(ngx_http_payout_list_t *list,
+    ngx_payout_error_t *err)
+{
+    const ngx_payout_filter_column_t  *c;
+
+    if (list->page.nsort == 0) {
+        list->page.nsort = 1;
+        list->page.sort[0].column = "id";
+        list->page.sort[0].desc = 1;
+    }
+
+    if (list->search.data == NULL) {
+        if (list->search_by_given) {
+            return ngx_http_payout_list_fail(err, "missing_parameter",
+                       "search", "searchBy needs a search.");
+        }
+
+        return NGX_OK;
+    }
+
+    /* without searchBy, every searchable column */
+
+    if (list->nsearch_by == 0) {
+        for (c = list->def->searchable; c->name; c++) {
+            list->search_by[list->nsearch_by++] = c;
+        }
+    }
+
+    if (ngx_payout_filter_search(&list->filter, list->search_by,
+                                 (int) list->nsearch_by,
+                                 (char *) list->search.data,
+                                 list->search.len, err)
+        != NGX_PAYOUT_OK)
+    {
+        return ngx_strcmp(err->code, "internal_error") == 0
+               ? NGX_ERROR : NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "&limit=..&sortBy=..[&search=..][&searchBy=..][&select=..][&filter...]" */
+
+static ngx_int_t
+ngx_http_payout_list_options(ngx_http_payout_list_t *list)
+{
+    int                  i;
+    u_char              *p, *last;
+    size_t               len;
+    ngx_uint_t           k;
+    const char          *names[NGX_HTTP_PAYOUT_LIST_MAX_SEARCH_BY];
+    ngx_payout_page_t   *pg;
+
+    pg = &list->page;
+
+    len = sizeof("&limit=") - 1 + NGX_INT64_LEN
+          + NGX_PAYOUT_LIST_MAX_SORT * sizeof("&sortBy=created_at:DESC")
+          + sizeof("&search=") + 3 * list->search.len
+          + list->filter_args.len;
+
+    for (k = 0; k < list->nsearch_by; k++) {
+        names[k] = list->search_by[k]->name;
+        len += sizeof("&searchBy=") + ngx_strlen(names[k]);
+    }
+
+    len += sizeof("&select=");
+
+    for (k = 0; k < list->nselect; k++) {
+        len += ngx_strlen(list->select[k]) + 1;
+    }
+
+    p = ngx_pnalloc(list->request->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    list->options.data = p;
+    last = p + len;
+
+    p = ngx_slprintf(p, last, "&limit=%l", pg->limit);
+
+    for (i = 0; i < pg->nsort; i++) {
+        p = ngx_slprintf(p, last, "&sortBy=%s:%s", pg->sort[i].column,
+                         pg->sort[i].desc ? "DESC" : "ASC");
+    }
+
+    if (list->search.data) {
+        p = ngx_cpymem(p, "&search=", sizeof("&search=") - 1);
+        p = ngx_http_payout_list_escape(p, list->search.data,
+                                        list->search.len);
+
+        /* searchBy as given, like nestjs-paginate: not the default */
+
+        if (list->search_by_given) {
+            p = ngx_http_payout_list_names(p, "&searchBy=", "&searchBy=",
+                                           names, list->nsearch_by);
+        }
+    }
+
+    if (list->nselect) {
+        p = ngx_http_payout_list_names(p, "&select=", ",", list->select,
+                                       list->nselect);
+    }
+
+    p = ngx_cpymem(p, list->filter_args.data, list->filter_args.len);
+
+    list->options.len = p - list->options.data;
+
+    return NGX_OK;
+}
+
+
+/* percent-escapes all but unreserved characters and "$:,!*'()@/" */
+
+static u_char *
+ngx_http_payout_list_escape(u_char *dst, u_char *src, size_t len)
+{
+    u_char  c;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    while (len--) {
+        c = *src++;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || (c != '\0' && ngx_strchr("-._~$:,!*'()@/", c) != NULL))
+        {
+            *dst++ = c;
+            continue;
+        }
+
+        *dst++ = '%';
+        *dst++ = hex[c >> 4];
+        *dst++ = hex[c & 0xf];
+    }
+
+    return dst;
+}
+
+
+static u_char *
+ngx_http_payout_list_names(u_char *p, const char *first, const char *sep,
+    const char *const *names, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        p = ngx_cpymem(p, i ? sep : first, ngx_strlen(i ? sep : first));
+        p = ngx_cpymem(p, names[i], ngx_strlen(names[i]));
+    }
+
+    return p;
+}
+
+
+static void
+ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    int64_t                  total;
+    ngx_http_request_t      *r;
+    ngx_http_payout_list_t  *list;
+
+    list = q->data;
+    r = list->request;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    total = ngx_atoof((u_char *) PQgetvalue(res, 0, 0),
+                      PQgetlength(res, 0, 0));
+
+    ngx_http_payout_finalize(r, ngx_http_payout_list_send(list, total,
+                                    PQgetvalue(res, 0, 1),
+                                    PQgetlength(res, 0, 1)));
+}
+
+
+static ngx_int_t
+ngx_http_payout_list_send(ngx_http_payout_list_t *list, int64_t total,
+    const char *data, size_t data_len)
+{
+    long                 pages;
+    u_char              *body, *p;
+    size_t               meta_len, links_len, len;
+    json_t              *meta, *links;
+    ngx_http_request_t  *r;
+    ngx_payout_page_t   *pg;
+
+    r = list->request;
+    pg = &list->page;
+
+    pages = (long) ((total + pg->limit - 1) / pg->limit);
+
+    /* the SQL answered this page: past the end, the last one */
+    list->current = ngx_max(1, ngx_min(pg->page, pages));
+
+    meta = ngx_http_payout_list_meta(list, total, pages);
+    links = json_object();
+
+    if (meta == NULL || links == NULL) {
+        json_decref(meta);
+        json_decref(links);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* nestjs-paginate leaves out the links that lead nowhere */
+
+    if (list->current > 1) {
+        json_object_set_new(links, "first",
+                            ngx_http_payout_list_link(list, 1));
+        json_object_set_new(links, "previous",
+                            ngx_http_payout_list_link(list,
+                                                      list->current - 1));
+    }
+
+    json_object_set_new(links, "current",
+                        ngx_http_payout_list_link(list, list->current));
+
+    if (list->current < pages) {
+        json_object_set_new(links, "next",
+                            ngx_http_payout_list_link(list,
+                                                      list->current + 1));
+        json_object_set_new(links, "last",
+                            ngx_http_payout_list_link(list, pages));
+    }
+
+    meta_len = json_dumpb(meta, NULL, 0, JSON_COMPACT);
+    links_len = json_dumpb(links, NULL, 0, JSON_COMPACT);
+
+    len = sizeof("{\"data\":,\"meta\":,\"links\":}") - 1
+          + data_len + meta_len + links_len;
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        json_decref(meta);
+        json_decref(links);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body, "{\"data\":", 8);
+    p = ngx_cpymem(p, data, data_len);
+    p = ngx_cpymem(p, ",\"meta\":", 8);
+    p += json_dumpb(meta, (char *) p, meta_len, JSON_COMPACT);
+    p = ngx_cpymem(p, ",\"links\":", 9);
+    p += json_dumpb(links, (char *) p, links_len, JSON_COMPACT);
+    *p++ = '}';
+
+    json_decref(meta);
+    json_decref(links);
+
+    return ngx_http_payout_send_json(r, NGX_HTTP_OK, body, p - body);
+}
+
+
+/* nestjs-paginate's meta: sortBy, search, searchBy, select, filter */
+
+static json_t *
+ngx_http_payout_list_meta(ngx_http_payout_list_t *list, int64_t total,
+    long pages)
+{
+    int                 i, rc;
+    json_t             *meta, *a;
+    ngx_uint_t          k;
+    ngx_payout_page_t  *pg;
+
+    pg = &list->page;
+
+    meta = json_pack("{sI sI sI sI s[]}",
+                     "itemsPerPage", (json_int_t) pg->limit,
+                     "totalItems", (json_int_t) total,
+                     "currentPage", (json_int_t) list->current,
+                     "totalPages", (json_int_t) pages,
+                     "sortBy");
+    if (meta == NULL) {
+        return NULL;
+    }
+
+    rc = 0;
+    a = json_object_get(meta, "sortBy");
+
+    for (i = 0; i < pg->nsort; i++) {
+        rc |= json_array_append_new(a, json_pack("[ss]", pg->sort[i].column,
+                                                 pg->sort[i].desc
+                                                 ? "DESC" : "ASC"));
+    }
+
+    if (list->search.data) {
+
+        /* the search has been checked to be valid UTF-8 */
+
+        rc |= json_object_set_new(meta, "search",
+                                  json_stringn((char *) list->search.data,
+                                               list->search.len));
+
+        a = json_array();
+        rc |= json_object_set_new(meta, "searchBy", a);
+
+        for (k = 0; k < list->nsearch_by && a; k++) {
+            rc |= json_array_append_new(a,
+                      json_string(list->search_by[k]->name));
+        }
+    }
+
+    if (list->nselect) {
+        a = json_array();
+        rc |= json_object_set_new(meta, "select", a);
+
+        for (k = 0; k < list->nselect && a; k++) {
+            rc |= json_array_append_new(a, json_string(list->select[k]));
+        }
+    }
+
+    if (list->filter.meta) {
+        rc |= json_object_set(meta, "filter", list->filter.meta);
+    }
+
+    if (rc != 0) {
+        json_decref(meta);
+        return NULL;
+    }
+
+    return meta;
+}
+
+
+/* never cut: its length was checked against a request line's before */
+
+static json_t *
+ngx_http_payout_list_link(ngx_http_payout_list_t *list, long page)
+{
+    u_char              *buf, *p;
+    size_t               len;
+    json_t              *link;
+    ngx_http_request_t  *r;
+
+    r = list->request;
+
+    len = r->uri.len + sizeof("?page=") - 1 + NGX_INT64_LEN
+          + list->options.len;
+
+    buf = ngx_pnalloc(r->pool, len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = ngx_sprintf(buf, "%V?page=%l%V", &r->uri, page, &list->options);
+
+    link = json_stringn((char *) buf, p - buf);
+
+    ngx_pfree(r->pool, buf);
+
+    return link;
+}
