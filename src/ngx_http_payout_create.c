@@ -364,13 +364,7 @@ ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     cr = q->data;
     r = cr->request;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_payout_query_row(r, q, res, NULL) != NGX_OK) {
         return;
     }
 
@@ -437,14 +431,7 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     cr = q->data;
     r = cr->request;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-            NGX_HTTP_NOT_FOUND, "not_found", "No such payout.", NULL));
+    if (ngx_http_payout_query_row(r, q, res, "No such payout.") != NGX_OK) {
         return;
     }
 

@@ -239,14 +239,7 @@ ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     ep = q->data;
     r = ep->request;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-            NGX_HTTP_NOT_FOUND, "not_found", "No such endpoint.", NULL));
+    if (ngx_http_payout_query_row(r, q, res, "No such endpoint.") != NGX_OK) {
         return;
     }
 

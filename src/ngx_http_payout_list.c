@@ -878,13 +878,7 @@ ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     list = q->data;
     r = list->request;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    if (ngx_http_payout_query_row(r, q, res, NULL) != NGX_OK) {
         return;
     }
 

@@ -4,6 +4,7 @@
  */
 
 #include "ngx_http_payout.h"
+#include "ngx_http_payout_pg.h"
 
 
 static ngx_int_t ngx_http_payout_set_header(ngx_http_request_t *r,
@@ -223,4 +224,37 @@ ngx_http_payout_add_header(ngx_http_request_t *r, const char *key,
     v.len = ngx_strlen(value);
 
     return ngx_http_payout_set_header(r, &k, &v);
+}
+
+
+/*
+ * A request's query has answered.  NGX_OK: it holds exactly one row.
+ * NGX_DECLINED: the request has been finalized, with 503 when the
+ * database is away, 404 "missing" when no row came back and "missing" is
+ * given, and 500 otherwise.  Callbacks then just return.
+ */
+
+ngx_int_t
+ngx_http_payout_query_row(ngx_http_request_t *r,
+    ngx_http_payout_pg_query_t *q, PGresult *res, const char *missing)
+{
+    ngx_int_t  rc;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
+        rc = ngx_http_payout_pg_failure(r, q);
+
+    } else if (PQntuples(res) == 1) {
+        return NGX_OK;
+
+    } else if (missing && PQntuples(res) == 0) {
+        rc = ngx_http_payout_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        missing, NULL);
+
+    } else {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_payout_finalize(r, rc);
+
+    return NGX_DECLINED;
 }

@@ -76,14 +76,7 @@ ngx_http_payout_redelivered(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     r = q->data;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-            NGX_HTTP_NOT_FOUND, "not_found", "No such delivery.", NULL));
+    if (ngx_http_payout_query_row(r, q, res, "No such delivery.") != NGX_OK) {
         return;
     }
 
