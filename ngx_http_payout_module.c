@@ -111,6 +111,13 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       offsetof(ngx_http_payout_main_conf_t, webhook_allow_private),
       NULL },
 
+    { ngx_string("payout_webhook_poll"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, webhook_poll),
+      NULL },
+
     { ngx_string("payout_webhook_concurrency"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -243,6 +250,7 @@ ngx_http_payout_create_main_conf(ngx_conf_t *cf)
     pmcf->webhook_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->webhook_allow_private = NGX_CONF_UNSET;
     pmcf->webhook_concurrency = NGX_CONF_UNSET_UINT;
+    pmcf->webhook_poll = NGX_CONF_UNSET_MSEC;
     pmcf->reconcile_interval = NGX_CONF_UNSET_MSEC;
     pmcf->reconcile_grace = NGX_CONF_UNSET_MSEC;
     pmcf->reconcile_window = NGX_CONF_UNSET;
@@ -271,6 +279,12 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->webhook_timeout, 10000);
     ngx_conf_init_value(pmcf->webhook_allow_private, 0);
     ngx_conf_init_uint_value(pmcf->webhook_concurrency, 32);
+    ngx_conf_init_msec_value(pmcf->webhook_poll, 1000);
+
+    if (pmcf->webhook_poll == 0) {
+        return "payout_webhook_poll must be positive";
+    }
+
     ngx_conf_init_msec_value(pmcf->reconcile_interval, 1000);
     ngx_conf_init_msec_value(pmcf->reconcile_grace, 10000);
     ngx_conf_init_value(pmcf->reconcile_window, 86400);

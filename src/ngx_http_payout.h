@@ -59,6 +59,7 @@ typedef struct {
     ngx_msec_t                   webhook_timeout;
     ngx_flag_t                   webhook_allow_private;
     ngx_uint_t                   webhook_concurrency;
+    ngx_msec_t                   webhook_poll;        /* retries come due */
     ngx_array_t                 *webhook_schedule;   /* long, seconds */
 
     /* the reconciler */

@@ -1,19 +1,18 @@
 /*
- * The webhook deliverer: a background job in every worker.
+ * The webhook deliverer: a background job in every worker, on the job
+ * skeleton (ngx_http_payout_job.c).
  *
- * A NOTIFY from the transaction that queued an event wakes it at once; a
- * cancelable poll timer catches retries that come due and anything a
- * lost connection missed.  It claims due deliveries with leases (several
+ * A NOTIFY from the transaction that queued an event wakes it at once;
+ * the job's poll (payout_webhook_poll, with jitter) catches retries that
+ * come due and anything a lost connection missed.  It claims due deliveries with leases (several
  * workers and nodes never make the same attempt twice), sends each with
  * Standard Webhooks headers through the event-loop HTTP client, and
  * records the attempt with the next one's time.
  */
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_job.h"
 #include "core/ngx_payout_webhook.h"
-
-
-#define NGX_HTTP_PAYOUT_DELIVER_POLL  1000
 
 
 static const char  ngx_http_payout_claim_sql[] =
@@ -26,10 +25,7 @@ static const char  ngx_http_payout_result_sql[] =
 
 typedef struct {
     ngx_http_payout_main_conf_t  *pmcf;
-    ngx_event_t                   timer;
-    ngx_uint_t                    inflight;
-    unsigned                      claiming:1;
-    unsigned                      again:1;
+    ngx_http_payout_job_t         job;
 } ngx_http_payout_deliverer_t;
 
 
@@ -43,8 +39,8 @@ typedef struct {
 
 
 static void ngx_http_payout_deliver_wake(void *data);
-static void ngx_http_payout_deliver_timer(ngx_event_t *ev);
-static void ngx_http_payout_deliver_claim(ngx_http_payout_deliverer_t *d);
+static ngx_int_t ngx_http_payout_deliver_claim(ngx_http_payout_job_t *job,
+    ngx_uint_t room);
 static void ngx_http_payout_deliver_claimed(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_payout_deliver_start(
@@ -77,10 +73,12 @@ ngx_http_payout_deliver_init_process(ngx_cycle_t *cycle)
     }
 
     d->pmcf = pmcf;
-    d->timer.handler = ngx_http_payout_deliver_timer;
-    d->timer.data = d;
-    d->timer.log = cycle->log;
-    d->timer.cancelable = 1;
+    d->job.name = "delivering webhooks";
+    d->job.interval = pmcf->webhook_poll;
+    d->job.jitter = pmcf->webhook_poll / 5;
+    d->job.max_inflight = pmcf->webhook_concurrency;
+    d->job.claim = ngx_http_payout_deliver_claim;
+    d->job.data = d;
 
     ngx_http_payout_deliverer = d;
 
@@ -91,19 +89,15 @@ ngx_http_payout_deliver_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    ngx_add_timer(&d->timer, NGX_HTTP_PAYOUT_DELIVER_POLL);
-
-    return NGX_OK;
+    return ngx_http_payout_job_start(cycle, &d->job);
 }
 
 
 void
 ngx_http_payout_deliver_exit_process(ngx_cycle_t *cycle)
 {
-    if (ngx_http_payout_deliverer
-        && ngx_http_payout_deliverer->timer.timer_set)
-    {
-        ngx_del_timer(&ngx_http_payout_deliverer->timer);
+    if (ngx_http_payout_deliverer) {
+        ngx_http_payout_job_stop(&ngx_http_payout_deliverer->job);
     }
 
     ngx_http_payout_deliverer = NULL;
@@ -113,79 +107,46 @@ ngx_http_payout_deliver_exit_process(ngx_cycle_t *cycle)
 static void
 ngx_http_payout_deliver_wake(void *data)
 {
-    ngx_http_payout_deliver_claim(data);
+    ngx_http_payout_deliverer_t  *d = data;
+
+    ngx_http_payout_job_wake(&d->job);
 }
 
 
-static void
-ngx_http_payout_deliver_timer(ngx_event_t *ev)
+static ngx_int_t
+ngx_http_payout_deliver_claim(ngx_http_payout_job_t *job, ngx_uint_t room)
 {
+    ngx_pool_t                   *pool;
     ngx_http_payout_deliverer_t  *d;
+    ngx_http_payout_pg_query_t   *q;
 
-    d = ev->data;
-
-    if (ngx_exiting || ngx_quit || ngx_terminate) {
-        return;
-    }
-
-    ngx_http_payout_deliver_claim(d);
-
-    ngx_add_timer(&d->timer, NGX_HTTP_PAYOUT_DELIVER_POLL);
-}
-
-
-static void
-ngx_http_payout_deliver_claim(ngx_http_payout_deliverer_t *d)
-{
-    ngx_int_t                    limit;
-    ngx_pool_t                  *pool;
-    ngx_http_payout_pg_query_t  *q;
-
-    if (ngx_exiting || ngx_quit || ngx_terminate) {
-        return;
-    }
-
-    /* one claim at a time; a wake-up meanwhile claims again after it */
-    if (d->claiming) {
-        d->again = 1;
-        return;
-    }
-
-    limit = (ngx_int_t) d->pmcf->webhook_concurrency - d->inflight;
-
-    if (limit <= 0) {
-        d->again = 1;
-        return;
-    }
+    d = job->data;
 
     pool = ngx_create_pool(1024, ngx_cycle->log);
     if (pool == NULL) {
-        return;
+        return NGX_ERROR;
     }
 
     q = ngx_http_payout_pg_query_create(pool, ngx_cycle->log,
                                         ngx_http_payout_claim_sql);
     if (q == NULL
-        || ngx_http_payout_pg_param_int(q, limit) != NGX_OK
+        || ngx_http_payout_pg_param_int(q, room) != NGX_OK
         || ngx_http_payout_pg_param_int(q,
                           d->pmcf->webhook_timeout / 1000 + 30) != NGX_OK)
     {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
     q->handler = ngx_http_payout_deliver_claimed;
     q->data = d;
 
-    d->again = 0;
-
     if (ngx_http_payout_pg_run(d->pmcf->pg, q) != NGX_OK) {
-        /* no database now: the poll timer tries again */
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
-    d->claiming = 1;
+    return NGX_OK;
 }
 
 
@@ -199,7 +160,6 @@ ngx_http_payout_deliver_claimed(ngx_http_payout_pg_query_t *q,
 
     d = q->data;
     pool = q->mem;
-    d->claiming = 0;
 
     n = 0;
 
@@ -218,9 +178,7 @@ ngx_http_payout_deliver_claimed(ngx_http_payout_pg_query_t *q,
 
     ngx_destroy_pool(pool);
 
-    if (d->again || (n > 0 && d->inflight < d->pmcf->webhook_concurrency)) {
-        ngx_http_payout_deliver_claim(d);
-    }
+    ngx_http_payout_job_claimed(&d->job, n);
 }
 
 
@@ -314,7 +272,7 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
         return NGX_OK;
     }
 
-    d->inflight++;
+    ngx_http_payout_job_started(&d->job);
 
     return NGX_OK;
 }
@@ -347,7 +305,7 @@ ngx_http_payout_deliver_unsent(ngx_http_payout_delivery_t *dl, char *error)
     ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                   "payout: webhook delivery %L not sent: %s", dl->id, error);
 
-    dl->deliverer->inflight++;
+    ngx_http_payout_job_started(&dl->deliverer->job);
 
     ngx_http_payout_deliver_answer(hr);
 }
@@ -517,11 +475,10 @@ ngx_http_payout_deliver_done(ngx_http_payout_delivery_t *dl)
     ngx_http_payout_deliverer_t  *d;
 
     d = dl->deliverer;
-    d->inflight--;
 
     ngx_destroy_pool(dl->pool);
 
     /* the next event of the same payout may be due now */
-    ngx_http_payout_deliver_claim(d);
+    ngx_http_payout_job_done(&d->job);
 }
 

@@ -9,8 +9,14 @@ checked here with hmac/base64, independently of the module's code."""
 import base64
 import datetime
 import json
+import shutil
+import subprocess
 import time
 import uuid as uuidlib
+
+import pytest
+
+from conftest import Nginx
 
 from payout_helpers import (assert_error, assert_history, bank, create,
                             mobile, post_json, sandbox_nginx, wait_status)
@@ -562,3 +568,18 @@ def test_payload_is_the_payout_as_stored(nginx_factory, tenant, http, rc):
     assert last["metadata"] == {"order": "o-1", "n": 2, "ok": True}
     # the secret never shows in the API
     assert SECRET not in json.dumps(p)
+
+
+@pytest.mark.parametrize("value,ok", [("200ms", True), ("0", False)])
+def test_webhook_poll_is_a_positive_time(pg, value, ok):
+    ngx = Nginx(pg, http="payout_webhook_poll %s;" % value)
+    try:
+        out = subprocess.run(["nginx", "-t", "-p", ngx.dir, "-c", ngx.conf,
+                              "-e", ngx.error_log], env=ngx.env(),
+                             capture_output=True, text=True)
+    finally:
+        shutil.rmtree(ngx.dir, ignore_errors=True)
+    assert (out.returncode == 0) == ok, out.stderr
+    if not ok:
+        assert "payout_webhook_poll must be positive" in out.stderr
+
