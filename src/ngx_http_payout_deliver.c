@@ -4,10 +4,11 @@
  *
  * A NOTIFY from the transaction that queued an event wakes it at once;
  * the job's poll (payout_webhook_poll, with jitter) catches retries that
- * come due and anything a lost connection missed.  It claims due deliveries with leases (several
- * workers and nodes never make the same attempt twice), sends each with
- * Standard Webhooks headers through the event-loop HTTP client, and
- * records the attempt with the next one's time.
+ * come due and anything a lost connection missed.  It claims due
+ * deliveries with leases (several workers and nodes never make the same
+ * attempt twice), sends each with Standard Webhooks headers through the
+ * event-loop HTTP client, and records the attempt with the next one's
+ * time.
  */
 
 #include "ngx_http_payout_gateway.h"
