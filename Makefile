@@ -9,11 +9,11 @@ export PORT PG_PORT
 CORE_SRCS := $(wildcard src/core/*.c)
 CORE_HDRS := $(wildcard src/core/*.h)
 MODULE_SRCS := config ngx_http_payout_module.c $(wildcard src/*.c src/*.h) \
-               $(CORE_SRCS) $(CORE_HDRS)
+               $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch])
 CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
                -Isrc/core
 
-.PHONY: run stop test deps build build-asan unit fuzz integration \
+.PHONY: run stop test style deps build build-asan unit fuzz integration \
         integration-asan bench clean
 
 # libFuzzer targets, one per fuzz/fuzz_<name>.c, run FUZZ_SECONDS each
@@ -32,17 +32,16 @@ run: build
 stop:
 	@tools/run.sh stop
 
-test: build build-asan
-	@echo "layering: src/core/ includes no nginx header"
-	@! grep -nE '#[[:space:]]*include[[:space:]]*[<"](ngx_|nginx)' \
-	    src/core/*.[ch] | grep -v '[<"]ngx_payout_'
-	@echo "style: no line longer than 80 columns"
-	@! LC_ALL=C.UTF-8 grep -nE '^.{81,}' src/*.[ch] src/core/*.[ch] \
-	    ngx_http_payout_module.c tools/*.c fuzz/*.[ch]
+test: build build-asan style
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) integration-asan
+
+# line length, tabs, trailing blanks, no nginx header in src/core/ and
+# src/connectors/ (tools/check_style.sh)
+style:
+	@tools/check_style.sh
 
 deps:
 	@tools/deps.sh

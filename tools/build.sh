@@ -16,7 +16,15 @@ asan)  cc_opt="-g -O1 -fno-omit-frame-pointer -fsanitize=address -Werror"
 *)     echo "usage: $0 [plain|asan]" >&2; exit 2 ;;
 esac
 
-if [ ! -f "$src/objs/Makefile" ] || [ "$top/config" -nt "$src/objs/Makefile" ]
+# config gathers the sources by directory and reads LIBPQ_INC/LIBPQ_LIB:
+# configure again when it, the list of files or those variables change
+stamp="LIBPQ_INC=${LIBPQ_INC-} LIBPQ_LIB=${LIBPQ_LIB-} PG_CONFIG=${PG_CONFIG-}
+$(cd "$top" && { ls -1 ngx_http_payout_module.c src/*.[ch] src/core/*.[ch] \
+    src/connectors/*.[ch] 2>/dev/null || :; })"
+
+if [ ! -f "$src/objs/Makefile" ] \
+   || [ "$top/config" -nt "$src/objs/Makefile" ] \
+   || [ "$stamp" != "$(cat "$out/configure.stamp" 2>/dev/null)" ]
 then
     rm -rf "$src"
     mkdir -p "$out"
@@ -29,6 +37,7 @@ then
             tail -30 "$out/configure.log" >&2
             exit 1
         }
+    printf '%s\n' "$stamp" > "$out/configure.stamp"
 fi
 
 cd "$src"

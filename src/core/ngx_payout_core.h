@@ -58,13 +58,6 @@ int ngx_payout_addr_is_private(const struct sockaddr *sa);
 
 /* query strings */
 
-typedef struct {
-    const unsigned char  *name;
-    size_t                name_len;
-    const unsigned char  *value;
-    size_t                value_len;
-} ngx_payout_query_arg_t;
-
 size_t ngx_payout_url_decode(const unsigned char *src, size_t len,
     unsigned char *dst);
 

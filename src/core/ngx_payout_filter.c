@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ngx_payout_filter.h"
+#include "ngx_payout_text.h"
 
 
 /* the most values one $in may carry; NGX_PAYOUT_FILTER_MAX_PARAMS caps
@@ -143,7 +144,6 @@ static void ngx_payout_filter_rollback(ngx_payout_filter_t *f, int nparams);
 static int ngx_payout_filter_int_valid(const char *s, size_t len);
 static int ngx_payout_filter_timestamp_check(const char *s, size_t len);
 static int ngx_payout_filter_digits(const char *s, size_t n, int *out);
-static int ngx_payout_filter_utf8_valid(const unsigned char *s, size_t len);
 static void ngx_payout_filter_append(ngx_payout_filter_buf_t *b,
     const char *s, size_t len);
 static int ngx_payout_filter_fail(ngx_payout_filter_t *f,
@@ -1078,7 +1078,7 @@ ngx_payout_filter_check(ngx_payout_filter_t *f,
                        "%s values must not contain a NUL byte.", col->name);
         }
 
-        if (!ngx_payout_filter_utf8_valid((const unsigned char *) v, len)) {
+        if (!ngx_payout_utf8_valid(v, len)) {
             return ngx_payout_filter_fail(f, err,
                        "%s values must be valid UTF-8.", col->name);
         }
@@ -1434,63 +1434,6 @@ ngx_payout_filter_digits(const char *s, size_t n, int *out)
     }
 
     *out = v;
-
-    return 1;
-}
-
-
-/* well-formed UTF-8: no overlong forms, surrogates or code points past
-   U+10FFFF, which PostgreSQL rejects as an invalid byte sequence */
-
-static int
-ngx_payout_filter_utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t         i, n, k;
-    unsigned int   c, min;
-
-    for (i = 0; i < len; i += n) {
-        c = s[i];
-
-        if (c < 0x80) {
-            n = 1;
-            continue;
-        }
-
-        if ((c & 0xe0) == 0xc0) {
-            n = 2;
-            c &= 0x1f;
-            min = 0x80;
-
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 3;
-            c &= 0x0f;
-            min = 0x800;
-
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 4;
-            c &= 0x07;
-            min = 0x10000;
-
-        } else {
-            return 0;
-        }
-
-        if (len - i < n) {
-            return 0;
-        }
-
-        for (k = 1; k < n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return 0;
-            }
-
-            c = (c << 6) | (s[i + k] & 0x3f);
-        }
-
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-            return 0;
-        }
-    }
 
     return 1;
 }

@@ -1,0 +1,79 @@
+#!/bin/sh
+# Style and layering checks on the C sources, run by `make style` and
+# `make test`.  Each check prints the offending lines; every check runs,
+# and the script fails if any found something.
+#   tools/check_style.sh
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+
+# every C source and header of the module, its tools, tests and fuzzers
+files="ngx_http_payout_module.c $(find src tools fuzz t/unit -type f \
+    -name '*.[ch]' -not -path 'fuzz/corpus/*' -not -path 'fuzz/regressions/*' \
+    | LC_ALL=C sort)"
+
+# the layers that must build without nginx: unit tests, fuzzers, payoutctl
+pure="$(find src/core src/connectors -type f -name '*.[ch]' 2>/dev/null \
+    | LC_ALL=C sort)"
+
+failed=0
+
+
+# check what command...: the command prints what breaks the rule, and
+# exits 0 when it found something (as grep does)
+check() {
+    what=$1
+    shift
+    echo "style: $what"
+    if "$@"; then
+        failed=1
+    fi
+}
+
+# include_of file...: the #include lines of the files, file:line:text
+include_of() {
+    [ $# -gt 0 ] || return 1
+    grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]' "$@"
+}
+
+nginx_includes() {
+    # shellcheck disable=SC2086
+    include_of $pure | grep -E '[<"](ngx_|nginx)' | grep -v '[<"]ngx_payout_'
+}
+
+
+# $files and $pure are split into file names on purpose
+# shellcheck disable=SC2086
+check "no line longer than 80 columns" \
+    env LC_ALL=C.UTF-8 grep -nE '^.{81,}' $files
+
+# shellcheck disable=SC2086
+check "no tab character" grep -n "$(printf '\t')" $files
+
+# shellcheck disable=SC2086
+check "no trailing whitespace" grep -nE '[[:space:]]+$' $files
+
+check "src/core/ and src/connectors/ include no nginx header" nginx_includes
+
+
+# Once the connector bridge exists, only it and the configuration file
+# include the connector interface among the nginx-side files: everything
+# else talks to connectors through the bridge.
+bridge=src/ngx_http_payout_provider.c
+
+connector_includes() {
+    include_of ngx_http_payout_module.c src/*.[ch] \
+        | grep 'ngx_payout_connector\.h' \
+        | grep -v -E "^($bridge|src/ngx_http_payout_conf\.c):"
+}
+
+if [ -f $bridge ]; then
+    check "only the bridge and _conf.c include the connector header" \
+        connector_includes
+fi
+
+
+if [ $failed = 1 ]; then
+    echo "style: FAILED" >&2
+    exit 1
+fi
