@@ -159,6 +159,13 @@ ngx_http_payout_route(ngx_http_request_t *r, ngx_http_payout_route_t *routes)
         allowed |= route->method;
     }
 
+    /* the path only: the query string may hold anything */
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout api: %V \"%V\": %s", &r->method_name,
+                   &ctx->path,
+                   ctx->route ? ctx->route->pattern
+                   : allowed ? "method not allowed" : "no route");
+
     if (ctx->route == NULL) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -174,6 +181,9 @@ ngx_http_payout_route(ngx_http_request_t *r, ngx_http_payout_route_t *routes)
     }
 
     if (ctx->route->json_body && !ngx_http_payout_json_content_type(r)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "payout api: body is not application/json");
+
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -189,12 +199,18 @@ ngx_http_payout_route(ngx_http_request_t *r, ngx_http_payout_route_t *routes)
     problem = ctx->route->public ? NULL : ngx_http_payout_auth_problem(r);
 
     if (problem) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "payout api: key refused before reading the body");
+
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         return ngx_http_payout_unauthorized(r, problem);
     }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout api: reading the body");
 
     r->request_body_in_single_buf = 1;
 
@@ -217,6 +233,9 @@ ngx_http_payout_api_body_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_payout_get_ctx(r);
 
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout api: body read");
+
     if (ctx->route->public) {
         ngx_http_payout_run_route(r, ctx);
         return;
@@ -238,8 +257,14 @@ ngx_http_payout_run_route(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx)
     ngx_int_t  rc;
 
     if (ngx_http_payout_api_parse(r, ctx, &rc) == NGX_OK) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "payout api: running \"%s\"", ctx->route->pattern);
+
         rc = ctx->route->handler(r, ctx);
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout api: handler returned %i", rc);
 
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
@@ -269,6 +294,12 @@ ngx_http_payout_api_parse(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 
     ctx->body = ngx_payout_json_parse_body(body.data, body.len,
                                            err, sizeof(err));
+
+    /* not the parser's message: it may quote the body ("near '...'") */
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout api: JSON body of %uz bytes %s", body.len,
+                   ctx->body ? "parsed" : "refused");
+
     if (ctx->body == NULL) {
         *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
                                          "invalid_json", err, NULL);

@@ -121,6 +121,12 @@ ngx_http_payout_authenticate(ngx_http_request_t *r,
 
     ctx->auth.livemode = (mode == NGX_PAYOUT_KEY_MODE_LIVE);
 
+    /* the prefix only, which is not secret: never the key itself */
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout auth: looking up the %s key \"%*s...\"",
+                   ctx->auth.livemode ? "live" : "test",
+                   (size_t) NGX_PAYOUT_KEY_PREFIX_LEN, key.data);
+
     return ngx_http_payout_pg_start(r, q);
 }
 
@@ -147,6 +153,9 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     n = PQntuples(res);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout auth: %d keys have the prefix", n);
+
     for (i = 0; i < n; i++) {
         if (PQgetlength(res, i, 2) != 2 * NGX_PAYOUT_KEY_HASH_LEN
             || ngx_payout_hex_decode(PQgetvalue(res, i, 2),
@@ -170,6 +179,11 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         ngx_memcpy(name.data, PQgetvalue(res, i, 3), name.len);
         ctx->auth.tenant = name;
 
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "payout auth: tenant %i \"%V\", %s mode",
+                       ctx->auth.tenant_id, &ctx->auth.tenant,
+                       ctx->auth.livemode ? "live" : "test");
+
         c = r->connection;
 
         ngx_http_payout_run_route(r, ctx);
@@ -185,6 +199,9 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 ngx_int_t
 ngx_http_payout_unauthorized(ngx_http_request_t *r, const char *message)
 {
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout auth: refused: %s", message);
+
     if (ngx_http_payout_add_header(r, "WWW-Authenticate",
                                    "Bearer realm=\"payout\"")
         != NGX_OK)

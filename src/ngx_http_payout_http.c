@@ -189,6 +189,9 @@ ngx_int_t
 ngx_http_payout_http_start(ngx_http_payout_http_req_t *hr)
 {
     CURL                          *easy;
+#if (NGX_DEBUG)
+    char                           url[256];
+#endif
     CURLMcode                      mc;
     ngx_http_payout_http_multi_t  *m;
 
@@ -281,6 +284,18 @@ ngx_http_payout_http_start(ngx_http_payout_http_req_t *hr)
     /* a transfer in flight keeps a worker that is shutting down alive */
     m->timer.cancelable = 0;
 
+#if (NGX_DEBUG)
+    /* a URL's userinfo and query may hold credentials */
+    ngx_payout_url_redact(url, sizeof(url), hr->url);
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, hr->log, 0,
+                   "payout http: %s %s added, %M ms, %s, %ui running",
+                   hr->method, url, hr->timeout,
+                   !hr->guard_ssrf ? "operator's destination"
+                   : hr->allow_private ? "webhook, private allowed"
+                   : "webhook, SSRF guard", m->running);
+#endif
+
     return NGX_OK;
 }
 
@@ -293,6 +308,9 @@ ngx_http_payout_http_cancel(ngx_http_payout_http_req_t *hr)
     if (hr->easy == NULL) {
         return;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, hr->log, 0,
+                   "payout http: %s canceled", hr->method);
 
     m = ngx_http_payout_multi[hr->guard_ssrf];
 
@@ -429,6 +447,9 @@ ngx_http_payout_http_watch(ngx_http_payout_http_multi_t *m, curl_socket_t s)
 
     curl_multi_assign(m->multi, s, sk);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, m->log, 0,
+                   "payout http: watching fd:%d", s);
+
     return sk;
 }
 
@@ -437,9 +458,16 @@ static void
 ngx_http_payout_http_unwatch(ngx_http_payout_http_multi_t *m,
     curl_socket_t s, ngx_http_payout_http_sock_t *sk)
 {
+    ngx_uint_t  gone;
+
+    gone = ngx_http_payout_http_gone(s, sk);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, m->log, 0,
+                   "payout http: unwatching fd:%d%s", s,
+                   gone ? ", closed" : "");
+
     /* a closed socket has left epoll by itself; never touch its number */
-    ngx_http_payout_forget_socket(sk->connection,
-                                  ngx_http_payout_http_gone(s, sk));
+    ngx_http_payout_forget_socket(sk->connection, gone);
     ngx_free(sk);
 
     curl_multi_assign(m->multi, s, NULL);
@@ -614,10 +642,15 @@ ngx_http_payout_http_finish(ngx_http_payout_http_req_t *hr, CURLcode code)
         hr->error_text = NULL;
     }
 
-    if (code != CURLE_OK) {
-        /* a URL's userinfo and query may hold credentials */
-        ngx_payout_url_redact(url, sizeof(url), hr->url);
+    /* a URL's userinfo and query may hold credentials */
+    ngx_payout_url_redact(url, sizeof(url), hr->url);
 
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, hr->log, 0,
+                   "payout http: %s %s done: status %l, %M ms, %s",
+                   hr->method, url, hr->status, hr->elapsed,
+                   hr->error_text ? hr->error_text : "no error");
+
+    if (code != CURLE_OK) {
         ngx_log_error(NGX_LOG_WARN, hr->log, 0,
                       "payout: %s %s failed: %s", hr->method, url,
                       hr->error_text);
@@ -720,6 +753,10 @@ static curl_socket_t
 ngx_http_payout_http_open_cb(void *clientp, curlsocktype purpose,
     struct curl_sockaddr *address)
 {
+#if (NGX_DEBUG)
+    size_t                       len;
+    u_char                       text[NGX_SOCKADDR_STRLEN];
+#endif
     ngx_http_payout_http_req_t  *hr;
 
     hr = clientp;
@@ -727,6 +764,15 @@ ngx_http_payout_http_open_cb(void *clientp, curlsocktype purpose,
     if (purpose != CURLSOCKTYPE_IPCXN
         || ngx_payout_addr_is_private(&address->addr))
     {
+#if (NGX_DEBUG)
+        len = ngx_sock_ntop(&address->addr, address->addrlen, text,
+                            sizeof(text), 1);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, hr->log, 0,
+                       "payout http: SSRF guard refused to connect to %*s",
+                       len, text);
+#endif
+
         hr->refused = 1;
         return CURL_SOCKET_BAD;
     }
@@ -770,6 +816,10 @@ ngx_http_payout_http_prereq_cb(void *clientp, char *primary_ip,
     }
 
     /* private, or not an address we can judge */
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, hr->log, 0,
+                   "payout http: SSRF guard refused the connection to "
+                   "%s port %d", primary_ip, primary_port);
+
     hr->refused = 1;
 
     return CURL_PREREQFUNC_ABORT;

@@ -47,6 +47,9 @@ typedef struct {
     ngx_event_t                  timer;     /* by state: reconnect, connect
                                                timeout or query timeout */
     ngx_msec_t                   backoff;
+    ngx_msec_t                   sent;      /* when the query went out */
+    ngx_uint_t                   index;     /* in the pool, for the log */
+    ngx_log_t                    log;       /* the pool's, with an action */
 } ngx_http_payout_pg_conn_t;
 
 
@@ -111,6 +114,15 @@ static void ngx_http_payout_pg_request_cleanup(void *data);
 static void ngx_http_payout_pg_send_listen(ngx_http_payout_pg_conn_t *pc);
 static void ngx_http_payout_pg_notify(ngx_http_payout_pg_pool_t *pool,
     const char *channel);
+static u_char *ngx_http_payout_pg_log_error(ngx_log_t *log, u_char *buf,
+    size_t len);
+static const char *ngx_http_payout_pg_errmsg(PGconn *pg, char *buf,
+    size_t size);
+static const char *ngx_http_payout_pg_oneline(const char *s, size_t len,
+    char *buf, size_t size);
+
+
+#define NGX_HTTP_PAYOUT_PG_ERRLEN  512
 
 
 ngx_http_payout_pg_pool_t *
@@ -141,13 +153,28 @@ ngx_http_payout_pg_pool_create(ngx_cycle_t *cycle,
         pc = &pool->conns[i];
         pc->pool = pool;
         pc->preparing = -1;
+        pc->index = i;
+
+        /*
+         * Each connection's own copy of the worker's log, so its error
+         * lines say what it was doing ("while connecting to PostgreSQL").
+         */
+
+        pc->log = *cycle->log;
+        pc->log.handler = ngx_http_payout_pg_log_error;
+        pc->log.data = NULL;
+        pc->log.action = "connecting to PostgreSQL";
+
         pc->timer.handler = ngx_http_payout_pg_timer_handler;
         pc->timer.data = pc;
-        pc->timer.log = cycle->log;
+        pc->timer.log = &pc->log;
         pc->timer.cancelable = 1;
 
         ngx_http_payout_pg_connect(pc);
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, cycle->log, 0,
+                   "payout pg: pool of %ui connections", pool->nconns);
 
     return pool;
 }
@@ -271,6 +298,8 @@ ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
     ngx_http_payout_pg_conn_t  *pc;
 
     if (pool == NULL || pool->destroyed) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                       "payout pg: no pool, database unavailable");
         return NGX_DECLINED;
     }
 
@@ -291,6 +320,9 @@ ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
     }
 
     if (!ngx_http_payout_pg_reachable(pool)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                       "payout pg: no connection up or being attempted, "
+                       "database unavailable");
         return NGX_DECLINED;
     }
 
@@ -301,6 +333,11 @@ ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
 
     ngx_queue_insert_tail(&pool->waiting, &q->queue);
     q->queued = 1;
+    q->queued_at = ngx_current_msec;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "payout pg: no idle connection, query queued for up "
+                   "to %M ms", pool->conf->queue_timeout);
 
     return NGX_OK;
 }
@@ -312,6 +349,12 @@ void
 ngx_http_payout_pg_cancel(ngx_http_payout_pg_query_t *q)
 {
     ngx_http_payout_pg_conn_t  *pc;
+
+    if (q->queued || q->running) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                       "payout pg: query canceled while %s",
+                       q->queued ? "queued" : "running");
+    }
 
     if (q->queued) {
         ngx_queue_remove(&q->queue);
@@ -376,6 +419,11 @@ ngx_int_t
 ngx_http_payout_pg_failure(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q)
 {
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout pg: failed query answered %s",
+                   q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+                   ? "503" : "500");
+
     if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
         return ngx_http_payout_send_unavailable(r);
     }
@@ -415,14 +463,20 @@ ngx_http_payout_pg_request_cleanup(void *data)
 static void
 ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
 {
+    char                        err[NGX_HTTP_PAYOUT_PG_ERRLEN];
     ngx_http_payout_pg_pool_t  *pool;
 
     pool = pc->pool;
 
+    /* the conninfo may hold a password: never logged */
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                   "payout pg: #%ui connecting", pc->index);
+
+    pc->log.action = "connecting to PostgreSQL";
     pc->pg = PQconnectStart((char *) pool->conf->database.data);
 
     if (pc->pg == NULL) {
-        ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+        ngx_log_error(NGX_LOG_ERR, &pc->log, 0,
                       "payout: database connection: out of memory");
         ngx_http_payout_pg_connect_failed(pc);
         return;
@@ -431,9 +485,9 @@ ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
     if (PQstatus(pc->pg) == CONNECTION_BAD
         || PQsetnonblocking(pc->pg, 1) != 0)
     {
-        ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+        ngx_log_error(NGX_LOG_ERR, &pc->log, 0,
                       "payout: database connection failed: %s",
-                      PQerrorMessage(pc->pg));
+                      ngx_http_payout_pg_errmsg(pc->pg, err, sizeof(err)));
         ngx_http_payout_pg_connect_failed(pc);
         return;
     }
@@ -455,16 +509,23 @@ ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
 static void
 ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc)
 {
-    int                 fd;
-    struct stat         st;
+    int                        fd;
+    char                       err[NGX_HTTP_PAYOUT_PG_ERRLEN];
+    struct stat                st;
     PostgresPollingStatusType  rc;
 
     rc = PQconnectPoll(pc->pg);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                   "payout pg: #%ui connect poll: %s", pc->index,
+                   rc == PGRES_POLLING_READING ? "reading"
+                   : rc == PGRES_POLLING_WRITING ? "writing"
+                   : rc == PGRES_POLLING_OK ? "ok" : "failed");
+
     if (rc == PGRES_POLLING_FAILED) {
-        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+        ngx_log_error(NGX_LOG_ERR, &pc->log, 0,
                       "payout: database connection failed: %s",
-                      PQerrorMessage(pc->pg));
+                      ngx_http_payout_pg_errmsg(pc->pg, err, sizeof(err)));
         ngx_http_payout_pg_connect_failed(pc);
         return;
     }
@@ -515,10 +576,16 @@ ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc)
         return;
     }
 
+    pc->log.action = "talking to PostgreSQL";
+
     if (pc->backoff) {
-        ngx_log_error(NGX_LOG_NOTICE, pc->pool->log, 0,
+        ngx_log_error(NGX_LOG_NOTICE, &pc->log, 0,
                       "payout: database connection restored");
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                   "payout pg: #%ui connected, server version %d",
+                   pc->index, PQserverVersion(pc->pg));
 
     pc->backoff = 0;
     pc->state = NGX_HTTP_PAYOUT_PG_IDLE;
@@ -546,6 +613,10 @@ ngx_http_payout_pg_send_listen(ngx_http_payout_pg_conn_t *pc)
 
     pool = pc->pool;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                   "payout pg: #%ui sending \"%s\"", pc->index,
+                   pool->listen_sql);
+
     if (!PQsendQuery(pc->pg, pool->listen_sql)
         || ngx_http_payout_pg_flush(pc) != NGX_OK)
     {
@@ -554,6 +625,7 @@ ngx_http_payout_pg_send_listen(ngx_http_payout_pg_conn_t *pc)
     }
 
     pc->state = NGX_HTTP_PAYOUT_PG_BUSY;
+    pc->sent = ngx_current_msec;
     pc->timer.cancelable = 1;
     ngx_add_timer(&pc->timer, pool->conf->query_timeout);
 
@@ -604,6 +676,9 @@ ngx_http_payout_pg_notify(ngx_http_payout_pg_pool_t *pool,
 {
     ngx_uint_t  i;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                   "payout pg: NOTIFY on \"%s\"", channel);
+
     for (i = 0; i < pool->nlisten; i++) {
         if (ngx_strcmp(pool->listen[i].channel, channel) == 0) {
             pool->listen[i].handler(pool->listen[i].data);
@@ -622,21 +697,24 @@ ngx_http_payout_pg_attach(ngx_http_payout_pg_conn_t *pc)
     fd = PQsocket(pc->pg);
 
     if (fd < 0 || fstat(fd, &st) == -1) {
-        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+        ngx_log_error(NGX_LOG_ERR, &pc->log, 0,
                       "payout: database connection has no socket");
         return NGX_ERROR;
     }
 
-    c = ngx_get_connection(fd, pc->pool->log);
+    c = ngx_get_connection(fd, &pc->log);
     if (c == NULL) {
         return NGX_ERROR;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                   "payout pg: #%ui watching fd:%d", pc->index, fd);
+
     c->data = pc;
     c->read->handler = ngx_http_payout_pg_read_handler;
     c->write->handler = ngx_http_payout_pg_write_handler;
-    c->read->log = pc->pool->log;
-    c->write->log = pc->pool->log;
+    c->read->log = &pc->log;
+    c->write->log = &pc->log;
 
     pc->c = c;
     pc->ino = st.st_ino;
@@ -654,6 +732,10 @@ ngx_http_payout_pg_detach(ngx_http_payout_pg_conn_t *pc,
     if (pc->c == NULL) {
         return;
     }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                   "payout pg: #%ui forgetting fd:%d%s", pc->index,
+                   pc->c->fd, fd_closed ? ", closed" : "");
 
     ngx_http_payout_forget_socket(pc->c, fd_closed);
 
@@ -723,6 +805,11 @@ ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc)
         ngx_del_timer(&pc->timer);
     }
 
+    if (pc->state != NGX_HTTP_PAYOUT_PG_DOWN) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                       "payout pg: #%ui closed", pc->index);
+    }
+
     pc->state = NGX_HTTP_PAYOUT_PG_DOWN;
 }
 
@@ -750,14 +837,15 @@ ngx_http_payout_pg_connect_failed(ngx_http_payout_pg_conn_t *pc)
 static void
 ngx_http_payout_pg_broken(ngx_http_payout_pg_conn_t *pc, const char *what)
 {
+    char                         err[NGX_HTTP_PAYOUT_PG_ERRLEN];
     ngx_http_payout_pg_pool_t   *pool;
     ngx_http_payout_pg_query_t  *q;
 
     pool = pc->pool;
 
-    ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+    ngx_log_error(NGX_LOG_ERR, &pc->log, 0,
                   "payout: database connection lost (%s): %s", what,
-                  pc->pg ? PQerrorMessage(pc->pg) : "no connection");
+                  ngx_http_payout_pg_errmsg(pc->pg, err, sizeof(err)));
 
     q = pc->query;
     pc->query = NULL;
@@ -799,6 +887,10 @@ ngx_http_payout_pg_schedule_reconnect(ngx_http_payout_pg_conn_t *pc)
         ngx_del_timer(&pc->timer);
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                   "payout pg: #%ui reconnecting in %M ms", pc->index,
+                   pc->backoff);
+
     pc->timer.cancelable = 1;
     ngx_add_timer(&pc->timer, pc->backoff);
 }
@@ -810,10 +902,24 @@ ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
 {
     int        ok;
     char       name[32];
+#if (NGX_DEBUG)
+    char       sql[64];
+#endif
     ngx_int_t  stmt;
 
     stmt = ngx_http_payout_pg_stmt(pc->pool, q->sql);
     ngx_sprintf((u_char *) name, "payout_%i%Z", stmt);
+
+    /* parameter values may be secrets or account numbers: never logged */
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "payout pg: #%ui %s %s, %d parameters: \"%s\"",
+                   pc->index,
+                   stmt == NGX_ERROR ? "running unprepared"
+                   : (pc->prepared[stmt / 64] & ((uint64_t) 1 << (stmt % 64)))
+                     ? "running" : "preparing",
+                   stmt == NGX_ERROR ? "statement" : name, q->nparams,
+                   ngx_http_payout_pg_oneline(q->sql, ngx_strlen(q->sql),
+                                              sql, sizeof(sql)));
 
     if (stmt == NGX_ERROR) {
         ok = PQsendQueryParams(pc->pg, q->sql, q->nparams, NULL, q->values,
@@ -835,6 +941,7 @@ ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
 
     pc->query = q;
     pc->state = NGX_HTTP_PAYOUT_PG_BUSY;
+    pc->sent = ngx_current_msec;
     q->conn = pc;
     q->running = 1;
 
@@ -913,6 +1020,10 @@ ngx_http_payout_pg_prepared(ngx_http_payout_pg_conn_t *pc, PGresult *res)
     }
 
     ngx_sprintf((u_char *) name, "payout_%i%Z", stmt);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "payout pg: #%ui prepared %s, running it", pc->index,
+                   name);
 
     if (!PQsendQueryPrepared(pc->pg, name, q->nparams, q->values, NULL, NULL,
                              0)
@@ -993,6 +1104,7 @@ ngx_http_payout_pg_consume(ngx_http_payout_pg_conn_t *pc)
 static void
 ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc)
 {
+    char                         err[NGX_HTTP_PAYOUT_PG_ERRLEN];
     PGresult                    *res;
     ngx_uint_t                   status, bad;
     ExecStatusType               rs;
@@ -1034,17 +1146,22 @@ ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc)
     } else {
         status = NGX_HTTP_PAYOUT_PG_SQL_ERROR;
 
-        ngx_http_payout_pg_log_failure(pc->pool->log, res);
+        ngx_http_payout_pg_log_failure(&pc->log, res);
     }
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, q ? q->log : &pc->log, 0,
+                   "payout pg: #%ui result %s, %d rows, %M ms%s", pc->index,
+                   PQresStatus(rs), res ? PQntuples(res) : 0,
+                   ngx_current_msec - pc->sent, q ? "" : ", nobody waits");
 
     /* settle the connection first: the handler may start a new query */
 
     bad = (PQstatus(pc->pg) == CONNECTION_BAD);
 
     if (bad) {
-        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+        ngx_log_error(NGX_LOG_ERR, &pc->log, 0,
                       "payout: database connection lost: %s",
-                      PQerrorMessage(pc->pg));
+                      ngx_http_payout_pg_errmsg(pc->pg, err, sizeof(err)));
         ngx_http_payout_pg_close(pc);
         ngx_http_payout_pg_schedule_reconnect(pc);
 
@@ -1156,6 +1273,10 @@ ngx_http_payout_pg_dispatch(ngx_http_payout_pg_conn_t *pc)
         ngx_del_timer(&q->wait);
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "payout pg: #%ui takes the query that waited %M ms",
+                   pc->index, ngx_current_msec - q->queued_at);
+
     if (ngx_http_payout_pg_send(pc, q) != NGX_OK) {
         ngx_http_payout_pg_broken(pc, "send");
         ngx_http_payout_pg_finish(q, NGX_HTTP_PAYOUT_PG_UNAVAILABLE, NULL);
@@ -1171,6 +1292,12 @@ ngx_http_payout_pg_finish(ngx_http_payout_pg_query_t *q, ngx_uint_t status,
     q->conn = NULL;
     q->status = status;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "payout pg: query done: %s",
+                   status == NGX_HTTP_PAYOUT_PG_OK ? "ok"
+                   : status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+                     ? "database unavailable" : "SQL error");
+
     q->handler(q, res);
 }
 
@@ -1180,6 +1307,12 @@ ngx_http_payout_pg_fail_waiting(ngx_http_payout_pg_pool_t *pool)
 {
     ngx_queue_t                 *head;
     ngx_http_payout_pg_query_t  *q;
+
+    if (!ngx_queue_empty(&pool->waiting)) {
+        ngx_log_debug0(NGX_LOG_DEBUG_EVENT, pool->log, 0,
+                       "payout pg: no connection left, "
+                       "failing the queued queries");
+    }
 
     while (!ngx_queue_empty(&pool->waiting)) {
         head = ngx_queue_head(&pool->waiting);
@@ -1284,12 +1417,16 @@ ngx_http_payout_pg_timer_handler(ngx_event_t *ev)
         return;
 
     case NGX_HTTP_PAYOUT_PG_CONNECTING:
-        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+        ngx_log_error(NGX_LOG_ERR, &pc->log, 0,
                       "payout: database connection timed out");
         ngx_http_payout_pg_connect_failed(pc);
         return;
 
     case NGX_HTTP_PAYOUT_PG_BUSY:
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, &pc->log, 0,
+                       "payout pg: #%ui query timed out after %M ms",
+                       pc->index, ngx_current_msec - pc->sent);
+
         /* the server aborts the query when its connection goes away */
         ngx_http_payout_pg_broken(pc, "query timed out");
         return;
@@ -1310,8 +1447,74 @@ ngx_http_payout_pg_wait_handler(ngx_event_t *ev)
     ngx_log_error(NGX_LOG_WARN, q->log, 0,
                   "payout: no database connection became free in time");
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
+                   "payout pg: query waited %M ms in the queue",
+                   ngx_current_msec - q->queued_at);
+
     ngx_queue_remove(&q->queue);
     q->queued = 0;
 
     ngx_http_payout_pg_finish(q, NGX_HTTP_PAYOUT_PG_UNAVAILABLE, NULL);
+}
+
+
+static u_char *
+ngx_http_payout_pg_log_error(ngx_log_t *log, u_char *buf, size_t len)
+{
+    if (log->action) {
+        buf = ngx_snprintf(buf, len, " while %s", log->action);
+    }
+
+    return buf;
+}
+
+
+/*
+ * libpq's message on one line: it ends in a newline and may hold more
+ * ("\n\tIs the server running ...?"), which the action would follow.
+ */
+
+static const char *
+ngx_http_payout_pg_errmsg(PGconn *pg, char *buf, size_t size)
+{
+    char    *p;
+    size_t   len;
+
+    if (pg == NULL) {
+        return "no connection";
+    }
+
+    p = PQerrorMessage(pg);
+    len = ngx_strlen(p);
+
+    while (len && (p[len - 1] == '\n' || p[len - 1] == ' ')) {
+        len--;
+    }
+
+    return ngx_http_payout_pg_oneline(p, len, buf, size);
+}
+
+
+/* a message or a statement as one line: each run of blanks one space */
+
+static const char *
+ngx_http_payout_pg_oneline(const char *s, size_t len, char *buf,
+    size_t size)
+{
+    char  *p, *q;
+
+    ngx_payout_utf8_cut(buf, size, s, len);
+
+    for (p = buf, q = buf; *p; p++) {
+        if (*p != '\n' && *p != '\t' && *p != ' ') {
+            *q++ = *p;
+
+        } else if (q == buf || q[-1] != ' ') {
+            *q++ = ' ';
+        }
+    }
+
+    *q = '\0';
+
+    return buf;
 }
