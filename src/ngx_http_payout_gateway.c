@@ -7,7 +7,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
-#include "core/ngx_payout_sandbox.h"
+#include "connectors/ngx_payout_connector_sandbox.h"
 #include "core/ngx_payout_validate.h"
 
 

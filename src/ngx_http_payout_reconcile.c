@@ -14,7 +14,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
-#include "core/ngx_payout_sandbox.h"
+#include "connectors/ngx_payout_connector_sandbox.h"
 
 
 #define NGX_HTTP_PAYOUT_RECONCILE_BATCH  16

@@ -11,7 +11,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
-#include "core/ngx_payout_sandbox.h"
+#include "connectors/ngx_payout_connector_sandbox.h"
 
 
 static const char  ngx_http_payout_load_sql[] =
