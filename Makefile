@@ -33,12 +33,18 @@ stop:
 	@tools/run.sh stop
 
 test: build build-asan
-	@echo "layering: src/core/ includes no nginx header"
-	@! grep -nE '#[[:space:]]*include[[:space:]]*[<"](ngx_|nginx)' \
-	    src/core/*.[ch] | grep -v '[<"]ngx_payout_'
+	@echo "layering: src/core/ and src/connectors/ include no nginx header"
+	@! grep -nE '#[[:space:]]*include[[:space:]]*[<"]([^>"]*/)?(ngx_|nginx)' \
+	    src/core/*.[ch] src/connectors/*.[ch] \
+	    | grep -vE 'include[[:space:]]*[<"]([^>"]*/)?ngx_payout_'
+	@echo "layering: only the bridge and conf include the connector header"
+	@! grep -lE '#[[:space:]]*include[[:space:]]*"core/ngx_payout_connector' \
+	    src/*.[ch] | grep -vxE 'src/ngx_http_payout_(provider\.h|conf\.c)'
+	@! grep -lE '#[[:space:]]*include[[:space:]]*"connectors/' src/*.[ch] \
+	    | grep -vx 'src/ngx_http_payout_sandbox.c'
 	@echo "style: no line longer than 80 columns"
 	@! LC_ALL=C.UTF-8 grep -nE '^.{81,}' src/*.[ch] src/core/*.[ch] \
-	    ngx_http_payout_module.c tools/*.c fuzz/*.[ch]
+	    src/connectors/*.[ch] ngx_http_payout_module.c tools/*.c fuzz/*.[ch]
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
