@@ -6,12 +6,12 @@ PG_PORT ?= 54329
 PYTEST  := /usr/bin/python3 -m pytest
 export PORT PG_PORT
 
-CORE_SRCS := $(wildcard src/core/*.c)
-CORE_HDRS := $(wildcard src/core/*.h)
+CORE_SRCS := $(wildcard src/core/*.c src/connectors/*.c)
+CORE_HDRS := $(wildcard src/core/*.h src/connectors/*.h)
 MODULE_SRCS := config ngx_http_payout_module.c $(wildcard src/*.c src/*.h) \
                $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch])
 CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
-               -Isrc/core
+               -Isrc/core -Isrc/connectors
 
 .PHONY: run stop test style deps build build-asan unit fuzz integration \
         integration-asan bench clean
@@ -20,10 +20,10 @@ CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
 FUZZ_SECONDS ?= 15
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
-FUZZ_OBJS := $(patsubst src/core/%.c,build/fuzz/core/%.o,$(CORE_SRCS))
+FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/%.o,$(CORE_SRCS))
 FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
-               -I/usr/include/postgresql -Isrc/core
+               -I/usr/include/postgresql -Isrc/core -Isrc/connectors
 export FUZZ_SECONDS
 
 run: build
@@ -73,8 +73,8 @@ unit: deps build/unit_tests
 fuzz: deps $(FUZZ_OBJS) $(FUZZ_BINS)
 	@tools/fuzz.sh $(FUZZ_NAMES)
 
-build/fuzz/core/%.o: src/core/%.c $(CORE_HDRS)
-	@mkdir -p build/fuzz/core
+build/fuzz/%.o: src/%.c $(CORE_HDRS)
+	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS)

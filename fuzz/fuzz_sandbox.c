@@ -21,7 +21,7 @@
 
 #include "ngx_payout_core.h"
 #include "ngx_payout_crypto.h"
-#include "ngx_payout_sandbox.h"
+#include "ngx_payout_connector_sandbox.h"
 #include "ngx_payout_state.h"
 #include "ngx_payout_validate.h"
 

@@ -27,6 +27,9 @@ typedef struct ngx_http_payout_route_s     ngx_http_payout_route_t;
 typedef struct {
     ngx_str_t                    name;         /* "sandbox" */
     ngx_str_t                    connector;    /* "sandbox", "stripe" ... */
+    /* its table (core/ngx_payout_connector.h), resolved by conf.c */
+    const struct ngx_payout_connector_s  *actions;
+    void                        *actions_conf;   /* its own settings */
     ngx_str_t                    url;          /* base URL, no slash */
     ngx_str_t                    secret;       /* API secret, from a file */
     ngx_str_t                    webhook_secret;

@@ -5,10 +5,14 @@
  */
 
 #include "ngx_http_payout.h"
+#include "core/ngx_payout_connector.h"
 
 
 static ngx_int_t ngx_http_payout_read_secret(ngx_conf_t *cf,
     ngx_str_t *path, ngx_str_t *out);
+static char *ngx_http_payout_gateway_connector(ngx_conf_t *cf,
+    ngx_http_payout_gateway_t *gw, ngx_array_t *own);
+static void *ngx_http_payout_conf_alloc(void *data, size_t size);
 
 
 char *
@@ -61,9 +65,10 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_payout_main_conf_t  *pmcf = conf;
 
-    u_char                     *eq;
-    ngx_str_t                  *value, v, path;
-    ngx_uint_t                  i, sandbox;
+    char                       *rv;
+    ngx_str_t                  *value, v, path, **p;
+    ngx_uint_t                  i;
+    ngx_array_t                 own;
     ngx_http_payout_gateway_t  *gw;
 
     value = cf->args->elts;
@@ -97,6 +102,12 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     gw = ngx_array_push(pmcf->gateways);
     if (gw == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_array_init(&own, cf->temp_pool, 4, sizeof(ngx_str_t *))
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -166,53 +177,41 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
         } else {
-            /* its name only: a misspelt "secret=..." may follow */
-            v = value[i];
-            eq = ngx_strlchr(v.data, v.data + v.len, '=');
-
-            if (eq) {
-                v.len = eq - v.data + 1;
+            /* the connector's own, once it is known */
+            p = ngx_array_push(&own);
+            if (p == NULL) {
+                return NGX_CONF_ERROR;
             }
 
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V%s\"", &v,
-                               eq ? "..." : "");
-            return NGX_CONF_ERROR;
+            *p = &value[i];
         }
     }
 
-    if (gw->connector.len == 0) {
-        return "needs connector=";
-    }
-
-    sandbox = (gw->connector.len == 7
-               && ngx_strncmp(gw->connector.data, "sandbox", 7) == 0);
-
-    if (!sandbox) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown connector \"%V\"", &gw->connector);
-        return NGX_CONF_ERROR;
+    rv = ngx_http_payout_gateway_connector(cf, gw, &own);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
     /*
-     * The sandbox moves no money: it is test mode only.  A real
-     * provider's mode is never guessed, since test keys paying out real
-     * money, or live keys "paying" into a test account, are both wrong.
+     * A connector that moves no money (the sandbox) is test mode only.
+     * A real provider's mode is never guessed, since test keys paying
+     * out real money, or live keys "paying" into a test account, are
+     * both wrong.
      */
 
     if (gw->livemode == NGX_CONF_UNSET) {
-        if (!sandbox) {
+        if (!(gw->actions->caps & NGX_PAYOUT_CAP_TEST_ONLY)) {
             return "needs mode=test or mode=live";
         }
 
         gw->livemode = 0;
     }
 
-    if (sandbox && gw->livemode) {
+    if ((gw->actions->caps & NGX_PAYOUT_CAP_TEST_ONLY) && gw->livemode) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "gateway \"%V\": the sandbox connector is test "
+                           "gateway \"%V\": the %s connector is test "
                            "mode only, \"mode=live\" is not allowed",
-                           &gw->name);
+                           &gw->name, gw->actions->name);
         return NGX_CONF_ERROR;
     }
 
@@ -221,6 +220,80 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* connector= resolved to its table; the settings it alone knows */
+
+static char *
+ngx_http_payout_gateway_connector(ngx_conf_t *cf,
+    ngx_http_payout_gateway_t *gw, ngx_array_t *own)
+{
+    int                 rc;
+    char                names[256];
+    u_char             *eq;
+    ngx_str_t          *v, name;
+    ngx_uint_t          i;
+    ngx_payout_mem_t    mem;
+
+    if (gw->connector.len == 0) {
+        return "needs connector=";
+    }
+
+    gw->actions = ngx_payout_connector_find((char *) gw->connector.data,
+                                            gw->connector.len);
+
+    if (gw->actions == NULL) {
+        ngx_payout_connector_names(names, sizeof(names));
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown connector \"%V\", known: %s",
+                           &gw->connector, names);
+        return NGX_CONF_ERROR;
+    }
+
+    mem.alloc = ngx_http_payout_conf_alloc;
+    mem.data = cf->pool;
+
+    for (i = 0; i < own->nelts; i++) {
+        v = ((ngx_str_t **) own->elts)[i];
+        eq = ngx_strlchr(v->data, v->data + v->len, '=');
+
+        rc = NGX_PAYOUT_DECLINED;
+
+        if (eq && gw->actions->configure) {
+            rc = gw->actions->configure(&mem, &gw->actions_conf,
+                                        (char *) v->data, eq - v->data,
+                                        (char *) eq + 1,
+                                        v->data + v->len - eq - 1);
+        }
+
+        if (rc == NGX_PAYOUT_OK) {
+            continue;
+        }
+
+        /* its name only: a misspelt "secret=..." may follow */
+        name = *v;
+
+        if (eq) {
+            name.len = eq - name.data + 1;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           rc == NGX_PAYOUT_DECLINED
+                           ? "invalid parameter \"%V%s\""
+                           : "invalid value of parameter \"%V%s\"",
+                           &name, eq ? "..." : "");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_payout_conf_alloc(void *data, size_t size)
+{
+    return ngx_pcalloc(data, size);
 }
 
 

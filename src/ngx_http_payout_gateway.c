@@ -7,7 +7,6 @@
  */
 
 #include "ngx_http_payout_gateway.h"
-#include "core/ngx_payout_sandbox.h"
 #include "core/ngx_payout_validate.h"
 
 
@@ -26,7 +25,8 @@ static void ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_payout_send_call(ngx_http_payout_send_t *s,
     ngx_payout_transfer_t *t);
-static void ngx_http_payout_send_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_send_answer(
+    ngx_http_payout_provider_call_t *pc);
 static void ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_send_finish(ngx_http_payout_send_t *s);
@@ -193,83 +193,43 @@ static ngx_int_t
 ngx_http_payout_send_call(ngx_http_payout_send_t *s,
     ngx_payout_transfer_t *t)
 {
-    u_char                      *url;
-    size_t                       len;
-    char                        *body;
-    ngx_http_payout_gateway_t   *gw;
-    ngx_http_payout_http_req_t  *hr;
+    ngx_http_payout_provider_call_t  *pc;
 
-    gw = s->gateway;
-    hr = &s->http;
+    pc = &s->call;
 
-    body = ngx_payout_sandbox_transfer_body(t, &len);
-    if (body == NULL) {
-        return NGX_ERROR;
-    }
+    pc->gateway = s->gateway;
+    pc->op = NGX_PAYOUT_OP_INITIATE;
+    pc->pool = s->pool;
+    pc->log = s->log;
+    pc->handler = ngx_http_payout_send_answer;
+    pc->data = s;
 
-    hr->body = ngx_pnalloc(s->pool, len);
-    if (hr->body == NULL) {
-        free(body);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(hr->body, body, len);
-    hr->body_len = len;
-    free(body);
-
-    url = ngx_pnalloc(s->pool, gw->url.len + sizeof("/transfers"));
-    if (url == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(url, "%V/transfers%Z", &gw->url);
-
-    hr->method = "POST";
-    hr->url = (char *) url;
-    hr->timeout = gw->timeout;
-    hr->ca_file = gw->ca_file.len ? (char *) gw->ca_file.data : NULL;
-    hr->handler = ngx_http_payout_send_answer;
-    hr->data = s;
-    hr->log = s->log;
-
-    if (ngx_http_payout_http_header(hr, "Content-Type: application/json")
-        != NGX_OK
-        || ngx_http_payout_http_header(hr, "Idempotency-Key: %s",
-                                       s->reference)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_payout_http_start(hr);
+    return ngx_http_payout_provider_call(pc, t) == NGX_OK ? NGX_OK
+                                                          : NGX_ERROR;
 }
 
 
 static void
-ngx_http_payout_send_answer(ngx_http_payout_http_req_t *hr)
+ngx_http_payout_send_answer(ngx_http_payout_provider_call_t *pc)
 {
     ngx_int_t                rc;
     ngx_http_payout_send_t  *s;
 
-    s = hr->data;
+    s = pc->data;
 
-    ngx_payout_sandbox_parse_initiate(hr->status,
-                                      (char *) hr->response.data,
-                                      hr->response.len, &s->result);
-
-    if (s->result.state < 0) {
+    if (pc->result.outcome != NGX_PAYOUT_OUTCOME_STATE) {
         ngx_log_error(NGX_LOG_WARN, s->log, 0,
                       "payout: gateway \"%V\" gave no definite answer for "
                       "payout %s (HTTP %l%s%s); it stays pending_created "
                       "for the reconciler", &s->gateway->name, s->reference,
-                      hr->status, hr->error_text ? ": " : "",
-                      hr->error_text ? hr->error_text : "");
+                      pc->http.status, pc->http.error_text ? ": " : "",
+                      pc->http.error_text ? pc->http.error_text : "");
         ngx_http_payout_send_finish(s);
         return;
     }
 
     rc = ngx_http_payout_apply_result(s->pool, s->log, NULL, s->payout_id,
-                                      &s->result, s->source,
+                                      &pc->result, s->source,
                                       ngx_http_payout_send_recorded, s);
     if (rc != NGX_OK) {
         s->unavailable = 1;

@@ -12,8 +12,7 @@
 
 #include "ngx_http_payout.h"
 #include "ngx_http_payout_pg.h"
-#include "ngx_http_payout_http.h"
-#include "core/ngx_payout_connector.h"
+#include "ngx_http_payout_provider.h"
 #include "core/ngx_payout_validate.h"
 
 
@@ -43,8 +42,7 @@ struct ngx_http_payout_send_s {
 
     /* private */
     ngx_http_payout_gateway_t      *gateway;
-    ngx_http_payout_http_req_t      http;
-    ngx_payout_result_t             result;
+    ngx_http_payout_provider_call_t call;
     char                            reference[37];
 };
 

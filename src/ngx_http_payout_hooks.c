@@ -9,10 +9,6 @@
  */
 
 #include "ngx_http_payout_gateway.h"
-#include "core/ngx_payout_sandbox.h"
-
-
-#define NGX_HTTP_PAYOUT_HOOK_TOLERANCE  300     /* seconds */
 
 
 static const char  ngx_http_payout_hook_find_sql[] =
@@ -22,7 +18,7 @@ static const char  ngx_http_payout_hook_find_sql[] =
 typedef struct {
     ngx_http_request_t           *request;
     ngx_http_payout_gateway_t    *gateway;
-    ngx_payout_result_t           result;
+    ngx_payout_event_t            event;
 } ngx_http_payout_hook_t;
 
 
@@ -79,12 +75,8 @@ ngx_http_payout_hook_handler(ngx_http_request_t *r)
 static void
 ngx_http_payout_hook_body(ngx_http_request_t *r)
 {
-    char                          reference[37];
     ngx_int_t                     rc;
     ngx_str_t                     name, body;
-    ngx_uint_t                    i;
-    ngx_list_part_t              *part;
-    ngx_table_elt_t              *h, *sig;
     ngx_http_payout_hook_t       *hook;
     ngx_http_payout_pg_query_t   *q;
     ngx_http_payout_loc_conf_t   *plcf;
@@ -122,37 +114,14 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
         return;
     }
 
-    sig = NULL;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    rc = ngx_http_payout_provider_verify(r, hook->gateway, &body);
 
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Sandbox-Signature") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Sandbox-Signature",
-                               h[i].key.len) == 0)
-        {
-            sig = &h[i];
-        }
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
-    if (sig == NULL
-        || ngx_payout_sandbox_verify(&pmcf->keys, (char *) sig->value.data,
-                                     sig->value.len, body.data, body.len,
-                                     (long) ngx_time(),
-                                     NGX_HTTP_PAYOUT_HOOK_TOLERANCE)
-           != NGX_PAYOUT_OK)
-    {
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "payout: webhook from gateway \"%V\" with a missing "
                       "or bad signature refused", &hook->gateway->name);
@@ -163,10 +132,15 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
         return;
     }
 
-    if (ngx_payout_sandbox_parse_event((char *) body.data, body.len,
-                                       reference, &hook->result)
-        != NGX_PAYOUT_OK)
-    {
+    rc = ngx_http_payout_provider_event(r, hook->gateway, &body,
+                                        &hook->event);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (rc != NGX_OK) {
         /* signed but not an event we act on: acknowledge, ignore */
         ngx_http_finalize_request(r, ngx_http_payout_hook_ack(r, "ignored"));
         return;
@@ -175,7 +149,8 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_hook_find_sql);
     if (q == NULL
-        || ngx_http_payout_pg_param(q, (u_char *) reference, 36) != NGX_OK
+        || ngx_http_payout_pg_param(q, (u_char *) hook->event.reference, 36)
+           != NGX_OK
         || ngx_http_payout_pg_param(q, hook->gateway->name.data,
                                     hook->gateway->name.len) != NGX_OK)
     {
@@ -221,7 +196,7 @@ ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
     id = ngx_atoof((u_char *) PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
 
     rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r, id,
-                                      &hook->result, "webhook",
+                                      &hook->event.result, "webhook",
                                       ngx_http_payout_hook_applied, hook);
     if (rc != NGX_OK) {
         ngx_http_payout_finalize(r, rc == NGX_DECLINED

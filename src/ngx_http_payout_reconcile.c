@@ -1,20 +1,22 @@
 /*
  * The reconciler: a background job in every worker that asks providers
- * about payouts still in flight (SPEC §6).
+ * about payouts still in flight (SPEC §6).  How an unknown outcome is
+ * settled is the connector's capability, never a provider's status code:
  *
- *   the provider knows the transfer  -> record its state (e.g. the 0006
+ * LOOKUP_BY_REFERENCE: the provider is asked about our uuid
+ *   it knows the transfer            -> record its state (e.g. the 0006
  *                                       case: timed out, yet executed)
- *   it does not, payout not yet sent -> send it again, with the same
+ *   NOT_FOUND, payout not yet sent   -> send it again, with the same
  *                                       idempotency key: never twice paid
- *   it does not, past the window     -> canceled_timeout, since the
+ *   NOT_FOUND, past the window       -> canceled_timeout, since the
  *                                       provider confirms nothing ran
+ * RESUBMIT_SAME_KEY: a payout not yet sent is sent again, same key
  *
  * Claims use leases in PostgreSQL (FOR UPDATE SKIP LOCKED), so workers
  * and nodes sharing the database never check one payout at once.
  */
 
 #include "ngx_http_payout_gateway.h"
-#include "core/ngx_payout_sandbox.h"
 
 
 #define NGX_HTTP_PAYOUT_RECONCILE_BATCH  16
@@ -45,8 +47,7 @@ typedef struct {
     int64_t                        age;
     char                           uuid[37];
     unsigned                       created:1;     /* pending_created */
-    ngx_http_payout_http_req_t     http;
-    ngx_payout_result_t            result;
+    ngx_http_payout_provider_call_t  call;
 } ngx_http_payout_check_t;
 
 
@@ -57,7 +58,9 @@ static void ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_payout_reconcile_check(
     ngx_http_payout_reconciler_t *rc, PGresult *res, int row);
-static void ngx_http_payout_reconcile_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_reconcile_answer(
+    ngx_http_payout_provider_call_t *pc);
+static void ngx_http_payout_reconcile_resend(ngx_http_payout_check_t *ck);
 static void ngx_http_payout_reconcile_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_reconcile_resent(ngx_http_payout_send_t *s);
@@ -237,11 +240,12 @@ static ngx_int_t
 ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     PGresult *res, int row)
 {
-    u_char                      *url;
-    ngx_pool_t                  *pool;
-    ngx_http_payout_check_t     *ck;
-    ngx_http_payout_gateway_t   *gw;
-    ngx_http_payout_http_req_t  *hr;
+    ngx_int_t                         lookup;
+    ngx_pool_t                       *pool;
+    ngx_payout_transfer_t             t;
+    ngx_http_payout_check_t          *ck;
+    ngx_http_payout_gateway_t        *gw;
+    ngx_http_payout_provider_call_t  *pc;
 
     gw = ngx_http_payout_find_gateway(rc->pmcf, PQgetvalue(res, row, 3),
                                       PQgetlength(res, row, 3));
@@ -258,15 +262,23 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
         return NGX_DECLINED;
     }
 
+    lookup = ngx_http_payout_provider_can(gw, LOOKUP_BY_REFERENCE);
+
+    if (!lookup
+        && !(ngx_http_payout_provider_can(gw, RESUBMIT_SAME_KEY)
+             && ngx_strcmp(PQgetvalue(res, row, 4), "pending_created") == 0))
+    {
+        /* nothing to ask: the provider's webhooks settle it */
+        return NGX_OK;
+    }
+
     pool = ngx_create_pool(1024, ngx_cycle->log);
     if (pool == NULL) {
         return NGX_ERROR;
     }
 
     ck = ngx_pcalloc(pool, sizeof(ngx_http_payout_check_t));
-    url = ngx_pnalloc(pool, gw->url.len + sizeof("/transfers/") + 36);
-
-    if (ck == NULL || url == NULL) {
+    if (ck == NULL) {
         ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
@@ -285,90 +297,97 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     ngx_memcpy(ck->uuid, PQgetvalue(res, row, 2), 36);
     ck->uuid[36] = '\0';
 
-    ngx_sprintf(url, "%V/transfers/%s%Z", &gw->url, ck->uuid);
+    rc->inflight++;
 
-    hr = &ck->http;
-    hr->method = "GET";
-    hr->url = (char *) url;
-    hr->timeout = gw->timeout;
-    hr->ca_file = gw->ca_file.len ? (char *) gw->ca_file.data : NULL;
-    hr->handler = ngx_http_payout_reconcile_answer;
-    hr->data = ck;
-    hr->log = ngx_cycle->log;
+    if (!lookup) {
+        ngx_http_payout_reconcile_resend(ck);
+        return NGX_OK;
+    }
 
-    if (ngx_http_payout_http_start(hr) != NGX_OK) {
+    ngx_memzero(&t, sizeof(ngx_payout_transfer_t));
+    t.reference = ck->uuid;
+
+    pc = &ck->call;
+    pc->gateway = gw;
+    pc->op = NGX_PAYOUT_OP_LOOKUP;
+    pc->pool = pool;
+    pc->log = ngx_cycle->log;
+    pc->handler = ngx_http_payout_reconcile_answer;
+    pc->data = ck;
+
+    if (ngx_http_payout_provider_call(pc, &t) != NGX_OK) {
+        rc->inflight--;
         ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
-
-    rc->inflight++;
 
     return NGX_OK;
 }
 
 
 static void
-ngx_http_payout_reconcile_answer(ngx_http_payout_http_req_t *hr)
+ngx_http_payout_reconcile_answer(ngx_http_payout_provider_call_t *pc)
 {
-    ngx_int_t                      rc;
-    ngx_http_payout_send_t        *s;
-    ngx_http_payout_check_t       *ck;
-    ngx_http_payout_main_conf_t   *pmcf;
+    ngx_int_t                  rc;
+    ngx_payout_result_t       *res;
+    ngx_http_payout_check_t   *ck;
 
-    ck = hr->data;
-    pmcf = ck->reconciler->pmcf;
+    ck = pc->data;
+    res = &pc->result;
 
-    if (hr->status == 404 && ck->created) {
+    if (res->outcome == NGX_PAYOUT_OUTCOME_NOT_FOUND && ck->created) {
 
-        if (ck->age >= pmcf->reconcile_window) {
-            /* the provider confirms nothing was executed */
-            ck->result.state = NGX_PAYOUT_CANCELED_TIMEOUT;
-            ngx_cpystrn((u_char *) ck->result.reason,
-                        (u_char *) "timeout", sizeof(ck->result.reason));
-
-        } else {
+        if (ck->age < ck->reconciler->pmcf->reconcile_window) {
             /* never arrived: send again, same idempotency key */
-            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                          "payout: reconciler sends payout %s again",
-                          ck->uuid);
-
-            s = ngx_http_payout_send_create(pmcf, ngx_cycle->log);
-            if (s == NULL) {
-                ngx_http_payout_reconcile_done(ck);
-                return;
-            }
-
-            s->tenant_id = ck->tenant_id;
-            s->payout_id = ck->payout_id;
-            s->source = "reconciler";
-            s->handler = ngx_http_payout_reconcile_resent;
-            s->data = ck;
-
-            if (ngx_http_payout_send_start(s) != NGX_OK) {
-                ngx_http_payout_reconcile_done(ck);
-            }
-
+            ngx_http_payout_reconcile_resend(ck);
             return;
         }
 
-    } else {
-        ngx_payout_sandbox_parse_transfer(hr->status,
-                                          (char *) hr->response.data,
-                                          hr->response.len, &ck->result);
+        /* the provider confirms nothing was executed */
+        res->state = NGX_PAYOUT_CANCELED_TIMEOUT;
+        res->outcome = NGX_PAYOUT_OUTCOME_STATE;
+        res->gateway_id[0] = '\0';
+        ngx_cpystrn((u_char *) res->reason, (u_char *) "timeout",
+                    sizeof(res->reason));
     }
 
-    if (ck->result.state < 0) {
+    if (res->outcome != NGX_PAYOUT_OUTCOME_STATE) {
         /* no definite answer: the next check asks again */
         ngx_http_payout_reconcile_done(ck);
         return;
     }
 
     rc = ngx_http_payout_apply_result(ck->pool, ngx_cycle->log, NULL,
-                                      ck->payout_id, &ck->result,
-                                      "reconciler",
+                                      ck->payout_id, res, "reconciler",
                                       ngx_http_payout_reconcile_recorded,
                                       ck);
     if (rc != NGX_OK) {
+        ngx_http_payout_reconcile_done(ck);
+    }
+}
+
+
+static void
+ngx_http_payout_reconcile_resend(ngx_http_payout_check_t *ck)
+{
+    ngx_http_payout_send_t  *s;
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "payout: reconciler sends payout %s again", ck->uuid);
+
+    s = ngx_http_payout_send_create(ck->reconciler->pmcf, ngx_cycle->log);
+    if (s == NULL) {
+        ngx_http_payout_reconcile_done(ck);
+        return;
+    }
+
+    s->tenant_id = ck->tenant_id;
+    s->payout_id = ck->payout_id;
+    s->source = "reconciler";
+    s->handler = ngx_http_payout_reconcile_resent;
+    s->data = ck;
+
+    if (ngx_http_payout_send_start(s) != NGX_OK) {
         ngx_http_payout_reconcile_done(ck);
     }
 }

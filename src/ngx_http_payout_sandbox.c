@@ -18,7 +18,7 @@
 #include "ngx_http_payout.h"
 #include "ngx_http_payout_pg.h"
 #include "ngx_http_payout_http.h"
-#include "core/ngx_payout_sandbox.h"
+#include "connectors/ngx_payout_connector_sandbox.h"
 
 
 /* how often the sender looks for due events */

@@ -11,7 +11,6 @@
  */
 
 #include "ngx_http_payout_gateway.h"
-#include "core/ngx_payout_sandbox.h"
 
 
 static const char  ngx_http_payout_load_sql[] =
@@ -27,8 +26,7 @@ typedef struct {
     ngx_http_payout_ctx_t        *ctx;
     ngx_http_payout_gateway_t    *gateway;
     int64_t                       payout_id;
-    ngx_http_payout_http_req_t    http;
-    ngx_payout_result_t           result;
+    ngx_http_payout_provider_call_t  call;
     unsigned                      cancel:1;
     unsigned                      transfer:1;
     unsigned                      created:1;    /* pending_created */
@@ -46,9 +44,12 @@ static void ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static void ngx_http_payout_op_ask(ngx_http_payout_op_t *op);
 static ngx_int_t ngx_http_payout_op_call(ngx_http_payout_op_t *op);
-static void ngx_http_payout_op_status_answer(ngx_http_payout_http_req_t *hr);
-static void ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr);
+static void ngx_http_payout_op_status_answer(
+    ngx_http_payout_provider_call_t *pc);
+static void ngx_http_payout_op_cancel_answer(
+    ngx_http_payout_provider_call_t *pc);
 static void ngx_http_payout_op_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_op_show(ngx_http_payout_op_t *op);
@@ -173,9 +174,7 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    if (ngx_http_payout_op_call(op) != NGX_OK) {
-        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    ngx_http_payout_op_ask(op);
 
     return;
 
@@ -208,10 +207,7 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         /* transferred meanwhile: ask the provider instead */
         op->created = 1;
 
-        if (ngx_http_payout_op_call(op) != NGX_OK) {
-            ngx_http_payout_finalize(op->request,
-                                     NGX_HTTP_INTERNAL_SERVER_ERROR);
-        }
+        ngx_http_payout_op_ask(op);
 
         return;
     }
@@ -220,64 +216,77 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 }
 
 
+/* ask the provider; a connector without the operation cannot cancel */
+
+static void
+ngx_http_payout_op_ask(ngx_http_payout_op_t *op)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_payout_op_call(op);
+
+    if (rc == NGX_DECLINED && op->cancel) {
+        ngx_http_payout_finalize(op->request,
+            ngx_http_payout_send_error(op->request, NGX_HTTP_CONFLICT,
+                "not_cancelable",
+                "The gateway can no longer cancel this payout.", NULL));
+
+    } else if (rc != NGX_OK) {
+        ngx_http_payout_finalize(op->request,
+                                 NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_payout_op_call(ngx_http_payout_op_t *op)
 {
-    u_char                      *url;
-    ngx_str_t                   *uuid;
-    ngx_http_request_t          *r;
-    ngx_http_payout_gateway_t   *gw;
-    ngx_http_payout_http_req_t  *hr;
+    char                              reference[37];
+    ngx_str_t                        *uuid;
+    ngx_http_request_t               *r;
+    ngx_payout_transfer_t             t;
+    ngx_http_payout_provider_call_t  *pc;
 
     r = op->request;
-    gw = op->gateway;
-    hr = &op->http;
+    pc = &op->call;
     uuid = &op->ctx->args[0];
 
-    url = ngx_pnalloc(r->pool, gw->url.len + sizeof("/transfers//cancel")
-                               + uuid->len);
-    if (url == NULL) {
+    if (uuid->len != 36) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(url, "%V/transfers/%V%s%Z", &gw->url, uuid,
-                op->cancel ? "/cancel" : "");
+    ngx_memcpy(reference, uuid->data, 36);
+    reference[36] = '\0';
 
-    hr->url = (char *) url;
-    hr->method = op->cancel ? "POST" : "GET";
-    hr->timeout = gw->timeout;
-    hr->ca_file = gw->ca_file.len ? (char *) gw->ca_file.data : NULL;
-    hr->handler = op->cancel ? ngx_http_payout_op_cancel_answer
+    ngx_memzero(&t, sizeof(ngx_payout_transfer_t));
+    t.reference = reference;
+
+    pc->gateway = op->gateway;
+    pc->op = op->cancel ? NGX_PAYOUT_OP_CANCEL : NGX_PAYOUT_OP_LOOKUP;
+    pc->pool = r->pool;
+    pc->log = r->connection->log;
+    pc->request = r;
+    pc->handler = op->cancel ? ngx_http_payout_op_cancel_answer
                              : ngx_http_payout_op_status_answer;
-    hr->data = op;
-    hr->log = r->connection->log;
+    pc->data = op;
 
-    if (op->cancel) {
-        hr->body = (u_char *) "{}";
-        hr->body_len = 2;
-
-        if (ngx_http_payout_http_header(hr, "Content-Type: application/json")
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return ngx_http_payout_http_start_for_request(r, hr);
+    return ngx_http_payout_provider_call(pc, &t);
 }
 
 
 /* seed 004: {"code": {"type", "success", "code"}, "response", ...} */
 
 static void
-ngx_http_payout_op_status_answer(ngx_http_payout_http_req_t *hr)
+ngx_http_payout_op_status_answer(ngx_http_payout_provider_call_t *pc)
 {
-    long                   code;
-    json_t                *out, *response;
-    const char            *type, *message;
-    ngx_http_payout_op_t  *op;
+    long                         code;
+    json_t                      *out, *response;
+    const char                  *type, *message;
+    ngx_http_payout_op_t        *op;
+    ngx_http_payout_http_req_t  *hr;
 
-    op = hr->data;
+    op = pc->data;
+    hr = &pc->http;
 
     response = NULL;
 
@@ -334,14 +343,14 @@ ngx_http_payout_op_status_answer(ngx_http_payout_http_req_t *hr)
 
 
 static void
-ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
+ngx_http_payout_op_cancel_answer(ngx_http_payout_provider_call_t *pc)
 {
     ngx_int_t              rc;
     const char            *code, *message;
     ngx_http_request_t    *r;
     ngx_http_payout_op_t  *op;
 
-    op = hr->data;
+    op = pc->data;
     r = op->request;
 
     /*
@@ -355,12 +364,14 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
 
     code = NULL;
 
-    if (hr->status == 0 || hr->status >= 500) {
+    if (pc->result.outcome == NGX_PAYOUT_OUTCOME_UNKNOWN) {
         code = "gateway_unavailable";
         message = "The gateway did not answer; the payout may have been "
                   "canceled: retry the cancel.";
 
-    } else if (hr->status == NGX_HTTP_NOT_FOUND && op->created) {
+    } else if (pc->result.outcome == NGX_PAYOUT_OUTCOME_NOT_FOUND
+               && op->created)
+    {
         code = "payout_in_flight";
         message = "The payout is still on its way to the gateway: retry "
                   "the cancel.";
@@ -375,10 +386,9 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
         return;
     }
 
-    ngx_payout_sandbox_parse_transfer(hr->status, (char *) hr->response.data,
-                                      hr->response.len, &op->result);
-
-    if (op->result.state != NGX_PAYOUT_CANCELED_VOIDED) {
+    if (pc->result.outcome != NGX_PAYOUT_OUTCOME_STATE
+        || pc->result.state != NGX_PAYOUT_CANCELED_VOIDED)
+    {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "not_cancelable",
             "The gateway can no longer cancel this payout.", NULL));
@@ -386,7 +396,7 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_http_req_t *hr)
     }
 
     rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r,
-                                      op->payout_id, &op->result, "api",
+                                      op->payout_id, &pc->result, "api",
                                       ngx_http_payout_op_recorded, op);
     if (rc != NGX_OK) {
         ngx_http_payout_finalize(r, rc == NGX_DECLINED

@@ -56,21 +56,30 @@ check "no trailing whitespace" grep -nE '[[:space:]]+$' $files
 check "src/core/ and src/connectors/ include no nginx header" nginx_includes
 
 
-# Once the connector bridge exists, only it and the configuration file
-# include the connector interface among the nginx-side files: everything
-# else talks to connectors through the bridge.
-bridge=src/ngx_http_payout_provider.c
+# Among the nginx-side files, only the bridge (ngx_http_payout_provider)
+# and the configuration file include the connector interface: everything
+# else talks to connectors through the bridge.  Only the sandbox server
+# (the fake provider, which signs with its codec's helpers) includes a
+# connector's own header.
+bridge='src/ngx_http_payout_provider\.[ch]|src/ngx_http_payout_conf\.c'
 
 connector_includes() {
     include_of ngx_http_payout_module.c src/*.[ch] \
         | grep 'ngx_payout_connector\.h' \
-        | grep -v -E "^($bridge|src/ngx_http_payout_conf\.c):"
+        | grep -v -E "^($bridge):"
 }
 
-if [ -f $bridge ]; then
-    check "only the bridge and _conf.c include the connector header" \
-        connector_includes
-fi
+codec_includes() {
+    include_of ngx_http_payout_module.c src/*.[ch] \
+        | grep '"connectors/' \
+        | grep -v '^src/ngx_http_payout_sandbox\.c:'
+}
+
+check "only the bridge and _conf.c include the connector header" \
+    connector_includes
+
+check "only the sandbox server includes a connector's header" \
+    codec_includes
 
 
 if [ $failed = 1 ]; then

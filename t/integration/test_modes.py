@@ -478,6 +478,21 @@ def test_the_sandbox_gateway_is_test_mode_only(env, mode, ok):
         assert "has an invalid mode" in out.stderr, out.stderr
 
 
+@pytest.mark.parametrize("params,message", [
+    ("connector=stripe mode=test",
+     'unknown connector "stripe", known: sandbox'),
+    ("connector=sandbox account=acct_1", 'invalid parameter "account=..."'),
+])
+def test_a_connector_or_setting_nobody_knows_is_refused(env, params,
+                                                        message):
+    db, _ngx = env
+    out = nginx_t(db, "payout_gateway sbx %s url=http://127.0.0.1:1/x;"
+                      % params)
+    assert out.returncode != 0, out.stderr
+    assert "[emerg]" in out.stderr, out.stderr
+    assert message in out.stderr, out.stderr
+
+
 # -- migration 006 on an existing database ------------------------------------
 
 def test_migration_keeps_existing_rows_and_endpoints():

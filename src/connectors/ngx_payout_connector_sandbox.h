@@ -1,15 +1,16 @@
 /*
  * The sandbox connector's codec: its outcome table, and the signature of
  * its webhooks.  Shared by the fake provider (which signs) and by the
- * gateway side (which verifies).
+ * connector table (which verifies); the codec's functions stay visible
+ * for the fuzzer and the unit tests.
  */
 
-#ifndef NGX_PAYOUT_SANDBOX_H_INCLUDED_
-#define NGX_PAYOUT_SANDBOX_H_INCLUDED_
+#ifndef NGX_PAYOUT_CONNECTOR_SANDBOX_H_INCLUDED_
+#define NGX_PAYOUT_CONNECTOR_SANDBOX_H_INCLUDED_
 
-#include "ngx_payout_core.h"
-#include "ngx_payout_crypto.h"
-#include "ngx_payout_connector.h"
+#include "../core/ngx_payout_core.h"
+#include "../core/ngx_payout_crypto.h"
+#include "../core/ngx_payout_connector.h"
 
 
 /* what the sandbox does with a transfer, by the destination's last four */
@@ -36,6 +37,9 @@ void ngx_payout_sandbox_secret(const ngx_payout_keys_t *keys,
 size_t ngx_payout_sandbox_sign(const ngx_payout_keys_t *keys, long t,
     const unsigned char *body, size_t len, char *out);
 
+/* the scheme's tolerance, seconds either side of now */
+#define NGX_PAYOUT_SANDBOX_TOLERANCE  300
+
 /* NGX_PAYOUT_OK when the header matches the body and is fresh */
 int ngx_payout_sandbox_verify(const ngx_payout_keys_t *keys,
     const char *header, size_t header_len, const unsigned char *body,
@@ -59,4 +63,4 @@ int ngx_payout_sandbox_parse_event(const char *body, size_t len,
     char *reference, ngx_payout_result_t *res);
 
 
-#endif /* NGX_PAYOUT_SANDBOX_H_INCLUDED_ */
+#endif /* NGX_PAYOUT_CONNECTOR_SANDBOX_H_INCLUDED_ */

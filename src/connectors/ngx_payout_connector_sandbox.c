@@ -1,21 +1,262 @@
 /*
- * The sandbox connector's codec.
+ * The sandbox connector: the client side of the built-in fake provider
+ * (src/ngx_http_payout_sandbox.c), and its codec.
+ *
+ *   INITIATE  POST /transfers               Idempotency-Key: our uuid
+ *   LOOKUP    GET  /transfers/{uuid}        404: never received
+ *   CANCEL    POST /transfers/{uuid}/cancel
+ *   webhooks  Sandbox-Signature: t=<unix>,v1=<hex HMAC-SHA256(t.body)>
+ *
+ * It needs no API secret and has no settings of its own.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
-#include "ngx_payout_sandbox.h"
-#include "ngx_payout_validate.h"
-#include "ngx_payout_text.h"
+#include "ngx_payout_connector_sandbox.h"
+#include "../core/ngx_payout_validate.h"
+#include "../core/ngx_payout_text.h"
 
 
+static int ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
+    ngx_payout_op_e op, const ngx_payout_transfer_t *t,
+    ngx_payout_call_t *call);
+static int ngx_payout_sandbox_header(const ngx_payout_account_t *acct,
+    ngx_payout_call_t *call, const char *name, const char *value);
+static void ngx_payout_sandbox_parse(const ngx_payout_account_t *acct,
+    ngx_payout_op_e op, const ngx_payout_answer_t *a,
+    ngx_payout_result_t *res);
+static int ngx_payout_sandbox_hook_verify(const ngx_payout_account_t *acct,
+    const ngx_payout_hook_t *hook, long now);
+static int ngx_payout_sandbox_hook_event(const ngx_payout_account_t *acct,
+    const ngx_payout_hook_t *hook, ngx_payout_event_t *ev);
 static int ngx_payout_sandbox_state(const char *status);
 static void ngx_payout_sandbox_copy(char *dst, size_t size,
     const char *src);
+
+
+/* the sandbox's statuses, mapped to ours (docs/sandbox.md) */
+
+static const ngx_payout_status_map_t  ngx_payout_sandbox_statuses[] = {
+    { "pending", NGX_PAYOUT_PENDING_PROMISE },
+    { "succeeded", NGX_PAYOUT_SUCCESS },
+    { "failed", NGX_PAYOUT_CANCELED_FAILURE },
+    { "reversed", NGX_PAYOUT_CANCELED_REVERSED },
+    { "canceled", NGX_PAYOUT_CANCELED_VOIDED },
+    { "rejected", NGX_PAYOUT_CANCELED_REJECTED },
+};
+
+
+/*
+ * A lost answer is settled by a lookup of our reference, whose 404 means
+ * the sandbox never received the transfer (NGX_PAYOUT_OUTCOME_NOT_FOUND).
+ */
+
+const ngx_payout_connector_t  ngx_payout_connector_sandbox = {
+    "sandbox",
+    NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_CAN_CANCEL
+    | NGX_PAYOUT_CAP_TEST_ONLY,
+    NULL,
+    ngx_payout_sandbox_build,
+    ngx_payout_sandbox_parse,
+    ngx_payout_sandbox_hook_verify,
+    ngx_payout_sandbox_hook_event,
+    ngx_payout_sandbox_statuses,
+    sizeof(ngx_payout_sandbox_statuses)
+    / sizeof(ngx_payout_sandbox_statuses[0])
+};
+
+
+static int
+ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
+    ngx_payout_op_e op, const ngx_payout_transfer_t *t,
+    ngx_payout_call_t *call)
+{
+    char    *path, *body;
+    size_t   len;
+
+    memset(call, 0, sizeof(ngx_payout_call_t));
+
+    if (op != NGX_PAYOUT_OP_INITIATE && op != NGX_PAYOUT_OP_LOOKUP
+        && op != NGX_PAYOUT_OP_CANCEL)
+    {
+        return NGX_PAYOUT_DECLINED;
+    }
+
+    len = sizeof("/transfers/") + strlen(t->reference) + sizeof("/cancel");
+
+    path = acct->mem.alloc(acct->mem.data, len);
+    if (path == NULL) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    call->path = path;
+
+    if (op == NGX_PAYOUT_OP_LOOKUP) {
+        call->method = "GET";
+        snprintf(path, len, "/transfers/%s", t->reference);
+        return NGX_PAYOUT_OK;
+    }
+
+    call->method = "POST";
+
+    if (ngx_payout_sandbox_header(acct, call, "Content-Type",
+                                  "application/json")
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    if (op == NGX_PAYOUT_OP_CANCEL) {
+        snprintf(path, len, "/transfers/%s/cancel", t->reference);
+        call->body = "{}";
+        call->body_len = 2;
+        return NGX_PAYOUT_OK;
+    }
+
+    snprintf(path, len, "/transfers");
+
+    if (ngx_payout_sandbox_header(acct, call, "Idempotency-Key",
+                                  t->reference)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    body = ngx_payout_sandbox_transfer_body(t, &len);
+    if (body == NULL) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    call->body = acct->mem.alloc(acct->mem.data, len);
+
+    if (call->body) {
+        memcpy((char *) call->body, body, len);
+        call->body_len = len;
+    }
+
+    free(body);
+
+    return call->body ? NGX_PAYOUT_OK : NGX_PAYOUT_ERROR;
+}
+
+
+static int
+ngx_payout_sandbox_header(const ngx_payout_account_t *acct,
+    ngx_payout_call_t *call, const char *name, const char *value)
+{
+    char    *h;
+    size_t   len;
+
+    if (call->nheaders == NGX_PAYOUT_CALL_HEADERS) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    len = strlen(name) + sizeof(": ") + strlen(value);
+
+    h = acct->mem.alloc(acct->mem.data, len);
+    if (h == NULL) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    snprintf(h, len, "%s: %s", name, value);
+    call->headers[call->nheaders++] = h;
+
+    return NGX_PAYOUT_OK;
+}
+
+
+static void
+ngx_payout_sandbox_parse(const ngx_payout_account_t *acct,
+    ngx_payout_op_e op, const ngx_payout_answer_t *a,
+    ngx_payout_result_t *res)
+{
+    (void) acct;
+
+    if (op == NGX_PAYOUT_OP_INITIATE) {
+        ngx_payout_sandbox_parse_initiate(a->status, a->body, a->body_len,
+                                          res);
+
+    } else {
+        ngx_payout_sandbox_parse_transfer(a->status, a->body, a->body_len,
+                                          res);
+    }
+
+    if (res->state >= 0) {
+        res->outcome = NGX_PAYOUT_OUTCOME_STATE;
+
+    } else if (op != NGX_PAYOUT_OP_INITIATE && a->status == 404) {
+        res->outcome = NGX_PAYOUT_OUTCOME_NOT_FOUND;
+
+    } else if (op == NGX_PAYOUT_OP_CANCEL && a->status >= 300
+               && a->status < 500)
+    {
+        /* e.g. 409: the transfer is past canceling */
+        res->outcome = NGX_PAYOUT_OUTCOME_REFUSED;
+
+    } else {
+        res->outcome = NGX_PAYOUT_OUTCOME_UNKNOWN;
+    }
+}
+
+
+static int
+ngx_payout_sandbox_hook_verify(const ngx_payout_account_t *acct,
+    const ngx_payout_hook_t *hook, long now)
+{
+    size_t                      i;
+    const ngx_payout_header_t  *h, *sig;
+
+    static const char  name[] = "Sandbox-Signature";
+
+    sig = NULL;
+
+    for (i = 0; i < hook->nheaders; i++) {
+        h = &hook->headers[i];
+
+        if (h->name_len == sizeof(name) - 1
+            && strncasecmp(h->name, name, sizeof(name) - 1) == 0)
+        {
+            sig = h;
+        }
+    }
+
+    if (sig == NULL || acct->keys == NULL) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    return ngx_payout_sandbox_verify(acct->keys, sig->value, sig->value_len,
+                                     hook->body, hook->body_len, now,
+                                     NGX_PAYOUT_SANDBOX_TOLERANCE);
+}
+
+
+static int
+ngx_payout_sandbox_hook_event(const ngx_payout_account_t *acct,
+    const ngx_payout_hook_t *hook, ngx_payout_event_t *ev)
+{
+    (void) acct;
+
+    ev->follow_up = NGX_PAYOUT_FOLLOW_NONE;
+    ev->reference[0] = '\0';
+
+    if (ngx_payout_sandbox_parse_event((const char *) hook->body,
+                                       hook->body_len, ev->reference,
+                                       &ev->result)
+        != NGX_PAYOUT_OK)
+    {
+        ev->reference[0] = '\0';
+        return NGX_PAYOUT_DECLINED;
+    }
+
+    ev->result.outcome = NGX_PAYOUT_OUTCOME_STATE;
+
+    return NGX_PAYOUT_OK;
+}
 
 
 ngx_payout_sandbox_outcome_e
@@ -201,6 +442,7 @@ ngx_payout_sandbox_parse_initiate(long status, const char *body, size_t len,
     }
 
     res->state = -1;
+    res->outcome = NGX_PAYOUT_OUTCOME_UNKNOWN;
     res->gateway_id[0] = '\0';
     res->reason[0] = '\0';
 
@@ -233,6 +475,7 @@ ngx_payout_sandbox_parse_transfer(long status, const char *body, size_t len,
     json_t  *json;
 
     res->state = -1;
+    res->outcome = NGX_PAYOUT_OUTCOME_UNKNOWN;
     res->gateway_id[0] = '\0';
     res->reason[0] = '\0';
 
@@ -266,6 +509,7 @@ ngx_payout_sandbox_parse_event(const char *body, size_t len,
     const char  *ref;
 
     res->state = -1;
+    res->outcome = NGX_PAYOUT_OUTCOME_UNKNOWN;
     res->gateway_id[0] = '\0';
     res->reason[0] = '\0';
 
@@ -296,32 +540,18 @@ ngx_payout_sandbox_parse_event(const char *body, size_t len,
 }
 
 
-/* the sandbox's statuses, mapped to ours (docs/sandbox.md) */
-
 static int
 ngx_payout_sandbox_state(const char *status)
 {
-    static const struct {
-        const char  *name;
-        int          state;
-    } map[] = {
-        { "pending", NGX_PAYOUT_PENDING_PROMISE },
-        { "succeeded", NGX_PAYOUT_SUCCESS },
-        { "failed", NGX_PAYOUT_CANCELED_FAILURE },
-        { "reversed", NGX_PAYOUT_CANCELED_REVERSED },
-        { "canceled", NGX_PAYOUT_CANCELED_VOIDED },
-        { "rejected", NGX_PAYOUT_CANCELED_REJECTED },
-    };
-
     size_t  i;
 
     if (status == NULL) {
         return -1;
     }
 
-    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(map[i].name, status) == 0) {
-            return map[i].state;
+    for (i = 0; i < ngx_payout_connector_sandbox.nstatuses; i++) {
+        if (strcmp(ngx_payout_sandbox_statuses[i].status, status) == 0) {
+            return ngx_payout_sandbox_statuses[i].state;
         }
     }
 
