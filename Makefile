@@ -38,7 +38,7 @@ test: build build-asan
 	    src/core/*.[ch] | grep -v '[<"]ngx_payout_'
 	@echo "style: no line longer than 80 columns"
 	@! LC_ALL=C.UTF-8 grep -nE '^.{81,}' src/*.[ch] src/core/*.[ch] \
-	    ngx_http_payout_module.c tools/*.c fuzz/*.[ch]
+	    ngx_http_payout_module.c tools/payoutctl/*.[ch] fuzz/*.[ch]
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
@@ -57,10 +57,14 @@ build/plain/ngx_http_payout_module.so: $(MODULE_SRCS)
 build/asan/ngx_http_payout_module.so: $(MODULE_SRCS)
 	tools/build.sh asan
 
-build/payoutctl: tools/payoutctl.c $(CORE_SRCS) $(CORE_HDRS)
+PAYOUTCTL_SRCS := $(wildcard tools/payoutctl/*.c)
+
+build/payoutctl: $(PAYOUTCTL_SRCS) tools/payoutctl/payoutctl.h \
+		$(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build
-	cc $(CFLAGS_HOST) -O2 tools/payoutctl.c src/core/ngx_payout_apikey.c \
-	    src/core/ngx_payout_hex.c -lpq -lcrypto -ljansson -o $@
+	cc $(CFLAGS_HOST) -O2 -Itools/payoutctl $(PAYOUTCTL_SRCS) \
+	    src/core/ngx_payout_apikey.c src/core/ngx_payout_hex.c \
+	    -lpq -lcrypto -ljansson -o $@
 
 build/unit_tests: $(wildcard t/unit/*.c) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build
