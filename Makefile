@@ -56,10 +56,14 @@ build/plain/ngx_http_payout_module.so: $(MODULE_SRCS)
 build/asan/ngx_http_payout_module.so: $(MODULE_SRCS)
 	tools/build.sh asan
 
-build/payoutctl: tools/payoutctl.c $(CORE_SRCS) $(CORE_HDRS)
+PAYOUTCTL_SRCS := $(wildcard tools/payoutctl/*.c)
+
+build/payoutctl: $(PAYOUTCTL_SRCS) tools/payoutctl/payoutctl.h \
+		$(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build
-	cc $(CFLAGS_HOST) -O2 tools/payoutctl.c src/core/ngx_payout_apikey.c \
-	    src/core/ngx_payout_hex.c -lpq -lcrypto -ljansson -o $@
+	cc $(CFLAGS_HOST) -O2 -Itools/payoutctl $(PAYOUTCTL_SRCS) \
+	    src/core/ngx_payout_apikey.c src/core/ngx_payout_hex.c \
+	    -lpq -lcrypto -ljansson -o $@
 
 build/unit_tests: $(wildcard t/unit/*.c) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build

@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 "$top/tools/pg.sh" start "$work/pg" "$pg_port"
 export PAYOUT_DATABASE="$db" PAYOUT_MIGRATIONS="$top/sql"
-"$top/build/payoutctl" migrate > /dev/null
+"$top/build/payoutctl" migrate --sandbox > /dev/null
 "$top/build/payoutctl" tenant create bench > /dev/null
 key=$("$top/build/payoutctl" key create --tenant bench --mode test 2>/dev/null)
 tenant_id=$(psql "$db" -Atc "SELECT id FROM tenants WHERE name = 'bench'")

@@ -3,7 +3,8 @@
 # /usr/local/bin/payout-entrypoint).  When the command is nginx (the
 # default), it
 #   1. waits up to PAYOUT_DB_WAIT seconds (default 30) for PostgreSQL,
-#   2. applies the migrations: payoutctl migrate,
+#   2. applies the migrations: payoutctl migrate, with --sandbox unless
+#      PAYOUT_SANDBOX=0 (the image's configuration serves the sandbox),
 #   3. if PAYOUT_BOOTSTRAP_TENANT is set and $PAYOUT_KEY_DIR/<tenant>.key
 #      does not exist yet, creates that tenant and a test-mode API key and
 #      writes the key to that file (mode 600),
@@ -17,6 +18,7 @@ set -eu
 run_dir=${PAYOUT_RUN_DIR:-/run/payout}
 key_dir=${PAYOUT_KEY_DIR:-/var/lib/payout}
 wait_secs=${PAYOUT_DB_WAIT:-30}
+sandbox=${PAYOUT_SANDBOX:-1}
 
 log() {
     printf 'payout-entrypoint: %s\n' "$*" >&2
@@ -82,7 +84,11 @@ until err=$(payoutctl migrate --status 2>&1 > /dev/null); do
     sleep 1
 done
 
-payoutctl migrate || die "payoutctl migrate failed"
+if [ "$sandbox" = 0 ]; then
+    payoutctl migrate || die "payoutctl migrate failed"
+else
+    payoutctl migrate --sandbox || die "payoutctl migrate failed"
+fi
 
 # --- the master key ---------------------------------------------------------
 

@@ -193,31 +193,33 @@ static ngx_http_payout_sandbox_outcome_t  ngx_http_payout_sandbox_outcomes[]
 
 static const char  ngx_http_payout_sandbox_sql_create[] =
     "SELECT is_new, transfer_status, reason, body "
-    "FROM sandbox_transfer_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    "FROM sandbox.sandbox_transfer_create($1, $2, $3, $4, $5, $6, $7, $8, "
+                                         "$9, $10)";
 
 static const char  ngx_http_payout_sandbox_sql_get[] =
-    "SELECT sandbox_transfer_json(t) FROM sandbox_transfers t "
+    "SELECT sandbox.sandbox_transfer_json(t) FROM sandbox.sandbox_transfers t "
     "WHERE t.reference = $1";
 
 static const char  ngx_http_payout_sandbox_sql_cancel[] =
-    "SELECT transfer_status, body FROM sandbox_transfer_cancel($1)";
+    "SELECT transfer_status, body "
+    "FROM sandbox.sandbox_transfer_cancel($1)";
 
 static const char  ngx_http_payout_sandbox_sql_ledger[] =
     "SELECT json_build_object('transfers', coalesce(json_agg("
-           "sandbox_transfer_json(s.t) ORDER BY (s.t).id), '[]')) "
-    "FROM (SELECT t FROM sandbox_transfers t "
+           "sandbox.sandbox_transfer_json(s.t) ORDER BY (s.t).id), '[]')) "
+    "FROM (SELECT t FROM sandbox.sandbox_transfers t "
           "WHERE $1::uuid IS NULL OR t.reference = $1::uuid "
           "ORDER BY t.id DESC LIMIT 1000) s";
 
 static const char  ngx_http_payout_sandbox_sql_claim[] =
     "SELECT event_id, event_type, created, attempt, body "
-    "FROM sandbox_events_claim($1, $2)";
+    "FROM sandbox.sandbox_events_claim($1, $2)";
 
 static const char  ngx_http_payout_sandbox_sql_delivered[] =
-    "DELETE FROM sandbox_events WHERE id = $1";
+    "DELETE FROM sandbox.sandbox_events WHERE id = $1";
 
 static const char  ngx_http_payout_sandbox_sql_retry[] =
-    "SELECT sandbox_event_retry($1)";
+    "SELECT sandbox.sandbox_event_retry($1)";
 
 
 static ngx_http_payout_sandbox_sender_t  ngx_http_payout_sandbox_sender;

@@ -41,7 +41,7 @@ fi
 "$top/tools/pg.sh" start "$var/pg" "$pg_port"
 
 export PAYOUT_DATABASE="$db" PAYOUT_MIGRATIONS="$top/sql"
-"$ctl" migrate
+"$ctl" migrate --sandbox
 "$ctl" tenant create demo --if-not-exists 2>/dev/null || true
 
 if ! [ -s "$var/demo.key" ] \

@@ -32,6 +32,10 @@ PAYOUTCTL = os.path.join(ROOT, "build", "payoutctl")
 ERRORS_CONF = os.path.join(ROOT, "conf", "payout_errors.conf")
 # a fixed master key, so tests can decrypt what the module stored
 MASTER_KEY = "7f" * 32
+# The tests' own connections name the sandbox's tables unqualified, as
+# when they lived in the gateway's schema; nginx and payoutctl connect
+# without it, so the module's SQL must name schema sandbox itself.
+CLIENT_OPTIONS = "-c search_path=public,sandbox"
 BAD_LOG = re.compile(r"\[(alert|crit|emerg)\]|AddressSanitizer|"
                      r"LeakSanitizer|runtime error:")
 
@@ -84,9 +88,9 @@ class Postgres:
     def stop(self):
         self._pg("stop", self.data)
 
-    def connect(self):
-        conn = psycopg2.connect(self.conninfo)
-        conn.autocommit = True
+    def connect(self, autocommit=True):
+        conn = psycopg2.connect(self.conninfo, options=CLIENT_OPTIONS)
+        conn.autocommit = autocommit
         return conn
 
     def sql(self, query, params=()):
@@ -112,7 +116,7 @@ def own_database():
     """A private PostgreSQL, migrated, with a tenant and a test key."""
     db = Postgres()
     db.start()
-    payoutctl(db, "migrate")
+    payoutctl(db, "migrate", "--sandbox")
     name = "t-" + uuid.uuid4().hex[:12]
     payoutctl(db, "tenant", "create", name)
     key = payoutctl(db, "key", "create", "--tenant", name, "--mode",
@@ -260,7 +264,7 @@ http {
 def pg():
     db = Postgres()
     db.start()
-    payoutctl(db, "migrate")
+    payoutctl(db, "migrate", "--sandbox")
     yield db
     db.destroy()
 

@@ -19,7 +19,6 @@ import threading
 import time
 import uuid as uuidlib
 
-import psycopg2
 import requests
 
 from conftest import own_database
@@ -433,7 +432,7 @@ class LedgerLock:
 
     def __init__(self, pg):
         self.pg = pg
-        self.conn = psycopg2.connect(pg.conninfo)
+        self.conn = pg.connect(autocommit=False)
         self.cur = self.conn.cursor()
         self.cur.execute("LOCK TABLE sandbox_transfers "
                          "IN ACCESS EXCLUSIVE MODE")

@@ -501,9 +501,11 @@ def test_migration_keeps_existing_rows_and_endpoints():
     got them for before."""
     old = tempfile.mkdtemp(prefix="payout-sql-")
     try:
-        for f in sorted(os.listdir(os.path.join(ROOT, "sql"))):
+        # the old layout (sql/NNN_*.sql up to 009), kept as test data
+        old_sql = os.path.join(ROOT, "t", "fixtures", "old_sql")
+        for f in sorted(os.listdir(old_sql)):
             if f < "006":
-                shutil.copy(os.path.join(ROOT, "sql", f), old)
+                shutil.copy(os.path.join(old_sql, f), old)
         pg = _migrated_to(old)
         try:
             _check_migration(pg)
