@@ -412,7 +412,9 @@ ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     if (!cr->created
-        || ngx_strcmp(cr->sub_status.data, "pending_created") != 0)
+        || ngx_payout_state_parse((char *) cr->sub_status.data,
+                                  cr->sub_status.len)
+           != NGX_PAYOUT_PENDING_CREATED)
     {
         ngx_http_payout_finalize(r, ngx_http_payout_create_respond(cr));
         return;

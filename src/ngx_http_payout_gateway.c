@@ -128,7 +128,9 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
     s->sub_status = s_status;
 
     /* someone else (a duplicate, the reconciler) already moved it on */
-    if (ngx_strcmp(s_status.data, "pending_created") != 0) {
+    if (ngx_payout_state_parse((char *) s_status.data, s_status.len)
+        != NGX_PAYOUT_PENDING_CREATED)
+    {
         ngx_http_payout_send_finish(s);
         return;
     }

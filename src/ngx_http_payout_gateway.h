@@ -14,6 +14,7 @@
 #include "ngx_http_payout_pg.h"
 #include "ngx_http_payout_provider.h"
 #include "core/ngx_payout_validate.h"
+#include "core/ngx_payout_state.h"
 
 
 typedef struct ngx_http_payout_send_s  ngx_http_payout_send_t;
@@ -87,6 +88,13 @@ ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,
 /* the webhook URL policy of the configuration, as NGX_PAYOUT_URL_* flags */
 #define ngx_http_payout_url_flags(pmcf)                                      \
     ((pmcf)->webhook_allow_private ? NGX_PAYOUT_URL_ALLOW_PRIVATE : 0)
+
+
+
+/* the sub-status in a result column, as the state machine knows it */
+#define ngx_http_payout_row_state(res, row, col)                              \
+    ngx_payout_state_parse(PQgetvalue(res, row, col),                         \
+                           PQgetlength(res, row, col))
 
 
 #endif /* NGX_HTTP_PAYOUT_GATEWAY_H_INCLUDED_ */

@@ -266,7 +266,8 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
 
     if (!lookup
         && !(ngx_http_payout_provider_can(gw, RESUBMIT_SAME_KEY)
-             && ngx_strcmp(PQgetvalue(res, row, 4), "pending_created") == 0))
+             && ngx_http_payout_row_state(res, row, 4)
+                == NGX_PAYOUT_PENDING_CREATED))
     {
         /* nothing to ask: the provider's webhooks settle it */
         return NGX_OK;
@@ -292,8 +293,8 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
                               PQgetlength(res, row, 1));
     ck->age = ngx_atoof((u_char *) PQgetvalue(res, row, 5),
                         PQgetlength(res, row, 5));
-    ck->created = (ngx_strcmp(PQgetvalue(res, row, 4), "pending_created")
-                   == 0);
+    ck->created = (ngx_http_payout_row_state(res, row, 4)
+                   == NGX_PAYOUT_PENDING_CREATED);
     ngx_memcpy(ck->uuid, PQgetvalue(res, row, 2), 36);
     ck->uuid[36] = '\0';
 

@@ -111,7 +111,7 @@ ngx_http_payout_op_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 static void
 ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
-    char                        *sub_status;
+    int                          state;
     ngx_int_t                    rc;
     ngx_http_request_t          *r;
     ngx_http_payout_op_t        *op;
@@ -136,8 +136,8 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
     op->gateway = ngx_http_payout_key_gateway(r, op->ctx,
                                               PQgetvalue(res, 0, 1),
                                               PQgetlength(res, 0, 1), &rc);
-    sub_status = PQgetvalue(res, 0, 2);
-    op->created = (ngx_strcmp(sub_status, "pending_created") == 0);
+    state = ngx_http_payout_row_state(res, 0, 2);
+    op->created = (state == NGX_PAYOUT_PENDING_CREATED);
 
     if (op->gateway == NULL) {
         ngx_http_payout_finalize(r, rc);
@@ -150,7 +150,7 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
         goto started;
     }
 
-    if (op->cancel && ngx_strcmp(sub_status, "pending_staged") == 0) {
+    if (op->cancel && state == NGX_PAYOUT_PENDING_STAGED) {
         vq = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                              ngx_http_payout_void_sql);
         if (vq == NULL
@@ -167,7 +167,7 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
         goto started;
     }
 
-    if (op->cancel && ngx_strncmp(sub_status, "pending", 7) != 0) {
+    if (op->cancel && (state < 0 || !ngx_payout_state_pending(state))) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "invalid_state",
             "The payout is final and cannot be canceled.", NULL));

@@ -81,11 +81,18 @@ ngx_payout_state_name(ngx_payout_state_e s)
 const char *
 ngx_payout_state_status(ngx_payout_state_e s)
 {
-    if (s <= NGX_PAYOUT_PENDING_PROMISE) {
+    if (ngx_payout_state_pending(s)) {
         return "pending";
     }
 
     return s == NGX_PAYOUT_SUCCESS ? "success" : "canceled";
+}
+
+
+int
+ngx_payout_state_pending(ngx_payout_state_e s)
+{
+    return s <= NGX_PAYOUT_PENDING_PROMISE;
 }
 
 

@@ -28,6 +28,8 @@ int ngx_payout_state_parse(const char *name, size_t len);
 const char *ngx_payout_state_name(ngx_payout_state_e s);
 /* "pending", "success" or "canceled" */
 const char *ngx_payout_state_status(ngx_payout_state_e s);
+/* staged, created or promised: not yet success or canceled */
+int ngx_payout_state_pending(ngx_payout_state_e s);
 int ngx_payout_state_final(ngx_payout_state_e s);
 
 /* may a payout in "from" move to "to"? */

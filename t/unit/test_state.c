@@ -2,6 +2,7 @@
  * The payout state machine: what may follow what, and never backwards.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
@@ -146,6 +147,58 @@ test_provider_events(void **state)
 }
 
 
+/*
+ * One source of truth: the payouts table's CHECK lists exactly the C
+ * state machine's sub-states, in its order, so neither side can gain a
+ * state the other does not know.  Read from the schema file itself.
+ */
+
+static void
+test_sql_states_equal_c_table(void **state)
+{
+    int     n;
+    char    buf[65536], name[64], *p, *end, *q;
+    FILE   *f;
+    size_t  len;
+
+    (void) state;
+
+    f = fopen("sql/schema/001_init.sql", "r");
+    assert_non_null(f);
+    len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+
+    p = strstr(buf, "CHECK (sub_status IN (");
+    assert_non_null(p);
+    end = strstr(p, "))");
+    assert_non_null(end);
+
+    n = 0;
+
+    for ( ;; ) {
+        p = memchr(p, '\'', end - p);
+        if (p == NULL) {
+            break;
+        }
+
+        q = memchr(p + 1, '\'', end - p - 1);
+        assert_non_null(q);
+        assert_true((size_t) (q - p - 1) < sizeof(name));
+
+        memcpy(name, p + 1, q - p - 1);
+        name[q - p - 1] = '\0';
+
+        assert_true(n < NGX_PAYOUT_NSTATES);
+        assert_string_equal(name, ngx_payout_state_name(n));
+        n++;
+        p = q + 1;
+    }
+
+    assert_int_equal(n, NGX_PAYOUT_NSTATES);
+}
+
+
 int
 run_state_tests(void)
 {
@@ -154,6 +207,7 @@ run_state_tests(void)
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_sources_literal),
         cmocka_unit_test(test_provider_events),
+        cmocka_unit_test(test_sql_states_equal_c_table),
     };
 
     return cmocka_run_group_tests_name("state", tests, NULL, NULL);
