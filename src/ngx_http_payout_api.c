@@ -9,9 +9,6 @@
 #include "ngx_http_payout.h"
 
 
-#define NGX_HTTP_PAYOUT_MAX_SEGMENTS  8
-
-
 static ngx_int_t ngx_http_payout_api_handler(ngx_http_request_t *r);
 static void ngx_http_payout_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_payout_api_parse(ngx_http_request_t *r,

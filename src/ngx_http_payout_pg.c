@@ -432,27 +432,6 @@ ngx_http_payout_pg_failure(ngx_http_request_t *r,
 }
 
 
-ngx_uint_t
-ngx_http_payout_pg_connected(ngx_http_payout_pg_pool_t *pool)
-{
-    ngx_uint_t  i, n;
-
-    n = 0;
-
-    if (pool == NULL) {
-        return 0;
-    }
-
-    for (i = 0; i < pool->nconns; i++) {
-        if (pool->conns[i].state >= NGX_HTTP_PAYOUT_PG_IDLE) {
-            n++;
-        }
-    }
-
-    return n;
-}
-
-
 static void
 ngx_http_payout_pg_request_cleanup(void *data)
 {

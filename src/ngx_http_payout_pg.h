@@ -72,7 +72,6 @@ ngx_int_t ngx_http_payout_pg_failure(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q);
 ngx_int_t ngx_http_payout_query_row(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q, PGresult *res, const char *missing);
-ngx_uint_t ngx_http_payout_pg_connected(ngx_http_payout_pg_pool_t *pool);
 
 /*
  * The key's scope, its tenant and mode, as the next two parameters: every
