@@ -132,6 +132,13 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_reconcile_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, reconcile_batch),
+      &ngx_http_payout_pool_bounds },
+
     { ngx_string("payout_reconcile_interval"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -252,6 +259,7 @@ ngx_http_payout_create_main_conf(ngx_conf_t *cf)
     pmcf->webhook_concurrency = NGX_CONF_UNSET_UINT;
     pmcf->webhook_poll = NGX_CONF_UNSET_MSEC;
     pmcf->reconcile_interval = NGX_CONF_UNSET_MSEC;
+    pmcf->reconcile_batch = NGX_CONF_UNSET_UINT;
     pmcf->reconcile_grace = NGX_CONF_UNSET_MSEC;
     pmcf->reconcile_window = NGX_CONF_UNSET;
 
@@ -286,6 +294,11 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     ngx_conf_init_msec_value(pmcf->reconcile_interval, 1000);
+    ngx_conf_init_uint_value(pmcf->reconcile_batch, 16);
+
+    if (pmcf->reconcile_interval == 0) {
+        return "payout_reconcile_interval must be positive";
+    }
     ngx_conf_init_msec_value(pmcf->reconcile_grace, 10000);
     ngx_conf_init_value(pmcf->reconcile_window, 86400);
 

@@ -67,6 +67,7 @@ typedef struct {
 
     /* the reconciler */
     ngx_msec_t                   reconcile_interval;
+    ngx_uint_t                   reconcile_batch;
     ngx_msec_t                   reconcile_grace;
     time_t                       reconcile_window;
 

@@ -53,6 +53,10 @@ ngx_http_payout_job_wake(ngx_http_payout_job_t *job)
         return;
     }
 
+    if (job->batch && (job->claiming || job->inflight)) {
+        return;
+    }
+
     /* one claim at a time; a wake-up meanwhile claims again after it */
     if (job->claiming) {
         job->again = 1;
@@ -91,6 +95,10 @@ ngx_http_payout_job_claimed(ngx_http_payout_job_t *job, ngx_uint_t n)
                    "payout job \"%s\" claimed %ui, %ui in flight",
                    job->name, n, job->inflight);
 
+    if (job->batch) {
+        return;
+    }
+
     /* more may be due: a full batch, or a wake-up during the claim */
     if (job->again || (n > 0 && job->inflight < job->max_inflight)) {
         ngx_http_payout_job_wake(job);
@@ -109,6 +117,10 @@ void
 ngx_http_payout_job_done(ngx_http_payout_job_t *job)
 {
     job->inflight--;
+
+    if (job->batch) {
+        return;
+    }
 
     /* the item's successor (the next event of a payout) may be due now */
     ngx_http_payout_job_wake(job);

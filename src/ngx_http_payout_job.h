@@ -8,7 +8,8 @@
  * A job's claim function asks for up to ngx_http_payout_job_room() items
  * and calls ngx_http_payout_job_claimed() when its answer is in; each
  * item started is counted with ngx_http_payout_job_started() and ended
- * with ngx_http_payout_job_done().
+ * with ngx_http_payout_job_done().  A batch job (the reconciler) claims
+ * only from its timer, and only once the previous batch is all done.
  */
 
 #ifndef NGX_HTTP_PAYOUT_JOB_H_INCLUDED_
@@ -30,6 +31,8 @@ struct ngx_http_payout_job_s {
     ngx_msec_t                      interval;
     ngx_msec_t                      jitter;       /* at most, per wait */
     ngx_uint_t                      max_inflight;
+    /* one batch at a time: claim again only when the last is all done */
+    unsigned                        batch:1;
     ngx_http_payout_job_claim_pt    claim;
     void                           *data;
 

@@ -17,9 +17,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
-
-
-#define NGX_HTTP_PAYOUT_RECONCILE_BATCH  16
+#include "ngx_http_payout_job.h"
 
 
 static const char  ngx_http_payout_reconcile_sql[] =
@@ -31,10 +29,8 @@ static const char  ngx_http_payout_reconcile_sql[] =
 
 typedef struct {
     ngx_http_payout_main_conf_t  *pmcf;
-    ngx_event_t                   timer;
+    ngx_http_payout_job_t         job;
     ngx_str_t                     gateways;      /* {"name:mode",...} */
-    ngx_uint_t                    inflight;
-    unsigned                      claiming:1;
 } ngx_http_payout_reconciler_t;
 
 
@@ -53,7 +49,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_payout_reconcile_gateways(ngx_cycle_t *cycle,
     ngx_http_payout_reconciler_t *rc);
-static void ngx_http_payout_reconcile_timer(ngx_event_t *ev);
+static ngx_int_t ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job,
+    ngx_uint_t room);
 static void ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_payout_reconcile_check(
@@ -87,16 +84,17 @@ ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    rc->timer.handler = ngx_http_payout_reconcile_timer;
-    rc->timer.data = rc;
-    rc->timer.log = cycle->log;
-    rc->timer.cancelable = 1;
-
-    ngx_add_timer(&rc->timer, rc->pmcf->reconcile_interval);
+    rc->job.name = "reconciling payouts";
+    rc->job.interval = rc->pmcf->reconcile_interval;
+    rc->job.jitter = rc->pmcf->reconcile_interval / 5;
+    rc->job.max_inflight = rc->pmcf->reconcile_batch;
+    rc->job.batch = 1;
+    rc->job.claim = ngx_http_payout_reconcile_claim;
+    rc->job.data = rc;
 
     ngx_http_payout_reconciler = rc;
 
-    return NGX_OK;
+    return ngx_http_payout_job_start(cycle, &rc->job);
 }
 
 
@@ -147,53 +145,41 @@ ngx_http_payout_reconcile_gateways(ngx_cycle_t *cycle,
 void
 ngx_http_payout_reconcile_exit_process(ngx_cycle_t *cycle)
 {
-    if (ngx_http_payout_reconciler
-        && ngx_http_payout_reconciler->timer.timer_set)
-    {
-        ngx_del_timer(&ngx_http_payout_reconciler->timer);
+    if (ngx_http_payout_reconciler) {
+        ngx_http_payout_job_stop(&ngx_http_payout_reconciler->job);
     }
 
     ngx_http_payout_reconciler = NULL;
 }
 
 
-static void
-ngx_http_payout_reconcile_timer(ngx_event_t *ev)
+/* one batch of in-flight payouts due for a check, the last one done */
+
+static ngx_int_t
+ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job, ngx_uint_t room)
 {
     ngx_pool_t                    *pool;
     ngx_http_payout_pg_query_t    *q;
     ngx_http_payout_reconciler_t  *rc;
 
-    rc = ev->data;
-
-    if (ngx_exiting || ngx_quit || ngx_terminate) {
-        return;
-    }
-
-    ngx_add_timer(&rc->timer, rc->pmcf->reconcile_interval);
-
-    /* finish one batch before the next */
-    if (rc->claiming || rc->inflight) {
-        return;
-    }
+    rc = job->data;
 
     pool = ngx_create_pool(1024, ngx_cycle->log);
     if (pool == NULL) {
-        return;
+        return NGX_ERROR;
     }
 
     q = ngx_http_payout_pg_query_create(pool, ngx_cycle->log,
                                         ngx_http_payout_reconcile_sql);
     if (q == NULL
-        || ngx_http_payout_pg_param_int(q, NGX_HTTP_PAYOUT_RECONCILE_BATCH)
-           != NGX_OK
+        || ngx_http_payout_pg_param_int(q, room) != NGX_OK
         || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_grace)
            != NGX_OK
         || ngx_http_payout_pg_param(q, rc->gateways.data, rc->gateways.len)
            != NGX_OK)
     {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
     q->handler = ngx_http_payout_reconcile_claimed;
@@ -201,10 +187,10 @@ ngx_http_payout_reconcile_timer(ngx_event_t *ev)
 
     if (ngx_http_payout_pg_run(rc->pmcf->pg, q) != NGX_OK) {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
-    rc->claiming = 1;
+    return NGX_OK;
 }
 
 
@@ -218,7 +204,7 @@ ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
 
     rc = q->data;
     pool = q->mem;
-    rc->claiming = 0;
+    n = 0;
 
     if (q->status == NGX_HTTP_PAYOUT_PG_OK) {
         n = PQntuples(res);
@@ -233,6 +219,8 @@ ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
     }
 
     ngx_destroy_pool(pool);
+
+    ngx_http_payout_job_claimed(&rc->job, n);
 }
 
 
@@ -298,7 +286,7 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     ngx_memcpy(ck->uuid, PQgetvalue(res, row, 2), 36);
     ck->uuid[36] = '\0';
 
-    rc->inflight++;
+    ngx_http_payout_job_started(&rc->job);
 
     if (!lookup) {
         ngx_http_payout_reconcile_resend(ck);
@@ -317,7 +305,7 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     pc->data = ck;
 
     if (ngx_http_payout_provider_call(pc, &t) != NGX_OK) {
-        rc->inflight--;
+        ngx_http_payout_job_done(&rc->job);
         ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
@@ -424,6 +412,6 @@ ngx_http_payout_reconcile_resent(ngx_http_payout_send_t *s)
 static void
 ngx_http_payout_reconcile_done(ngx_http_payout_check_t *ck)
 {
-    ck->reconciler->inflight--;
+    ngx_http_payout_job_done(&ck->reconciler->job);
     ngx_destroy_pool(ck->pool);
 }
