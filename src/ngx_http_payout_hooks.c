@@ -215,8 +215,7 @@ ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q, PGresult *res)
     hook = q->data;
     r = hook->request;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
+    if (ngx_http_payout_query_row(r, q, res, NULL) != NGX_OK) {
         return;
     }
 

@@ -120,14 +120,7 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
     op = q->data;
     r = op->request;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        ngx_http_payout_finalize(r, ngx_http_payout_pg_failure(r, q));
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-            NGX_HTTP_NOT_FOUND, "not_found", "No such payout.", NULL));
+    if (ngx_http_payout_query_row(r, q, res, "No such payout.") != NGX_OK) {
         return;
     }
 
@@ -197,9 +190,7 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
     op = q->data;
 
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
-        ngx_http_payout_finalize(op->request,
-            ngx_http_payout_pg_failure(op->request, q));
+    if (ngx_http_payout_query_row(op->request, q, res, NULL) != NGX_OK) {
         return;
     }
 
