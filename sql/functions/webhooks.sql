@@ -60,6 +60,14 @@ BEGIN
         RETURN NULL;
     END IF;
 
+    -- a 410 and a transition of the same payout take turns: the payout's
+    -- row lock (held by payout_transition while it queues) makes either
+    -- this disable see the delivery just queued, or payout_emit see the
+    -- disabled URL, never neither
+    IF p_disable AND d.endpoint_id IS NULL THEN
+        PERFORM 1 FROM payouts WHERE id = d.payout_id FOR UPDATE;
+    END IF;
+
     INSERT INTO webhook_attempts (delivery_id, status_code, error,
                                   duration_ms)
     VALUES (p_id, p_status, p_error, p_duration_ms);
