@@ -7,7 +7,10 @@
 -- A node reconciles only payouts of the gateways it has configured, in
 -- their mode: a node must never check a payout at a gateway it does not
 -- know, and payouts no node of this configuration can settle must not
--- fill its batches.  p_gateways holds "name:test" or "name:live".
+-- fill its batches.  p_gateways holds "name:test" or "name:live"; NULL
+-- means every gateway.
+-- Every few seconds at first, then backing off; the grace leaves a payout
+-- alone while its own request may still be talking to the provider.
 CREATE OR REPLACE FUNCTION payout_reconcile_claim(p_limit integer,
                                                   p_grace_ms bigint,
                                                   p_gateways text[])
@@ -22,8 +25,9 @@ LANGUAGE sql AS $$
           AND coalesce(next_check_at,
                        updated_at + p_grace_ms * interval '1 millisecond')
               <= now()
-          AND gateway || CASE WHEN livemode THEN ':live' ELSE ':test' END
-              = ANY (p_gateways)
+          AND (p_gateways IS NULL
+               OR gateway || CASE WHEN livemode THEN ':live' ELSE ':test' END
+                  = ANY (p_gateways))
         ORDER BY coalesce(next_check_at, updated_at)
         LIMIT p_limit
         FOR UPDATE SKIP LOCKED
@@ -41,33 +45,11 @@ LANGUAGE sql AS $$
 $$;
 
 -- The two-argument form, for nodes not yet upgraded: every gateway.
--- Every few seconds at first, then backing off; the grace leaves a payout
--- alone while its own request may still be talking to the provider.
 CREATE OR REPLACE FUNCTION payout_reconcile_claim(p_limit integer,
                                                   p_grace_ms bigint)
 RETURNS TABLE (payout_id bigint, tenant_id bigint, payout_uuid uuid,
                gateway text, sub_status text, age_s bigint,
                checks integer)
 LANGUAGE sql AS $$
-    WITH due AS (
-        SELECT id FROM payouts
-        WHERE status = 'pending'
-          AND sub_status IN ('pending_created', 'pending_promise')
-          AND coalesce(next_check_at,
-                       updated_at + p_grace_ms * interval '1 millisecond')
-              <= now()
-        ORDER BY coalesce(next_check_at, updated_at)
-        LIMIT p_limit
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE payouts p SET
-        provider_attempts = p.provider_attempts + 1,
-        next_check_at = now() + CASE
-            WHEN p.provider_attempts < 10 THEN interval '3 seconds'
-            ELSE least(3600, 30 * 2 ^ least(p.provider_attempts - 10, 7))
-                 * interval '1 second' END
-    FROM due WHERE p.id = due.id
-    RETURNING p.id, p.tenant_id, p.uuid, p.gateway, p.sub_status,
-              extract(epoch FROM now() - p.created_at)::bigint,
-              p.provider_attempts
+    SELECT * FROM payout_reconcile_claim(p_limit, p_grace_ms, NULL::text[])
 $$;
