@@ -216,6 +216,13 @@ http {
                                    % self.asan_dir)
         return env
 
+    def check_config(self):
+        """nginx -t of this configuration, without starting it."""
+        return subprocess.run(["nginx", "-t", "-p", self.dir, "-c",
+                               self.conf, "-e", self.error_log],
+                              env=self.env(), capture_output=True,
+                              text=True)
+
     def start(self):
         self.proc = subprocess.Popen(
             ["nginx", "-p", self.dir, "-c", self.conf, "-e",

@@ -18,7 +18,6 @@ working, only the refusals around it.
 
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 import uuid as uuidlib
@@ -457,9 +456,7 @@ def test_events_go_to_the_endpoints_of_the_payouts_mode(m, http):
 def nginx_t(db, gateway_line):
     ngx = Nginx(db, http=gateway_line)
     try:
-        return subprocess.run(["nginx", "-t", "-p", ngx.dir, "-c", ngx.conf,
-                               "-e", ngx.error_log], env=ngx.env(),
-                              capture_output=True, text=True)
+        return ngx.check_config()
     finally:
         shutil.rmtree(ngx.dir, ignore_errors=True)
 

@@ -7,7 +7,6 @@ import base64
 import os
 import re
 import socket
-import subprocess
 import uuid as uuidlib
 
 import pytest
@@ -177,9 +176,7 @@ def test_misspelt_gateway_secret_is_not_logged(pg):
     ngx = Nginx(pg, http="payout_gateway acme connector=sandbox "
                 "url=http://127.0.0.1:9/ secret=%s;" % value)
     try:
-        out = subprocess.run(["nginx", "-t", "-p", ngx.dir, "-c", ngx.conf,
-                              "-e", ngx.error_log], capture_output=True,
-                             text=True, env=ngx.env())
+        out = ngx.check_config()
         assert out.returncode != 0, out
         text = out.stdout + out.stderr + read_log(ngx)
         assert 'invalid parameter "secret=..."' in text, text

@@ -10,7 +10,6 @@ import base64
 import datetime
 import json
 import shutil
-import subprocess
 import time
 import uuid as uuidlib
 
@@ -574,9 +573,7 @@ def test_payload_is_the_payout_as_stored(nginx_factory, tenant, http, rc):
 def test_webhook_poll_is_a_positive_time(pg, value, ok):
     ngx = Nginx(pg, http="payout_webhook_poll %s;" % value)
     try:
-        out = subprocess.run(["nginx", "-t", "-p", ngx.dir, "-c", ngx.conf,
-                              "-e", ngx.error_log], env=ngx.env(),
-                             capture_output=True, text=True)
+        out = ngx.check_config()
     finally:
         shutil.rmtree(ngx.dir, ignore_errors=True)
     assert (out.returncode == 0) == ok, out.stderr
