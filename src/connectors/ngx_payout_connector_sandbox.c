@@ -61,6 +61,9 @@ const ngx_payout_connector_t  ngx_payout_connector_sandbox = {
     NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_CAN_CANCEL
     | NGX_PAYOUT_CAP_TEST_ONLY,
     NULL,
+    0,
+    NULL,
+    NULL,
     ngx_payout_sandbox_build,
     ngx_payout_sandbox_parse,
     ngx_payout_sandbox_hook_verify,

@@ -61,6 +61,12 @@ typedef struct {
     const char   *mobile_number;
     const char   *provider;
     const char   *narration;
+    const char   *recipient_reference; /* our recipient uuid: enrollment's
+                                        * idempotency */
+    const char   *recipient_code;     /* the gateway's, once enrolled */
+    const char   *account_id;         /* a connected account (acct_...) */
+    const char   *country;            /* ISO 3166-1 alpha-2, or NULL */
+    const char   *otp;                /* FINALIZE's code, or NULL */
 } ngx_payout_transfer_t;
 
 
@@ -80,8 +86,10 @@ typedef struct {
     /* the state the provider says the payout is in; -1: none */
     int                    state;
     ngx_payout_outcome_e   outcome;
-    char                   gateway_id[128];
+    char                   gateway_id[128];  /* ENROLL: the recipient
+                                             * code */
     char                   reason[160];
+    char                   next_action[32];  /* "otp_required", or "" */
 } ngx_payout_result_t;
 
 
@@ -168,6 +176,9 @@ typedef struct ngx_payout_connector_s  ngx_payout_connector_t;
 struct ngx_payout_connector_s {
     const char                     *name;
     unsigned                        caps;         /* NGX_PAYOUT_CAP_* */
+    const char                     *default_url;  /* production, or NULL */
+    /* how long the provider keeps an idempotency key, seconds; 0: ever */
+    long                            key_ttl;
 
     /*
      * A payout_gateway setting the glue does not know: NGX_PAYOUT_OK,
@@ -179,6 +190,14 @@ struct ngx_payout_connector_s {
                                                size_t key_len,
                                                const char *value,
                                                size_t value_len);
+
+    /*
+     * The account once configured (secrets read): NULL when it is usable
+     * in this mode, else why not, for nginx -t ("the key is a live key").
+     * NULL: the connector checks nothing.
+     */
+    const char                   *(*check)(const ngx_payout_account_t *acct,
+                                           int livemode);
 
     /* NGX_PAYOUT_OK, NGX_PAYOUT_DECLINED (no such op), NGX_PAYOUT_ERROR */
     int                           (*build)(const ngx_payout_account_t *acct,
