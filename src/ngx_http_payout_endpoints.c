@@ -32,6 +32,11 @@ static const char  ngx_http_payout_ep_disable_sql[] =
     "SELECT j FROM webhook_endpoint_disable($1, $2, $3::bigint) j "
     "WHERE j IS NOT NULL";
 
+/* the one column of each: the endpoint (or the list) as JSON */
+enum {
+    NGX_HTTP_PAYOUT_EP_JSON = 0
+};
+
 
 typedef struct {
     ngx_http_request_t  *request;
@@ -233,6 +238,7 @@ ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
     json_t                *json;
     ngx_int_t              rc;
+    ngx_str_t              text;
     ngx_http_request_t    *r;
     ngx_http_payout_ep_t  *ep;
 
@@ -243,8 +249,9 @@ ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    json = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0,
-                      NULL);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_EP_JSON, &text);
+
+    json = json_loadb((char *) text.data, text.len, 0, NULL);
     if (json == NULL) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
