@@ -20,10 +20,17 @@
 static const char  ngx_http_payout_create_sql[] =
     "SELECT outcome, payout_id, payout_uuid, recipient_uuid, sub_status, "
     "gateway_payout_id, failure_reason FROM payout_create("
-    "$1::bigint, $2::boolean, $3, $4::bytea, $5::bigint, $6, $7, $8, "
-    "$9::jsonb, $10::jsonb, $11::bytea, $12::boolean, $13::uuid, $14, "
-    "$15::bytea, $16, $17, $18, $19, $20, $21, $22::bytea, $23, $24, "
-    "$25::bytea, $26)";
+    "p_tenant => $1::bigint, p_livemode => $2::boolean, "
+    "p_idempotency_key => $3, p_request_hash => $4::bytea, "
+    "p_amount => $5::bigint, p_currency => $6, p_gateway => $7, "
+    "p_narration => $8, p_metadata => $9::jsonb, p_webhook_urls => $10::jsonb, "
+    "p_webhook_secret_enc => $11::bytea, p_stage => $12::boolean, "
+    "p_recipient_uuid => $13::uuid, p_type => $14, "
+    "p_fingerprint => $15::bytea, p_name => $16, p_email => $17, "
+    "p_phone => $18, p_bank_code => $19, p_bank_name => $20, "
+    "p_bank_account_name => $21, p_account_enc => $22::bytea, "
+    "p_account_last4 => $23, p_mm_provider => $24, p_mm_enc => $25::bytea, "
+    "p_mm_last4 => $26)";
 
 enum {
     NGX_HTTP_PAYOUT_CREATE_OUTCOME = 0,
@@ -38,8 +45,10 @@ enum {
 static const char  ngx_http_payout_transfer_sql[] =
     "SELECT t.applied, t.sub_status, p.id, r.uuid "
     "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id, "
-    "LATERAL payout_transition(p.id, '{pending_staged}', "
-    "'pending_created', 'api', NULL, NULL, NULL) t "
+    "LATERAL payout_transition("
+    "p_id => p.id, p_from => '{pending_staged}', p_to => 'pending_created', "
+    "p_source => 'api', p_gateway_payout_id => NULL, p_failure_reason => NULL, "
+    "p_detail => NULL) t "
     "WHERE p.id = $1";
 
 enum {

@@ -18,7 +18,8 @@
 
 static const char  ngx_http_payout_claim_sql[] =
     "SELECT delivery_id, url, attempt, msg_id, payload, tenant_id, "
-    "secret_enc, old_secret_enc, plain_secret FROM webhook_claim($1, $2)";
+    "secret_enc, old_secret_enc, plain_secret "
+    "FROM webhook_claim(p_limit => $1, p_lease => $2)";
 
 enum {
     NGX_HTTP_PAYOUT_CLAIM_DELIVERY_ID = 0,
@@ -33,7 +34,9 @@ enum {
 };
 
 static const char  ngx_http_payout_result_sql[] =
-    "SELECT webhook_result($1, $2, $3, $4, $5, $6)";
+    "SELECT webhook_result("
+    "p_id => $1, p_status => $2, p_error => $3, p_retry_in => $4, "
+    "p_disable => $5, p_duration_ms => $6)";
 
 
 typedef struct {

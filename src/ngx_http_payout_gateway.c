@@ -14,7 +14,7 @@ static const char  ngx_http_payout_instruction_sql[] =
     "SELECT payout_uuid, amount, currency, gateway, narration, sub_status, "
     "recipient_type, account_number_enc, bank_code, bank_account_name, "
     "mobile_money_number_enc, mobile_money_provider "
-    "FROM payout_instruction($1, $2)";
+    "FROM payout_instruction(p_tenant => $1, p_id => $2)";
 
 enum {
     NGX_HTTP_PAYOUT_INSTRUCTION_PAYOUT_UUID = 0,
@@ -33,7 +33,9 @@ enum {
 
 static const char  ngx_http_payout_transition_sql[] =
     "SELECT applied, sub_status, gateway_payout_id, failure_reason "
-    "FROM payout_transition($1, $2, $3, $4, $5, $6, NULL)";
+    "FROM payout_transition("
+    "p_id => $1, p_from => $2, p_to => $3, p_source => $4, "
+    "p_gateway_payout_id => $5, p_failure_reason => $6, p_detail => NULL)";
 
 /* its columns: NGX_HTTP_PAYOUT_RESULT_* (ngx_http_payout_gateway.h) */
 

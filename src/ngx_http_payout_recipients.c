@@ -11,8 +11,12 @@
 
 static const char  ngx_http_payout_recipient_create_sql[] =
     "SELECT outcome, body FROM payout_recipient_create("
-    "$1::bigint, $2::boolean, $3, $4, $5::bytea, $6, $7, $8, $9, $10, $11, "
-    "$12::bytea, $13, $14, $15::bytea, $16, $17, $18::jsonb)";
+    "p_tenant => $1::bigint, p_livemode => $2::boolean, p_gateway => $3, "
+    "p_type => $4, p_fingerprint => $5::bytea, p_name => $6, p_email => $7, "
+    "p_phone => $8, p_bank_code => $9, p_bank_name => $10, "
+    "p_bank_account_name => $11, p_account_enc => $12::bytea, "
+    "p_account_last4 => $13, p_mm_provider => $14, p_mm_enc => $15::bytea, "
+    "p_mm_last4 => $16, p_idempotency_key => $17, p_metadata => $18::jsonb)";
 
 enum {
     NGX_HTTP_PAYOUT_RECIPIENT_CREATE_OUTCOME = 0,

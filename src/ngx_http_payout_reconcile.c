@@ -23,7 +23,8 @@
 static const char  ngx_http_payout_reconcile_sql[] =
     "SELECT c.payout_id, c.tenant_id, c.payout_uuid, c.gateway, "
     "c.sub_status, c.age_s, p.livemode "
-    "FROM payout_reconcile_claim($1, $2, $3::text[]) c "
+    "FROM payout_reconcile_claim("
+    "p_limit => $1, p_grace_ms => $2, p_gateways => $3::text[]) c "
     "JOIN payouts p ON p.id = c.payout_id";
 
 enum {

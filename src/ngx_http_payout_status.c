@@ -24,8 +24,10 @@ enum {
 };
 
 static const char  ngx_http_payout_void_sql[] =
-    "SELECT applied, sub_status FROM payout_transition($1, "
-    "'{pending_staged}', 'canceled_voided', 'api', NULL, 'voided', NULL)";
+    "SELECT applied, sub_status FROM payout_transition("
+    "p_id => $1, p_from => '{pending_staged}', p_to => 'canceled_voided', "
+    "p_source => 'api', p_gateway_payout_id => NULL, "
+    "p_failure_reason => 'voided', p_detail => NULL)";
 
 enum {
     NGX_HTTP_PAYOUT_VOID_APPLIED = 0,

@@ -11,11 +11,14 @@
 
 
 static const char  ngx_http_payout_webhooks_sql[] =
-    "SELECT j FROM webhook_deliveries_json($1, $2, $3::uuid) j "
+    "SELECT j FROM webhook_deliveries_json("
+    "p_tenant => $1, p_livemode => $2, p_uuid => $3::uuid) j "
     "WHERE j IS NOT NULL";
 
 static const char  ngx_http_payout_redeliver_sql[] =
-    "SELECT id FROM webhook_redeliver($1, $2, $3::uuid, $4::bigint) id "
+    "SELECT id FROM webhook_redeliver("
+    "p_tenant => $1, p_livemode => $2, p_uuid => $3::uuid, "
+    "p_delivery => $4::bigint) id "
     "WHERE id IS NOT NULL";
 
 enum {
