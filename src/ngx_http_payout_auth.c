@@ -14,6 +14,13 @@ static const char  ngx_http_payout_auth_sql[] =
     "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
     "WHERE k.key_prefix = $1 AND k.revoked_at IS NULL";
 
+enum {
+    NGX_HTTP_PAYOUT_AUTH_TENANT_ID = 0,
+    NGX_HTTP_PAYOUT_AUTH_MODE,
+    NGX_HTTP_PAYOUT_AUTH_KEY_HASH,
+    NGX_HTTP_PAYOUT_AUTH_TENANT_NAME
+};
+
 
 typedef struct {
     ngx_http_request_t  *request;
@@ -136,7 +143,7 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
     int                            i, n;
     u_char                         hash[NGX_PAYOUT_KEY_HASH_LEN];
-    ngx_str_t                      name;
+    ngx_str_t                      hex;
     ngx_connection_t              *c;
     ngx_http_request_t            *r;
     ngx_http_payout_ctx_t         *ctx;
@@ -157,8 +164,10 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
                    "payout auth: %d keys have the prefix", n);
 
     for (i = 0; i < n; i++) {
-        if (PQgetlength(res, i, 2) != 2 * NGX_PAYOUT_KEY_HASH_LEN
-            || ngx_payout_hex_decode(PQgetvalue(res, i, 2),
+        ngx_http_payout_pg_text(res, i, NGX_HTTP_PAYOUT_AUTH_KEY_HASH, &hex);
+
+        if (hex.len != 2 * NGX_PAYOUT_KEY_HASH_LEN
+            || ngx_payout_hex_decode((char *) hex.data,
                                      2 * NGX_PAYOUT_KEY_HASH_LEN, hash)
                != NGX_PAYOUT_OK
             || !ngx_payout_apikey_hash_equal(hash, aq->hash))
@@ -166,18 +175,17 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
             continue;
         }
 
-        ctx->auth.tenant_id = ngx_atoi((u_char *) PQgetvalue(res, i, 0),
-                                       PQgetlength(res, i, 0));
+        ctx->auth.tenant_id = ngx_http_payout_pg_int(res, i,
+                                              NGX_HTTP_PAYOUT_AUTH_TENANT_ID);
 
-        name.len = PQgetlength(res, i, 3);
-        name.data = ngx_pnalloc(r->pool, name.len);
-        if (name.data == NULL) {
+        if (ngx_http_payout_pg_copy(r->pool, res, i,
+                                    NGX_HTTP_PAYOUT_AUTH_TENANT_NAME,
+                                    &ctx->auth.tenant)
+            != NGX_OK)
+        {
             ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
-
-        ngx_memcpy(name.data, PQgetvalue(res, i, 3), name.len);
-        ctx->auth.tenant = name;
 
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "payout auth: tenant %i \"%V\", %s mode",

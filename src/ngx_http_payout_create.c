@@ -20,17 +20,43 @@
 static const char  ngx_http_payout_create_sql[] =
     "SELECT outcome, payout_id, payout_uuid, recipient_uuid, sub_status, "
     "gateway_payout_id, failure_reason FROM payout_create("
-    "$1::bigint, $2::boolean, $3, $4::bytea, $5::bigint, $6, $7, $8, "
-    "$9::jsonb, $10::jsonb, $11::bytea, $12::boolean, $13::uuid, $14, "
-    "$15::bytea, $16, $17, $18, $19, $20, $21, $22::bytea, $23, $24, "
-    "$25::bytea, $26)";
+    "p_tenant => $1::bigint, p_livemode => $2::boolean, "
+    "p_idempotency_key => $3, p_request_hash => $4::bytea, "
+    "p_amount => $5::bigint, p_currency => $6, p_gateway => $7, "
+    "p_narration => $8, p_metadata => $9::jsonb, p_webhook_urls => $10::jsonb, "
+    "p_webhook_secret_enc => $11::bytea, p_stage => $12::boolean, "
+    "p_recipient_uuid => $13::uuid, p_type => $14, "
+    "p_fingerprint => $15::bytea, p_name => $16, p_email => $17, "
+    "p_phone => $18, p_bank_code => $19, p_bank_name => $20, "
+    "p_bank_account_name => $21, p_account_enc => $22::bytea, "
+    "p_account_last4 => $23, p_mm_provider => $24, p_mm_enc => $25::bytea, "
+    "p_mm_last4 => $26)";
+
+enum {
+    NGX_HTTP_PAYOUT_CREATE_OUTCOME = 0,
+    NGX_HTTP_PAYOUT_CREATE_PAYOUT_ID,
+    NGX_HTTP_PAYOUT_CREATE_PAYOUT_UUID,
+    NGX_HTTP_PAYOUT_CREATE_RECIPIENT_UUID,
+    NGX_HTTP_PAYOUT_CREATE_SUB_STATUS,
+    NGX_HTTP_PAYOUT_CREATE_GATEWAY_PAYOUT_ID,
+    NGX_HTTP_PAYOUT_CREATE_FAILURE_REASON
+};
 
 static const char  ngx_http_payout_transfer_sql[] =
     "SELECT t.applied, t.sub_status, p.id, r.uuid "
     "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id, "
-    "LATERAL payout_transition(p.id, '{pending_staged}', "
-    "'pending_created', 'api', NULL, NULL, NULL) t "
+    "LATERAL payout_transition("
+    "p_id => p.id, p_from => '{pending_staged}', p_to => 'pending_created', "
+    "p_source => 'api', p_gateway_payout_id => NULL, p_failure_reason => NULL, "
+    "p_detail => NULL) t "
     "WHERE p.id = $1";
+
+enum {
+    NGX_HTTP_PAYOUT_TRANSFER_APPLIED = 0,
+    NGX_HTTP_PAYOUT_TRANSFER_SUB_STATUS,
+    NGX_HTTP_PAYOUT_TRANSFER_PAYOUT_ID,
+    NGX_HTTP_PAYOUT_TRANSFER_RECIPIENT_UUID
+};
 
 
 typedef struct {
@@ -57,8 +83,6 @@ static void ngx_http_payout_create_send(ngx_http_payout_create_t *cr);
 static void ngx_http_payout_create_sent(ngx_http_payout_send_t *s);
 static void ngx_http_payout_create_cleanup(void *data);
 static ngx_int_t ngx_http_payout_create_respond(ngx_http_payout_create_t *cr);
-static ngx_int_t ngx_http_payout_copy_value(ngx_pool_t *pool,
-    PGresult *res, int col, ngx_str_t *out);
 
 
 ngx_int_t
@@ -357,7 +381,8 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
 static void
 ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
-    char                      *outcome;
+    ngx_str_t                  outcome;
+    ngx_pool_t                *pool;
     ngx_http_request_t        *r;
     ngx_http_payout_create_t  *cr;
 
@@ -368,9 +393,9 @@ ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    outcome = PQgetvalue(res, 0, 0);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_CREATE_OUTCOME, &outcome);
 
-    if (ngx_strcmp(outcome, "conflict") == 0) {
+    if (ngx_strcmp(outcome.data, "conflict") == 0) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "idempotency_conflict",
             "This idempotency_key was already used with a different "
@@ -378,34 +403,40 @@ ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    if (ngx_strcmp(outcome, "recipient_not_found") == 0) {
+    if (ngx_strcmp(outcome.data, "recipient_not_found") == 0) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_BAD_REQUEST, "recipient_not_found",
             "No such recipient.", "recipient_uuid"));
         return;
     }
 
-    if (ngx_strcmp(outcome, "recipient_gateway_mismatch") == 0) {
+    if (ngx_strcmp(outcome.data, "recipient_gateway_mismatch") == 0) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_BAD_REQUEST, "recipient_gateway_mismatch",
             "The recipient belongs to another gateway.", "gateway"));
         return;
     }
 
-    cr->created = (ngx_strcmp(outcome, "created") == 0);
-    cr->payout_id = ngx_atoof((u_char *) PQgetvalue(res, 0, 1),
-                              PQgetlength(res, 0, 1));
+    cr->created = (ngx_strcmp(outcome.data, "created") == 0);
+    cr->payout_id = ngx_http_payout_pg_int(res, 0,
+                                           NGX_HTTP_PAYOUT_CREATE_PAYOUT_ID);
+    pool = r->pool;
 
-    if (ngx_http_payout_copy_value(r->pool, res, 2, &cr->payout_uuid)
-        != NGX_OK
-        || ngx_http_payout_copy_value(r->pool, res, 3, &cr->recipient_uuid)
-           != NGX_OK
-        || ngx_http_payout_copy_value(r->pool, res, 4, &cr->sub_status)
-           != NGX_OK
-        || ngx_http_payout_copy_value(r->pool, res, 5,
-                                      &cr->gateway_payout_id) != NGX_OK
-        || ngx_http_payout_copy_value(r->pool, res, 6, &cr->failure_reason)
-           != NGX_OK)
+    if (ngx_http_payout_pg_copy(pool, res, 0,
+                                NGX_HTTP_PAYOUT_CREATE_PAYOUT_UUID,
+                                &cr->payout_uuid) != NGX_OK
+        || ngx_http_payout_pg_copy(pool, res, 0,
+                                   NGX_HTTP_PAYOUT_CREATE_RECIPIENT_UUID,
+                                   &cr->recipient_uuid) != NGX_OK
+        || ngx_http_payout_pg_copy(pool, res, 0,
+                                   NGX_HTTP_PAYOUT_CREATE_SUB_STATUS,
+                                   &cr->sub_status) != NGX_OK
+        || ngx_http_payout_pg_copy(pool, res, 0,
+                                   NGX_HTTP_PAYOUT_CREATE_GATEWAY_PAYOUT_ID,
+                                   &cr->gateway_payout_id) != NGX_OK
+        || ngx_http_payout_pg_copy(pool, res, 0,
+                                   NGX_HTTP_PAYOUT_CREATE_FAILURE_REASON,
+                                   &cr->failure_reason) != NGX_OK)
     {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -437,7 +468,7 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    if (PQgetvalue(res, 0, 0)[0] != 't') {
+    if (!ngx_http_payout_pg_bool(res, 0, NGX_HTTP_PAYOUT_TRANSFER_APPLIED)) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "invalid_state",
             "Only a staged payout can be transferred.", NULL));
@@ -445,13 +476,15 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     cr->created = 1;
-    cr->payout_id = ngx_atoof((u_char *) PQgetvalue(res, 0, 2),
-                              PQgetlength(res, 0, 2));
+    cr->payout_id = ngx_http_payout_pg_int(res, 0,
+                                           NGX_HTTP_PAYOUT_TRANSFER_PAYOUT_ID);
 
-    if (ngx_http_payout_copy_value(r->pool, res, 1, &cr->sub_status)
-        != NGX_OK
-        || ngx_http_payout_copy_value(r->pool, res, 3, &cr->recipient_uuid)
-           != NGX_OK)
+    if (ngx_http_payout_pg_copy(r->pool, res, 0,
+                                NGX_HTTP_PAYOUT_TRANSFER_SUB_STATUS,
+                                &cr->sub_status) != NGX_OK
+        || ngx_http_payout_pg_copy(r->pool, res, 0,
+                                   NGX_HTTP_PAYOUT_TRANSFER_RECIPIENT_UUID,
+                                   &cr->recipient_uuid) != NGX_OK)
     {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -613,27 +646,4 @@ ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q, json_t *json)
     free(text);
 
     return rc;
-}
-
-
-static ngx_int_t
-ngx_http_payout_copy_value(ngx_pool_t *pool, PGresult *res, int col,
-    ngx_str_t *out)
-{
-    ngx_str_null(out);
-
-    if (PQgetisnull(res, 0, col)) {
-        return NGX_OK;
-    }
-
-    out->len = PQgetlength(res, 0, col);
-    out->data = ngx_pnalloc(pool, out->len + 1);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, PQgetvalue(res, 0, col), out->len);
-    out->data[out->len] = '\0';
-
-    return NGX_OK;
 }

@@ -18,10 +18,25 @@
 
 static const char  ngx_http_payout_claim_sql[] =
     "SELECT delivery_id, url, attempt, msg_id, payload, tenant_id, "
-    "secret_enc, old_secret_enc, plain_secret FROM webhook_claim($1, $2)";
+    "secret_enc, old_secret_enc, plain_secret "
+    "FROM webhook_claim(p_limit => $1, p_lease => $2)";
+
+enum {
+    NGX_HTTP_PAYOUT_CLAIM_DELIVERY_ID = 0,
+    NGX_HTTP_PAYOUT_CLAIM_URL,
+    NGX_HTTP_PAYOUT_CLAIM_ATTEMPT,
+    NGX_HTTP_PAYOUT_CLAIM_MSG_ID,
+    NGX_HTTP_PAYOUT_CLAIM_PAYLOAD,
+    NGX_HTTP_PAYOUT_CLAIM_TENANT_ID,
+    NGX_HTTP_PAYOUT_CLAIM_SECRET_ENC,
+    NGX_HTTP_PAYOUT_CLAIM_OLD_SECRET_ENC,
+    NGX_HTTP_PAYOUT_CLAIM_PLAIN_SECRET
+};
 
 static const char  ngx_http_payout_result_sql[] =
-    "SELECT webhook_result($1, $2, $3, $4, $5, $6)";
+    "SELECT webhook_result("
+    "p_id => $1, p_status => $2, p_error => $3, p_retry_in => $4, "
+    "p_disable => $5, p_duration_ms => $6)";
 
 
 typedef struct {
@@ -171,8 +186,9 @@ ngx_http_payout_deliver_claimed(ngx_http_payout_pg_query_t *q,
             if (ngx_http_payout_deliver_start(d, res, i) != NGX_OK) {
                 /* the lease runs out and the attempt is made again */
                 ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                              "payout: webhook delivery %s not started",
-                              PQgetvalue(res, i, 0));
+                              "payout: webhook delivery %L not started",
+                              ngx_http_payout_pg_int(res, i,
+                                  NGX_HTTP_PAYOUT_CLAIM_DELIVERY_ID));
             }
         }
     }
@@ -188,8 +204,8 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
     PGresult *res, int row)
 {
     char                         *error;
-    size_t                        len;
     int64_t                       tenant;
+    ngx_str_t                     url, payload, msg_id;
     ngx_int_t                     rc;
     ngx_pool_t                   *pool;
     ngx_http_payout_delivery_t   *dl;
@@ -208,18 +224,23 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
 
     dl->pool = pool;
     dl->deliverer = d;
-    dl->id = ngx_atoof((u_char *) PQgetvalue(res, row, 0),
-                       PQgetlength(res, row, 0));
-    dl->attempt = ngx_atoi((u_char *) PQgetvalue(res, row, 2),
-                           PQgetlength(res, row, 2));
-    tenant = ngx_atoof((u_char *) PQgetvalue(res, row, 5),
-                       PQgetlength(res, row, 5));
+    dl->id = ngx_http_payout_pg_int(res, row,
+                                    NGX_HTTP_PAYOUT_CLAIM_DELIVERY_ID);
+    dl->attempt = ngx_http_payout_pg_int(res, row,
+                                         NGX_HTTP_PAYOUT_CLAIM_ATTEMPT);
+    tenant = ngx_http_payout_pg_int(res, row,
+                                    NGX_HTTP_PAYOUT_CLAIM_TENANT_ID);
 
     hr = &dl->http;
 
-    len = PQgetlength(res, row, 1);
-    hr->url = ngx_pnalloc(pool, len + 1);
-    hr->body_len = PQgetlength(res, row, 4);
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_CLAIM_URL, &url);
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_CLAIM_PAYLOAD,
+                            &payload);
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_CLAIM_MSG_ID,
+                            &msg_id);
+
+    hr->url = ngx_pnalloc(pool, url.len + 1);
+    hr->body_len = payload.len;
     hr->body = ngx_pnalloc(pool, hr->body_len);
 
     if (hr->url == NULL || hr->body == NULL) {
@@ -227,9 +248,9 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
         return NGX_ERROR;
     }
 
-    ngx_memcpy((char *) hr->url, PQgetvalue(res, row, 1), len);
-    ((char *) hr->url)[len] = '\0';
-    ngx_memcpy(hr->body, PQgetvalue(res, row, 4), hr->body_len);
+    ngx_memcpy((char *) hr->url, url.data, url.len);
+    ((char *) hr->url)[url.len] = '\0';
+    ngx_memcpy(hr->body, payload.data, hr->body_len);
 
     hr->method = "POST";
     hr->timeout = d->pmcf->webhook_timeout;
@@ -248,7 +269,7 @@ ngx_http_payout_deliver_start(ngx_http_payout_deliverer_t *d,
     if (ngx_http_payout_http_header(hr, "Content-Type: application/json")
         == NGX_OK
         && ngx_http_payout_http_header(hr, "webhook-id: %s",
-                                       PQgetvalue(res, row, 3)) == NGX_OK)
+                                       msg_id.data) == NGX_OK)
     {
         rc = ngx_http_payout_deliver_sign(dl, res, row, tenant, &error);
     }
@@ -326,8 +347,7 @@ ngx_http_payout_deliver_sign(ngx_http_payout_delivery_t *dl, PGresult *res,
     int                           col;
     long                          now;
     char                          sig[2][NGX_PAYOUT_WEBHOOK_SIG_LEN + 1];
-    char                         *msg_id;
-    ngx_str_t                     secret;
+    ngx_str_t                     secret, msg_id, sealed;
     ngx_uint_t                    nsig, plain;
     const char                   *field;
     ngx_http_payout_http_req_t   *hr;
@@ -336,8 +356,10 @@ ngx_http_payout_deliver_sign(ngx_http_payout_delivery_t *dl, PGresult *res,
     hr = &dl->http;
     pmcf = dl->deliverer->pmcf;
     now = (long) ngx_time();
-    msg_id = PQgetvalue(res, row, 3);
-    plain = (PQgetvalue(res, row, 8)[0] == 't');
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_CLAIM_MSG_ID,
+                            &msg_id);
+    plain = ngx_http_payout_pg_bool(res, row,
+                                    NGX_HTTP_PAYOUT_CLAIM_PLAIN_SECRET);
     field = plain ? "webhook_secret" : "endpoint_secret";
     nsig = 0;
 
@@ -347,14 +369,20 @@ ngx_http_payout_deliver_sign(ngx_http_payout_delivery_t *dl, PGresult *res,
         return NGX_ERROR;
     }
 
-    for (col = 6; col <= 7; col++) {
-        if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) == 0) {
+    /* the endpoint's secret, then the one it rotated from, if in overlap */
+    for (col = NGX_HTTP_PAYOUT_CLAIM_SECRET_ENC;
+         col <= NGX_HTTP_PAYOUT_CLAIM_OLD_SECRET_ENC;
+         col++)
+    {
+        ngx_http_payout_pg_text(res, row, col, &sealed);
+
+        if (sealed.len == 0) {
             continue;
         }
 
         if (ngx_http_payout_open_number(pmcf, dl->pool, tenant, field,
-                                        PQgetvalue(res, row, col),
-                                        PQgetlength(res, row, col), &secret)
+                                        (char *) sealed.data, sealed.len,
+                                        &secret)
             != NGX_OK)
         {
             *error = "cannot sign: the webhook secret cannot be decrypted";
@@ -362,8 +390,9 @@ ngx_http_payout_deliver_sign(ngx_http_payout_delivery_t *dl, PGresult *res,
         }
 
         if (ngx_payout_webhook_sign((char *) secret.data, secret.len,
-                                    msg_id, now, hr->body, hr->body_len,
-                                    sig[nsig]) != NGX_PAYOUT_OK)
+                                    (char *) msg_id.data, now, hr->body,
+                                    hr->body_len, sig[nsig])
+            != NGX_PAYOUT_OK)
         {
             *error = "cannot sign: the webhook secret is not a usable key";
             return NGX_DECLINED;

@@ -19,18 +19,28 @@
 
 
 static const char  ngx_http_payout_ep_create_sql[] =
-    "SELECT webhook_endpoint_create($1, $2, $3, $4::bytea)";
+    "SELECT webhook_endpoint_create("
+    "p_tenant => $1, p_livemode => $2, p_url => $3, "
+    "p_secret_enc => $4::bytea)";
 
 static const char  ngx_http_payout_ep_list_sql[] =
-    "SELECT webhook_endpoints_json($1, $2)";
+    "SELECT webhook_endpoints_json(p_tenant => $1, p_livemode => $2)";
 
 static const char  ngx_http_payout_ep_rotate_sql[] =
-    "SELECT j FROM webhook_endpoint_rotate($1, $2, $3::bigint, $4::bytea, "
-    "$5) j WHERE j IS NOT NULL";
+    "SELECT j FROM webhook_endpoint_rotate("
+    "p_tenant => $1, p_livemode => $2, p_id => $3::bigint, "
+    "p_secret_enc => $4::bytea, p_overlap => $5) j "
+    "WHERE j IS NOT NULL";
 
 static const char  ngx_http_payout_ep_disable_sql[] =
-    "SELECT j FROM webhook_endpoint_disable($1, $2, $3::bigint) j "
+    "SELECT j FROM webhook_endpoint_disable("
+    "p_tenant => $1, p_livemode => $2, p_id => $3::bigint) j "
     "WHERE j IS NOT NULL";
+
+/* the one column of each: the endpoint (or the list) as JSON */
+enum {
+    NGX_HTTP_PAYOUT_EP_JSON = 0
+};
 
 
 typedef struct {
@@ -233,6 +243,7 @@ ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
     json_t                *json;
     ngx_int_t              rc;
+    ngx_str_t              text;
     ngx_http_request_t    *r;
     ngx_http_payout_ep_t  *ep;
 
@@ -243,8 +254,9 @@ ngx_http_payout_ep_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    json = json_loadb(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0), 0,
-                      NULL);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_EP_JSON, &text);
+
+    json = json_loadb((char *) text.data, text.len, 0, NULL);
     if (json == NULL) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -14,11 +14,30 @@ static const char  ngx_http_payout_instruction_sql[] =
     "SELECT payout_uuid, amount, currency, gateway, narration, sub_status, "
     "recipient_type, account_number_enc, bank_code, bank_account_name, "
     "mobile_money_number_enc, mobile_money_provider "
-    "FROM payout_instruction($1, $2)";
+    "FROM payout_instruction(p_tenant => $1, p_id => $2)";
+
+enum {
+    NGX_HTTP_PAYOUT_INSTRUCTION_PAYOUT_UUID = 0,
+    NGX_HTTP_PAYOUT_INSTRUCTION_AMOUNT,
+    NGX_HTTP_PAYOUT_INSTRUCTION_CURRENCY,
+    NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY,
+    NGX_HTTP_PAYOUT_INSTRUCTION_NARRATION,
+    NGX_HTTP_PAYOUT_INSTRUCTION_SUB_STATUS,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_TYPE,
+    NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_NUMBER_ENC,
+    NGX_HTTP_PAYOUT_INSTRUCTION_BANK_CODE,
+    NGX_HTTP_PAYOUT_INSTRUCTION_BANK_ACCOUNT_NAME,
+    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_NUMBER_ENC,
+    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER
+};
 
 static const char  ngx_http_payout_transition_sql[] =
     "SELECT applied, sub_status, gateway_payout_id, failure_reason "
-    "FROM payout_transition($1, $2, $3, $4, $5, $6, NULL)";
+    "FROM payout_transition("
+    "p_id => $1, p_from => $2, p_to => $3, p_source => $4, "
+    "p_gateway_payout_id => $5, p_failure_reason => $6, p_detail => NULL)";
+
+/* its columns: NGX_HTTP_PAYOUT_RESULT_* (ngx_http_payout_gateway.h) */
 
 
 static void ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
@@ -32,6 +51,8 @@ static void ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q,
 static void ngx_http_payout_send_finish(ngx_http_payout_send_t *s);
 static char *ngx_http_payout_value(ngx_pool_t *pool, PGresult *res,
     int col);
+static ngx_int_t ngx_http_payout_send_number(ngx_http_payout_send_t *s,
+    PGresult *res, ngx_payout_transfer_t *t);
 
 
 ngx_http_payout_send_t *
@@ -109,9 +130,7 @@ static void
 ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
-    int                      col;
-    ngx_str_t                s_status, number;
-    const char              *field;
+    ngx_str_t                gateway, uuid, type;
     ngx_payout_transfer_t    t;
     ngx_http_payout_send_t  *s;
 
@@ -123,58 +142,65 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    s_status.data = (u_char *) ngx_http_payout_value(s->pool, res, 5);
-    s_status.len = ngx_strlen(s_status.data);
-    s->sub_status = s_status;
+    if (ngx_http_payout_pg_copy(s->pool, res, 0,
+                                NGX_HTTP_PAYOUT_INSTRUCTION_SUB_STATUS,
+                                &s->sub_status) != NGX_OK
+        || s->sub_status.data == NULL)
+    {
+        ngx_http_payout_send_finish(s);
+        return;
+    }
 
     /* someone else (a duplicate, the reconciler) already moved it on */
-    if (ngx_payout_state_parse((char *) s_status.data, s_status.len)
+    if (ngx_payout_state_parse((char *) s->sub_status.data,
+                               s->sub_status.len)
         != NGX_PAYOUT_PENDING_CREATED)
     {
         ngx_http_payout_send_finish(s);
         return;
     }
 
-    s->gateway = ngx_http_payout_find_gateway(s->pmcf, PQgetvalue(res, 0, 3),
-                                              PQgetlength(res, 0, 3));
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY,
+                            &gateway);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_INSTRUCTION_PAYOUT_UUID,
+                            &uuid);
+
+    s->gateway = ngx_http_payout_find_gateway(s->pmcf,
+                                              (char *) gateway.data,
+                                              gateway.len);
     if (s->gateway == NULL) {
         ngx_log_error(NGX_LOG_ERR, s->log, 0,
-                      "payout: gateway \"%s\" of payout %s is not configured",
-                      PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 0));
+                      "payout: gateway \"%V\" of payout %V is not configured",
+                      &gateway, &uuid);
         ngx_http_payout_send_finish(s);
         return;
     }
 
     ngx_memzero(&t, sizeof(t));
-    ngx_memcpy(s->reference, PQgetvalue(res, 0, 0), 36);
+    ngx_memcpy(s->reference, uuid.data, 36);
     s->reference[36] = '\0';
 
     t.reference = s->reference;
-    t.amount = ngx_atoof((u_char *) PQgetvalue(res, 0, 1),
-                         PQgetlength(res, 0, 1));
-    t.currency = ngx_http_payout_value(s->pool, res, 2);
-    t.narration = ngx_http_payout_value(s->pool, res, 4);
-    t.bank_code = ngx_http_payout_value(s->pool, res, 8);
-    t.account_name = ngx_http_payout_value(s->pool, res, 9);
-    t.provider = ngx_http_payout_value(s->pool, res, 11);
+    t.amount = ngx_http_payout_pg_int(res, 0,
+                                      NGX_HTTP_PAYOUT_INSTRUCTION_AMOUNT);
+    t.currency = ngx_http_payout_value(s->pool, res,
+                                       NGX_HTTP_PAYOUT_INSTRUCTION_CURRENCY);
+    t.narration = ngx_http_payout_value(s->pool, res,
+                                        NGX_HTTP_PAYOUT_INSTRUCTION_NARRATION);
+    t.bank_code = ngx_http_payout_value(s->pool, res,
+                                        NGX_HTTP_PAYOUT_INSTRUCTION_BANK_CODE);
+    t.account_name = ngx_http_payout_value(s->pool, res,
+                                 NGX_HTTP_PAYOUT_INSTRUCTION_BANK_ACCOUNT_NAME);
+    t.provider = ngx_http_payout_value(s->pool, res,
+                             NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER);
 
-    if (ngx_strcmp(PQgetvalue(res, 0, 6), "mobile_money") == 0) {
-        t.type = NGX_PAYOUT_RECIPIENT_MOBILE;
-        col = 10;
-        field = "mobile_money_number";
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_TYPE,
+                            &type);
 
-    } else {
-        t.type = NGX_PAYOUT_RECIPIENT_BANK;
-        col = 7;
-        field = "account_number";
-    }
+    t.type = (ngx_strcmp(type.data, "mobile_money") == 0)
+             ? NGX_PAYOUT_RECIPIENT_MOBILE : NGX_PAYOUT_RECIPIENT_BANK;
 
-    if (PQgetisnull(res, 0, col)
-        || ngx_http_payout_open_number(s->pmcf, s->pool, s->tenant_id, field,
-                                       PQgetvalue(res, 0, col),
-                                       PQgetlength(res, 0, col), &number)
-           != NGX_OK)
-    {
+    if (ngx_http_payout_send_number(s, res, &t) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, s->log, 0,
                       "payout: cannot decrypt the destination of payout %s "
                       "(wrong payout_master_key_file?)", s->reference);
@@ -182,12 +208,49 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    t.account_number = (char *) number.data;
-    t.mobile_number = (char *) number.data;
-
     if (ngx_http_payout_send_call(s, &t) != NGX_OK) {
         ngx_http_payout_send_finish(s);
     }
+}
+
+
+/* the sealed account or mobile number of the row, opened into t */
+
+static ngx_int_t
+ngx_http_payout_send_number(ngx_http_payout_send_t *s, PGresult *res,
+    ngx_payout_transfer_t *t)
+{
+    int         col;
+    ngx_str_t   sealed, number;
+    const char *field;
+
+    if (t->type == NGX_PAYOUT_RECIPIENT_MOBILE) {
+        col = NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_NUMBER_ENC;
+        field = "mobile_money_number";
+
+    } else {
+        col = NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_NUMBER_ENC;
+        field = "account_number";
+    }
+
+    if (ngx_http_payout_pg_isnull(res, 0, col)) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_payout_pg_text(res, 0, col, &sealed);
+
+    if (ngx_http_payout_open_number(s->pmcf, s->pool, s->tenant_id, field,
+                                    (char *) sealed.data, sealed.len,
+                                    &number)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    t->account_number = (char *) number.data;
+    t->mobile_number = (char *) number.data;
+
+    return NGX_OK;
 }
 
 
@@ -314,20 +377,16 @@ ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    s->sub_status.data = (u_char *) ngx_http_payout_value(s->pool, res, 1);
-    s->sub_status.len = ngx_strlen(s->sub_status.data);
-
-    if (!PQgetisnull(res, 0, 2)) {
-        s->gateway_payout_id.data =
-                         (u_char *) ngx_http_payout_value(s->pool, res, 2);
-        s->gateway_payout_id.len = ngx_strlen(s->gateway_payout_id.data);
-    }
-
-    if (!PQgetisnull(res, 0, 3)) {
-        s->failure_reason.data =
-                         (u_char *) ngx_http_payout_value(s->pool, res, 3);
-        s->failure_reason.len = ngx_strlen(s->failure_reason.data);
-    }
+    /* a failed copy leaves a null string, as a NULL column does */
+    (void) ngx_http_payout_pg_copy(s->pool, res, 0,
+                                   NGX_HTTP_PAYOUT_RESULT_SUB_STATUS,
+                                   &s->sub_status);
+    (void) ngx_http_payout_pg_copy(s->pool, res, 0,
+                                   NGX_HTTP_PAYOUT_RESULT_GATEWAY_PAYOUT_ID,
+                                   &s->gateway_payout_id);
+    (void) ngx_http_payout_pg_copy(s->pool, res, 0,
+                                   NGX_HTTP_PAYOUT_RESULT_FAILURE_REASON,
+                                   &s->failure_reason);
 
     ngx_http_payout_send_finish(s);
 }
@@ -412,25 +471,16 @@ ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
 }
 
 
+/* a copy of column col of the one row, or NULL */
+
 static char *
 ngx_http_payout_value(ngx_pool_t *pool, PGresult *res, int col)
 {
-    char    *p;
-    size_t   len;
+    ngx_str_t  v;
 
-    if (PQgetisnull(res, 0, col)) {
+    if (ngx_http_payout_pg_copy(pool, res, 0, col, &v) != NGX_OK) {
         return NULL;
     }
 
-    len = PQgetlength(res, 0, col);
-
-    p = ngx_pnalloc(pool, len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(p, PQgetvalue(res, 0, col), len);
-    p[len] = '\0';
-
-    return p;
+    return (char *) v.data;
 }

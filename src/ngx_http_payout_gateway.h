@@ -53,10 +53,20 @@ ngx_http_payout_send_t *ngx_http_payout_send_create(
 ngx_int_t ngx_http_payout_send_start(ngx_http_payout_send_t *s);
 void ngx_http_payout_send_detach(ngx_http_payout_send_t *s);
 
-/* apply a provider's result to a payout, e.g. from a webhook */
+/*
+ * Apply a provider's result to a payout, e.g. from a webhook; the
+ * handler's row has the columns below.
+ */
 ngx_int_t ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_request_t *r, int64_t payout_id, ngx_payout_result_t *res,
     const char *source, ngx_http_payout_pg_handler_pt handler, void *data);
+
+enum {
+    NGX_HTTP_PAYOUT_RESULT_APPLIED = 0,
+    NGX_HTTP_PAYOUT_RESULT_SUB_STATUS,
+    NGX_HTTP_PAYOUT_RESULT_GATEWAY_PAYOUT_ID,
+    NGX_HTTP_PAYOUT_RESULT_FAILURE_REASON
+};
 
 /* decrypt a stored number (hex of the sealed blob) for tenant_id */
 ngx_int_t ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,

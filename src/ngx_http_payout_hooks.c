@@ -14,6 +14,10 @@
 static const char  ngx_http_payout_hook_find_sql[] =
     "SELECT id FROM payouts WHERE uuid = $1::uuid AND gateway = $2";
 
+enum {
+    NGX_HTTP_PAYOUT_HOOK_FIND_ID = 0
+};
+
 
 typedef struct {
     ngx_http_request_t           *request;
@@ -193,7 +197,7 @@ ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    id = ngx_atoof((u_char *) PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+    id = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_HOOK_FIND_ID);
 
     rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r, id,
                                       &hook->event.result, "webhook",
@@ -220,7 +224,8 @@ ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     ngx_http_payout_finalize(r, ngx_http_payout_hook_ack(r,
-                                PQgetvalue(res, 0, 0)[0] == 't'
+                                ngx_http_payout_pg_bool(res, 0,
+                                    NGX_HTTP_PAYOUT_RESULT_APPLIED)
                                 ? "applied" : "ignored"));
 }
 

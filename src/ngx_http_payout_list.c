@@ -212,7 +212,13 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
  * Columns, keys and directions come from whitelists, values are $n.  The
  * count is taken once; a page past the end answers the last page, as
  * nestjs-paginate's meta does, so the offset is clamped by the count.
+ * The row: the count, then the page's items as a JSON array.
  */
+
+enum {
+    NGX_HTTP_PAYOUT_LIST_TOTAL = 0,
+    NGX_HTTP_PAYOUT_LIST_ITEMS
+};
 
 static u_char *
 ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
@@ -872,6 +878,7 @@ static void
 ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
     int64_t                  total;
+    ngx_str_t                items;
     ngx_http_request_t      *r;
     ngx_http_payout_list_t  *list;
 
@@ -882,12 +889,11 @@ ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    total = ngx_atoof((u_char *) PQgetvalue(res, 0, 0),
-                      PQgetlength(res, 0, 0));
+    total = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_LIST_TOTAL);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_LIST_ITEMS, &items);
 
     ngx_http_payout_finalize(r, ngx_http_payout_list_send(list, total,
-                                    PQgetvalue(res, 0, 1),
-                                    PQgetlength(res, 0, 1)));
+                                    (char *) items.data, items.len));
 }
 
 

@@ -16,6 +16,11 @@ static const char  ngx_http_payout_get_sql[] =
     "SELECT payout_json(p) FROM payouts p "
     "WHERE p.tenant_id = $1 AND p.livemode = $2 AND p.uuid = $3::uuid";
 
+/* the one column of every ngx_http_payout_get_json() SQL */
+enum {
+    NGX_HTTP_PAYOUT_GET_JSON = 0
+};
+
 
 static const ngx_payout_filter_column_t  ngx_http_payout_payout_filters[] = {
     { "status", "p.status", NGX_PAYOUT_FILTER_TEXT },
@@ -154,7 +159,7 @@ static void
 ngx_http_payout_get_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
     u_char              *body;
-    size_t               len;
+    ngx_str_t            json;
     ngx_http_request_t  *r;
 
     r = q->data;
@@ -163,16 +168,16 @@ ngx_http_payout_get_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    len = PQgetlength(res, 0, 0);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_GET_JSON, &json);
 
-    body = ngx_pnalloc(r->pool, len);
+    body = ngx_pnalloc(r->pool, json.len);
     if (body == NULL) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_memcpy(body, PQgetvalue(res, 0, 0), len);
+    ngx_memcpy(body, json.data, json.len);
 
     ngx_http_payout_finalize(r, ngx_http_payout_send_json(r, NGX_HTTP_OK,
-                                                          body, len));
+                                                          body, json.len));
 }

@@ -285,6 +285,75 @@ ngx_http_payout_pg_param_null(ngx_http_payout_pg_query_t *q)
 
 
 /*
+ * Row getters: the glue reads a result by column names (an enum beside
+ * each SQL string), never by literal positions.
+ */
+
+ngx_uint_t
+ngx_http_payout_pg_isnull(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 1 : 0;
+}
+
+
+/* the value in place (NUL-terminated, as libpq keeps it); NULL is "" */
+
+void
+ngx_http_payout_pg_text(PGresult *res, int row, int col, ngx_str_t *out)
+{
+    out->data = (u_char *) PQgetvalue(res, row, col);
+    out->len = PQgetlength(res, row, col);
+}
+
+
+/* NGX_ERROR for NULL or what is not a non-negative integer */
+
+int64_t
+ngx_http_payout_pg_int(PGresult *res, int row, int col)
+{
+    return ngx_atoof((u_char *) PQgetvalue(res, row, col),
+                     PQgetlength(res, row, col));
+}
+
+
+/* 1 for true, 0 for false and NULL */
+
+ngx_uint_t
+ngx_http_payout_pg_bool(PGresult *res, int row, int col)
+{
+    return PQgetvalue(res, row, col)[0] == 't';
+}
+
+
+/* a copy in pool p, NUL-terminated; NULL is a null string (data NULL) */
+
+ngx_int_t
+ngx_http_payout_pg_copy(ngx_pool_t *p, PGresult *res, int row, int col,
+    ngx_str_t *out)
+{
+    ngx_str_t  v;
+
+    if (PQgetisnull(res, row, col)) {
+        ngx_str_null(out);
+        return NGX_OK;
+    }
+
+    ngx_http_payout_pg_text(res, row, col, &v);
+
+    out->data = ngx_pnalloc(p, v.len + 1);
+    if (out->data == NULL) {
+        out->len = 0;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, v.data, v.len + 1);
+    out->len = v.len;
+
+    return NGX_OK;
+}
+
+
+/*
  * Starts q.  NGX_OK: its handler runs later, never from inside this call.
  * NGX_DECLINED: no connection is up or being attempted, so the database
  * is unavailable now; the handler will not run.

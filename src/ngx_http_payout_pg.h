@@ -60,6 +60,15 @@ ngx_int_t ngx_http_payout_pg_param_bool(ngx_http_payout_pg_query_t *q,
     ngx_uint_t value);
 void ngx_http_payout_pg_param_null(ngx_http_payout_pg_query_t *q);
 
+/* column col of row row of a result; cols are the enum beside the SQL */
+ngx_uint_t ngx_http_payout_pg_isnull(PGresult *res, int row, int col);
+void ngx_http_payout_pg_text(PGresult *res, int row, int col,
+    ngx_str_t *out);
+int64_t ngx_http_payout_pg_int(PGresult *res, int row, int col);
+ngx_uint_t ngx_http_payout_pg_bool(PGresult *res, int row, int col);
+ngx_int_t ngx_http_payout_pg_copy(ngx_pool_t *p, PGresult *res, int row,
+    int col, ngx_str_t *out);
+
 ngx_int_t ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
     ngx_http_payout_pg_query_t *q);
 void ngx_http_payout_pg_cancel(ngx_http_payout_pg_query_t *q);

@@ -11,8 +11,17 @@
 
 static const char  ngx_http_payout_recipient_create_sql[] =
     "SELECT outcome, body FROM payout_recipient_create("
-    "$1::bigint, $2::boolean, $3, $4, $5::bytea, $6, $7, $8, $9, $10, $11, "
-    "$12::bytea, $13, $14, $15::bytea, $16, $17, $18::jsonb)";
+    "p_tenant => $1::bigint, p_livemode => $2::boolean, p_gateway => $3, "
+    "p_type => $4, p_fingerprint => $5::bytea, p_name => $6, p_email => $7, "
+    "p_phone => $8, p_bank_code => $9, p_bank_name => $10, "
+    "p_bank_account_name => $11, p_account_enc => $12::bytea, "
+    "p_account_last4 => $13, p_mm_provider => $14, p_mm_enc => $15::bytea, "
+    "p_mm_last4 => $16, p_idempotency_key => $17, p_metadata => $18::jsonb)";
+
+enum {
+    NGX_HTTP_PAYOUT_RECIPIENT_CREATE_OUTCOME = 0,
+    NGX_HTTP_PAYOUT_RECIPIENT_CREATE_BODY
+};
 
 static const char  ngx_http_payout_recipient_get_sql[] =
     "SELECT payout_recipient_json(p) FROM recipients p "
@@ -136,6 +145,7 @@ ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
 {
     json_t              *json;
     ngx_int_t            rc;
+    ngx_str_t            outcome, body;
     ngx_uint_t           created;
     ngx_http_request_t  *r;
 
@@ -145,7 +155,12 @@ ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    if (ngx_strcmp(PQgetvalue(res, 0, 0), "conflict") == 0) {
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_RECIPIENT_CREATE_OUTCOME,
+                            &outcome);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_RECIPIENT_CREATE_BODY,
+                            &body);
+
+    if (ngx_strcmp(outcome.data, "conflict") == 0) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "idempotency_conflict",
             "This idempotency_key was already used for another recipient.",
@@ -153,10 +168,9 @@ ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    created = (ngx_strcmp(PQgetvalue(res, 0, 0), "created") == 0);
+    created = (ngx_strcmp(outcome.data, "created") == 0);
 
-    json = json_loadb(PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), 0,
-                      NULL);
+    json = json_loadb((char *) body.data, body.len, 0, NULL);
     if (json == NULL) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -23,8 +23,19 @@
 static const char  ngx_http_payout_reconcile_sql[] =
     "SELECT c.payout_id, c.tenant_id, c.payout_uuid, c.gateway, "
     "c.sub_status, c.age_s, p.livemode "
-    "FROM payout_reconcile_claim($1, $2, $3::text[]) c "
+    "FROM payout_reconcile_claim("
+    "p_limit => $1, p_grace_ms => $2, p_gateways => $3::text[]) c "
     "JOIN payouts p ON p.id = c.payout_id";
+
+enum {
+    NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_ID = 0,
+    NGX_HTTP_PAYOUT_RECONCILE_TENANT_ID,
+    NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_UUID,
+    NGX_HTTP_PAYOUT_RECONCILE_GATEWAY,
+    NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS,
+    NGX_HTTP_PAYOUT_RECONCILE_AGE_S,
+    NGX_HTTP_PAYOUT_RECONCILE_LIVEMODE
+};
 
 
 typedef struct {
@@ -199,6 +210,7 @@ ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
     int                            i, n;
+    ngx_str_t                      uuid;
     ngx_pool_t                    *pool;
     ngx_http_payout_reconciler_t  *rc;
 
@@ -211,9 +223,11 @@ ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
 
         for (i = 0; i < n; i++) {
             if (ngx_http_payout_reconcile_check(rc, res, i) != NGX_OK) {
+                ngx_http_payout_pg_text(res, i,
+                                        NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_UUID,
+                                        &uuid);
                 ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                              "payout: reconciler skipped payout %s",
-                              PQgetvalue(res, i, 2));
+                              "payout: reconciler skipped payout %V", &uuid);
             }
         }
     }
@@ -229,14 +243,18 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     PGresult *res, int row)
 {
     ngx_int_t                         lookup;
+    ngx_str_t                         gateway, uuid;
     ngx_pool_t                       *pool;
     ngx_payout_transfer_t             t;
     ngx_http_payout_check_t          *ck;
     ngx_http_payout_gateway_t        *gw;
     ngx_http_payout_provider_call_t  *pc;
 
-    gw = ngx_http_payout_find_gateway(rc->pmcf, PQgetvalue(res, row, 3),
-                                      PQgetlength(res, row, 3));
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_RECONCILE_GATEWAY,
+                            &gateway);
+
+    gw = ngx_http_payout_find_gateway(rc->pmcf, (char *) gateway.data,
+                                      gateway.len);
 
     /*
      * Never through a gateway of the other mode (a live payout sent
@@ -245,7 +263,9 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
      */
 
     if (gw == NULL
-        || gw->livemode != (PQgetvalue(res, row, 6)[0] == 't'))
+        || gw->livemode
+           != (ngx_int_t) ngx_http_payout_pg_bool(res, row,
+                                          NGX_HTTP_PAYOUT_RECONCILE_LIVEMODE))
     {
         return NGX_DECLINED;
     }
@@ -254,7 +274,8 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
 
     if (!lookup
         && !(ngx_http_payout_provider_can(gw, RESUBMIT_SAME_KEY)
-             && ngx_http_payout_row_state(res, row, 4)
+             && ngx_http_payout_row_state(res, row,
+                                          NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS)
                 == NGX_PAYOUT_PENDING_CREATED))
     {
         /* nothing to ask: the provider's webhooks settle it */
@@ -275,15 +296,19 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     ck->pool = pool;
     ck->reconciler = rc;
     ck->gateway = gw;
-    ck->payout_id = ngx_atoof((u_char *) PQgetvalue(res, row, 0),
-                              PQgetlength(res, row, 0));
-    ck->tenant_id = ngx_atoof((u_char *) PQgetvalue(res, row, 1),
-                              PQgetlength(res, row, 1));
-    ck->age = ngx_atoof((u_char *) PQgetvalue(res, row, 5),
-                        PQgetlength(res, row, 5));
-    ck->created = (ngx_http_payout_row_state(res, row, 4)
+    ck->payout_id = ngx_http_payout_pg_int(res, row,
+                                          NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_ID);
+    ck->tenant_id = ngx_http_payout_pg_int(res, row,
+                                          NGX_HTTP_PAYOUT_RECONCILE_TENANT_ID);
+    ck->age = ngx_http_payout_pg_int(res, row,
+                                     NGX_HTTP_PAYOUT_RECONCILE_AGE_S);
+    ck->created = (ngx_http_payout_row_state(res, row,
+                                         NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS)
                    == NGX_PAYOUT_PENDING_CREATED);
-    ngx_memcpy(ck->uuid, PQgetvalue(res, row, 2), 36);
+
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_UUID,
+                            &uuid);
+    ngx_memcpy(ck->uuid, uuid.data, 36);
     ck->uuid[36] = '\0';
 
     ngx_http_payout_job_started(&rc->job);
@@ -386,16 +411,19 @@ static void
 ngx_http_payout_reconcile_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
+    ngx_str_t                 to;
     ngx_http_payout_check_t  *ck;
 
     ck = q->data;
 
     if (q->status == NGX_HTTP_PAYOUT_PG_OK && PQntuples(res) == 1
-        && PQgetvalue(res, 0, 0)[0] == 't')
+        && ngx_http_payout_pg_bool(res, 0, NGX_HTTP_PAYOUT_RESULT_APPLIED))
     {
+        ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_RESULT_SUB_STATUS,
+                                &to);
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                      "payout: reconciler moved payout %s to %s",
-                      ck->uuid, PQgetvalue(res, 0, 1));
+                      "payout: reconciler moved payout %s to %V",
+                      ck->uuid, &to);
     }
 
     ngx_http_payout_reconcile_done(ck);

@@ -17,9 +17,22 @@ static const char  ngx_http_payout_load_sql[] =
     "SELECT p.id, p.gateway, p.sub_status FROM payouts p "
     "WHERE p.tenant_id = $1 AND p.livemode = $2 AND p.uuid = $3::uuid";
 
+enum {
+    NGX_HTTP_PAYOUT_LOAD_ID = 0,
+    NGX_HTTP_PAYOUT_LOAD_GATEWAY,
+    NGX_HTTP_PAYOUT_LOAD_SUB_STATUS
+};
+
 static const char  ngx_http_payout_void_sql[] =
-    "SELECT applied, sub_status FROM payout_transition($1, "
-    "'{pending_staged}', 'canceled_voided', 'api', NULL, 'voided', NULL)";
+    "SELECT applied, sub_status FROM payout_transition("
+    "p_id => $1, p_from => '{pending_staged}', p_to => 'canceled_voided', "
+    "p_source => 'api', p_gateway_payout_id => NULL, "
+    "p_failure_reason => 'voided', p_detail => NULL)";
+
+enum {
+    NGX_HTTP_PAYOUT_VOID_APPLIED = 0,
+    NGX_HTTP_PAYOUT_VOID_SUB_STATUS
+};
 
 typedef struct {
     ngx_http_request_t           *request;
@@ -113,6 +126,7 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
     int                          state;
     ngx_int_t                    rc;
+    ngx_str_t                    gateway;
     ngx_http_request_t          *r;
     ngx_http_payout_op_t        *op;
     ngx_http_payout_pg_query_t  *vq;
@@ -124,12 +138,13 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    op->payout_id = ngx_atoof((u_char *) PQgetvalue(res, 0, 0),
-                              PQgetlength(res, 0, 0));
+    op->payout_id = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_LOAD_ID);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_LOAD_GATEWAY, &gateway);
     op->gateway = ngx_http_payout_key_gateway(r, op->ctx,
-                                              PQgetvalue(res, 0, 1),
-                                              PQgetlength(res, 0, 1), &rc);
-    state = ngx_http_payout_row_state(res, 0, 2);
+                                              (char *) gateway.data,
+                                              gateway.len, &rc);
+    state = ngx_http_payout_row_state(res, 0,
+                                      NGX_HTTP_PAYOUT_LOAD_SUB_STATUS);
     op->created = (state == NGX_PAYOUT_PENDING_CREATED);
 
     if (op->gateway == NULL) {
@@ -194,7 +209,7 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    if (PQgetvalue(res, 0, 0)[0] != 't') {
+    if (!ngx_http_payout_pg_bool(res, 0, NGX_HTTP_PAYOUT_VOID_APPLIED)) {
         /* transferred meanwhile: ask the provider instead */
         op->created = 1;
 

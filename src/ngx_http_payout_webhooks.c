@@ -11,12 +11,19 @@
 
 
 static const char  ngx_http_payout_webhooks_sql[] =
-    "SELECT j FROM webhook_deliveries_json($1, $2, $3::uuid) j "
+    "SELECT j FROM webhook_deliveries_json("
+    "p_tenant => $1, p_livemode => $2, p_uuid => $3::uuid) j "
     "WHERE j IS NOT NULL";
 
 static const char  ngx_http_payout_redeliver_sql[] =
-    "SELECT id FROM webhook_redeliver($1, $2, $3::uuid, $4::bigint) id "
+    "SELECT id FROM webhook_redeliver("
+    "p_tenant => $1, p_livemode => $2, p_uuid => $3::uuid, "
+    "p_delivery => $4::bigint) id "
     "WHERE id IS NOT NULL";
+
+enum {
+    NGX_HTTP_PAYOUT_REDELIVER_ID = 0
+};
 
 
 static void ngx_http_payout_redelivered(ngx_http_payout_pg_query_t *q,
@@ -86,8 +93,9 @@ ngx_http_payout_redelivered(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    last = ngx_sprintf(body, "{\"id\":%s,\"state\":\"pending\"}",
-                       PQgetvalue(res, 0, 0));
+    last = ngx_sprintf(body, "{\"id\":%L,\"state\":\"pending\"}",
+                       ngx_http_payout_pg_int(res, 0,
+                                              NGX_HTTP_PAYOUT_REDELIVER_ID));
 
     ngx_http_payout_finalize(r, ngx_http_payout_send_json(r,
                                     NGX_HTTP_ACCEPTED, body, last - body));

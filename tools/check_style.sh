@@ -82,6 +82,23 @@ check "only the sandbox server includes a connector's header" \
     codec_includes
 
 
+# The glue reads a result's columns by name (an enum beside its SQL) with
+# the pool's row getters, never by a literal position; only the pool and
+# the sandbox server (its own stream of work) may still.
+glue="$(find src -maxdepth 1 -type f -name '*.[ch]' \
+    -not -name 'ngx_http_payout_pg.[ch]' \
+    -not -name 'ngx_http_payout_sandbox*' | LC_ALL=C sort)"
+
+literal_columns() {
+    getter='PQget(value|isnull|length)'
+    getter="$getter|ngx_http_payout_pg_(text|int|bool|isnull)"
+    # shellcheck disable=SC2086
+    grep -nE "($getter) *\\([^,]*,[^,]*, *[0-9]+ *[,)]" $glue
+}
+
+check "the glue reads columns by name, not literal position" \
+    literal_columns
+
 if [ $failed = 1 ]; then
     echo "style: FAILED" >&2
     exit 1
