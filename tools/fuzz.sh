@@ -18,7 +18,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 max_len() {
     case $1 in
     validate) echo 8192 ;;
-    json|query|sandbox) echo 4096 ;;
+    json|query|sandbox|paystack) echo 4096 ;;
     *) echo 1024 ;;
     esac
 }

@@ -29,6 +29,7 @@ int run_crypto_tests(void);
 int run_net_tests(void);
 int run_state_tests(void);
 int run_sandbox_tests(void);
+int run_paystack_tests(void);
 int run_webhook_tests(void);
 int run_text_tests(void);
 
