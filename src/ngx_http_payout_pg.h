@@ -75,6 +75,7 @@ void ngx_http_payout_pg_cancel(ngx_http_payout_pg_query_t *q);
 ngx_int_t ngx_http_payout_pg_run_for_request(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q);
 
+/* a request's query, answered for it (ngx_http_payout_response.c) */
 ngx_int_t ngx_http_payout_pg_start(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q);
 ngx_int_t ngx_http_payout_pg_failure(ngx_http_request_t *r,

@@ -227,6 +227,42 @@ ngx_http_payout_add_header(ngx_http_request_t *r, const char *key,
 }
 
 
+/* start q for r: NGX_DONE, or the response to give at once */
+
+ngx_int_t
+ngx_http_payout_pg_start(ngx_http_request_t *r, ngx_http_payout_pg_query_t *q)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_payout_pg_run_for_request(r, q);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return rc == NGX_OK ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/* the response to a query that failed: 503 if the database is away */
+
+ngx_int_t
+ngx_http_payout_pg_failure(ngx_http_request_t *r,
+    ngx_http_payout_pg_query_t *q)
+{
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "payout pg: failed query answered %s",
+                   q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+                   ? "503" : "500");
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        return ngx_http_payout_send_unavailable(r);
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
 /*
  * A request's query has answered.  NGX_OK: it holds exactly one row.
  * NGX_DECLINED: the request has been finalized, with 503 when the
