@@ -302,6 +302,10 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->reconcile_grace, 10000);
     ngx_conf_init_value(pmcf->reconcile_window, 86400);
 
+    if (ngx_http_payout_gateways_init(cf, pmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (pmcf->webhook_schedule == NULL) {
         static const long  standard[] = {
             0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400

@@ -158,6 +158,9 @@ char *ngx_http_payout_master_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+/* the checks of every gateway that need the whole configuration */
+char *ngx_http_payout_gateways_init(ngx_conf_t *cf,
+    ngx_http_payout_main_conf_t *pmcf);
 ngx_http_payout_gateway_t *ngx_http_payout_find_gateway(
     ngx_http_payout_main_conf_t *pmcf, const char *name, size_t len);
 

@@ -12,6 +12,11 @@ static ngx_int_t ngx_http_payout_read_secret(ngx_conf_t *cf,
     ngx_str_t *path, ngx_str_t *out);
 static char *ngx_http_payout_gateway_connector(ngx_conf_t *cf,
     ngx_http_payout_gateway_t *gw, ngx_array_t *own);
+static char *ngx_http_payout_gateway_url(ngx_conf_t *cf,
+    ngx_http_payout_gateway_t *gw);
+static ngx_uint_t ngx_http_payout_loopback(u_char *host, size_t len);
+static char *ngx_http_payout_gateway_check(ngx_conf_t *cf,
+    ngx_http_payout_main_conf_t *pmcf, ngx_http_payout_gateway_t *gw);
 static void *ngx_http_payout_conf_alloc(void *data, size_t size);
 
 
@@ -215,8 +220,183 @@ ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    rv = ngx_http_payout_gateway_url(cf, gw);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    return ngx_http_payout_gateway_check(cf, pmcf, gw);
+}
+
+
+/*
+ * url= or the provider's production URL.  Plain http:// only to this
+ * host (tests, a local proxy_pass location): a secret sent in the clear
+ * anywhere else is readable on the way.
+ */
+
+static char *
+ngx_http_payout_gateway_url(ngx_conf_t *cf, ngx_http_payout_gateway_t *gw)
+{
+    u_char  *host, *end, *p;
+
     if (gw->url.len == 0) {
-        return "needs url=";
+        if (gw->actions->default_url == NULL) {
+            return "needs url=";
+        }
+
+        gw->url.data = (u_char *) gw->actions->default_url;
+        gw->url.len = ngx_strlen(gw->actions->default_url);
+    }
+
+    if (gw->url.len > 8
+        && ngx_strncasecmp(gw->url.data, (u_char *) "https://", 8) == 0)
+    {
+        return NGX_CONF_OK;
+    }
+
+    if (gw->url.len <= 7
+        || ngx_strncasecmp(gw->url.data, (u_char *) "http://", 7) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "gateway \"%V\": url= must start with "
+                           "https:// (or http:// for a loopback host)",
+                           &gw->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the authority's host, after any user info, without the port */
+
+    host = gw->url.data + 7;
+    end = host;
+
+    while (end < gw->url.data + gw->url.len
+           && *end != '/' && *end != '?' && *end != '#')
+    {
+        end++;
+    }
+
+    for (p = host; p < end; p++) {
+        if (*p == '@') {
+            host = p + 1;
+        }
+    }
+
+    if (host < end && *host == '[') {
+        p = ngx_strlchr(host, end, ']');
+
+        if (p) {
+            host++;
+            end = p;
+        }
+
+    } else {
+        p = ngx_strlchr(host, end, ':');
+
+        if (p) {
+            end = p;
+        }
+    }
+
+    if (!ngx_http_payout_loopback(host, end - host)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "gateway \"%V\": an http:// url= is allowed "
+                           "only for a loopback host (127.0.0.0/8, ::1, "
+                           "localhost), use https://", &gw->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_payout_loopback(u_char *host, size_t len)
+{
+    in_addr_t  addr;
+
+    if (len == 9 && ngx_strncasecmp(host, (u_char *) "localhost", 9) == 0)
+    {
+        return 1;
+    }
+
+    if (len == 3 && ngx_strncmp(host, "::1", 3) == 0) {
+        return 1;
+    }
+
+    addr = ngx_inet_addr(host, len);
+
+    return addr != INADDR_NONE && (ntohl(addr) >> 24) == 127;
+}
+
+
+/* the connector's word on the account it is given, in its mode */
+
+static char *
+ngx_http_payout_gateway_check(ngx_conf_t *cf,
+    ngx_http_payout_main_conf_t *pmcf, ngx_http_payout_gateway_t *gw)
+{
+    const char            *why;
+    ngx_payout_account_t   acct;
+
+    if (gw->actions->check == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    ngx_memzero(&acct, sizeof(ngx_payout_account_t));
+
+    acct.conf = gw->actions_conf;
+    acct.secret = (char *) gw->secret.data;
+    acct.secret_len = gw->secret.len;
+    acct.webhook_secret = (char *) gw->webhook_secret.data;
+    acct.webhook_secret_len = gw->webhook_secret.len;
+    acct.keys = &pmcf->keys;
+    acct.mem.alloc = ngx_http_payout_conf_alloc;
+    acct.mem.data = cf->pool;
+
+    why = gw->actions->check(&acct, (int) gw->livemode);
+
+    if (why) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "gateway \"%V\": %s",
+                           &gw->name, why);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Once every directive is known: a provider that forgets an idempotency
+ * key after key_ttl would take a reconciler's re-send after that as a new
+ * payment.
+ */
+
+char *
+ngx_http_payout_gateways_init(ngx_conf_t *cf,
+    ngx_http_payout_main_conf_t *pmcf)
+{
+    ngx_uint_t                  i;
+    ngx_http_payout_gateway_t  *gw;
+
+    if (pmcf->gateways == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    gw = pmcf->gateways->elts;
+
+    for (i = 0; i < pmcf->gateways->nelts; i++) {
+        if (gw[i].actions->key_ttl > 0
+            && pmcf->reconcile_window > (time_t) gw[i].actions->key_ttl)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "gateway \"%V\": payout_reconcile_window "
+                               "%T is longer than the %s provider keeps an "
+                               "idempotency key (%l seconds)", &gw[i].name,
+                               pmcf->reconcile_window, gw[i].actions->name,
+                               gw[i].actions->key_ttl);
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
@@ -354,6 +534,12 @@ ngx_http_payout_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *out)
         return NGX_ERROR;
     }
 
+    if (ngx_file_access(&fi) & S_IROTH) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "secret file \"%V\" is readable by every user, "
+                           "make it chmod 600", &name);
+    }
+
     out->data = ngx_pnalloc(cf->pool, ngx_file_size(&fi) + 1);
     if (out->data == NULL) {
         ngx_close_file(fd);
@@ -373,6 +559,12 @@ ngx_http_payout_read_secret(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *out)
                  || out->data[n - 1] == ' '))
     {
         n--;
+    }
+
+    if (n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%V\" is empty", &name);
+        return NGX_ERROR;
     }
 
     out->data[n] = '\0';

@@ -1,7 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages the build, `make run` and the tests need,
 # only those missing.  Runs apt as root; otherwise names what to install.
+# Then the tests' npm tools (prism, package-lock.json) into node_modules/,
+# when it is missing or older than the lockfile.
 set -eu
+
+cd "$(dirname "$0")/.."
 
 pkgs="gcc make clang libclang-rt-14-dev nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev postgresql postgresql-contrib curl wrk
@@ -15,16 +19,31 @@ for p in $pkgs; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" != 0 ]; then
-    echo "missing Debian packages:$missing" >&2
-    echo "install them with: sudo apt-get install$missing" >&2
-    exit 1
+# any Node that runs prism 5.14 will do (Debian's, or one already there)
+if ! command -v npm > /dev/null 2>&1; then
+    missing="$missing nodejs npm"
 fi
 
-echo "installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing > /dev/null
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "missing Debian packages:$missing" >&2
+        echo "install them with: sudo apt-get install$missing" >&2
+        exit 1
+    fi
+
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing > /dev/null
+fi
+
+# npm writes node_modules/.package-lock.json on every install
+stamp=node_modules/.package-lock.json
+
+if [ ! -x node_modules/.bin/prism ] || [ ! -f "$stamp" ] \
+   || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]
+then
+    echo "npm ci (package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -145,6 +145,8 @@ class Nginx:
         self.master_key = os.path.join(self.dir, "master.key")
         with open(self.master_key, "w") as f:
             f.write(MASTER_KEY + "\n")
+        # a secret file readable by all is a [warn]
+        os.chmod(self.master_key, 0o600)
         db = database if database is not None else pg.conninfo
         if sandbox:
             # the built-in sandbox provider, on this same server

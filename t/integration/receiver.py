@@ -76,17 +76,55 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
-class Receiver:
-    def __init__(self, host="127.0.0.1", port=None):
-        self.host = host
-        self.prefix = "/wh-" + secrets.token_hex(6)
+class Recorder:
+    """A threaded loopback HTTP server that records what it gets in
+    self.requests (also prism.py's RecordingProxy)."""
+
+    def __init__(self):
         self.requests = []
-        self.strays = []            # requests outside our prefix
-        self.respond = None
-        self._script = []
         self._cond = threading.Condition()
         self._server = None
         self._thread = None
+
+    def serve(self, handler, host, port):
+        cls = _Server6 if ":" in host else _Server
+        self._server = cls((host, port), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self._server.server_address[1]
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def wait(self, pred, timeout=10.0, what="requests"):
+        """Waits until pred(list of requests) is truthy; returns it."""
+        deadline = time.time() + timeout
+        with self._cond:
+            while True:
+                got = pred(list(self.requests))
+                if got:
+                    return got
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError("timed out waiting for %s; got %r"
+                                         % (what, self.requests))
+                self._cond.wait(min(left, 0.1))
+
+
+class Receiver(Recorder):
+    def __init__(self, host="127.0.0.1", port=None):
+        super().__init__()
+        self.host = host
+        self.prefix = "/wh-" + secrets.token_hex(6)
+        self.strays = []            # requests outside our prefix
+        self.respond = None
+        self._script = []
         self.port = port or self._free_port()
 
     def _free_port(self):
@@ -125,20 +163,8 @@ class Receiver:
 
             do_POST = do_GET = do_PUT = _handle
 
-        cls = _Server6 if ":" in self.host else _Server
-        self._server = cls((self.host, self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
+        self.serve(Handler, self.host, self.port)
         return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
 
     # -- answers --
 
@@ -188,20 +214,6 @@ class Receiver:
                     continue
             out.append(r)
         return out
-
-    def wait(self, pred, timeout=10.0, what="requests"):
-        """Waits until pred(list of requests) is truthy; returns it."""
-        deadline = time.time() + timeout
-        with self._cond:
-            while True:
-                got = pred(list(self.requests))
-                if got:
-                    return got
-                left = deadline - time.time()
-                if left <= 0:
-                    raise AssertionError("timed out waiting for %s; got %r"
-                                         % (what, self.requests))
-                self._cond.wait(min(left, 0.1))
 
     def wait_events(self, uuid, n, timeout=10.0, path=None):
         """Waits for n requests about payout uuid; returns them."""

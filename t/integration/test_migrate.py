@@ -261,13 +261,13 @@ def test_new_function_file_and_schema_file(db, sql):
     """A new schema file applies after the others, then function files
     that use what it made."""
     migrate(db, migrations=sql)
-    with open(os.path.join(sql, "schema", "010_extra.sql"), "w") as f:
+    with open(os.path.join(sql, "schema", "999_extra.sql"), "w") as f:
         f.write("CREATE TABLE extra (id int);\n")
     with open(os.path.join(sql, "functions", "extra.sql"), "w") as f:
         f.write("CREATE OR REPLACE FUNCTION extra_count() RETURNS bigint"
                 " LANGUAGE sql AS $$ SELECT count(*) FROM extra $$;\n")
     out = migrate(db, migrations=sql).stdout
-    assert out == ("applied schema/010_extra.sql\n"
+    assert out == ("applied schema/999_extra.sql\n"
                    "applied functions/extra.sql\n")
     assert db.sql("SELECT extra_count()") == [(0,)]
 
