@@ -22,9 +22,8 @@
 
 static const char  ngx_http_payout_reconcile_sql[] =
     "SELECT c.payout_id, c.tenant_id, c.payout_uuid, c.gateway, "
-    "c.sub_status, c.age_s, p.livemode "
-    "FROM payout_reconcile_claim($1, $2, $3::text[]) c "
-    "JOIN payouts p ON p.id = c.payout_id";
+    "c.sub_status, c.age_s "
+    "FROM payout_reconcile_claim($1, $2, $3::text[], $4, $5) c";
 
 
 typedef struct {
@@ -176,6 +175,10 @@ ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job, ngx_uint_t room)
         || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_grace)
            != NGX_OK
         || ngx_http_payout_pg_param(q, rc->gateways.data, rc->gateways.len)
+           != NGX_OK
+        || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_backoff)
+           != NGX_OK
+        || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_backoff_max)
            != NGX_OK)
     {
         ngx_destroy_pool(pool);
@@ -235,20 +238,9 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     ngx_http_payout_gateway_t        *gw;
     ngx_http_payout_provider_call_t  *pc;
 
+    /* the claim returns only payouts of this node's gateways, in their mode */
     gw = ngx_http_payout_find_gateway(rc->pmcf, PQgetvalue(res, row, 3),
                                       PQgetlength(res, row, 3));
-
-    /*
-     * Never through a gateway of the other mode (a live payout sent
-     * through the sandbox before 006, a gateway whose mode changed):
-     * it is another provider account, which knows nothing of the payout.
-     */
-
-    if (gw == NULL
-        || gw->livemode != (PQgetvalue(res, row, 6)[0] == 't'))
-    {
-        return NGX_DECLINED;
-    }
 
     lookup = ngx_http_payout_provider_can(gw, LOOKUP_BY_REFERENCE);
 
