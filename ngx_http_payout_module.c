@@ -160,6 +160,13 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       offsetof(ngx_http_payout_main_conf_t, reconcile_window),
       NULL },
 
+    { ngx_string("payout_reconcile_backoff"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_payout_reconcile_backoff,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("payout_sandbox_webhook_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -262,6 +269,8 @@ ngx_http_payout_create_main_conf(ngx_conf_t *cf)
     pmcf->reconcile_batch = NGX_CONF_UNSET_UINT;
     pmcf->reconcile_grace = NGX_CONF_UNSET_MSEC;
     pmcf->reconcile_window = NGX_CONF_UNSET;
+    pmcf->reconcile_backoff = NGX_CONF_UNSET_MSEC;
+    pmcf->reconcile_backoff_max = NGX_CONF_UNSET_MSEC;
 
     return pmcf;
 }
@@ -301,6 +310,8 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     }
     ngx_conf_init_msec_value(pmcf->reconcile_grace, 10000);
     ngx_conf_init_value(pmcf->reconcile_window, 86400);
+    ngx_conf_init_msec_value(pmcf->reconcile_backoff, 3000);
+    ngx_conf_init_msec_value(pmcf->reconcile_backoff_max, 3600000);
 
     if (ngx_http_payout_gateways_init(cf, pmcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;

@@ -70,6 +70,8 @@ typedef struct {
     ngx_uint_t                   reconcile_batch;
     ngx_msec_t                   reconcile_grace;
     time_t                       reconcile_window;
+    ngx_msec_t                   reconcile_backoff;      /* first checks */
+    ngx_msec_t                   reconcile_backoff_max;
 
     /* the built-in sandbox provider */
     ngx_str_t                    sandbox_webhook_url;
@@ -163,6 +165,8 @@ char *ngx_http_payout_gateways_init(ngx_conf_t *cf,
     ngx_http_payout_main_conf_t *pmcf);
 ngx_http_payout_gateway_t *ngx_http_payout_find_gateway(
     ngx_http_payout_main_conf_t *pmcf, const char *name, size_t len);
+char *ngx_http_payout_reconcile_backoff(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* the sandbox provider (ngx_http_payout_sandbox.c) */
 char *ngx_http_payout_sandbox(ngx_conf_t *cf, ngx_command_t *cmd,

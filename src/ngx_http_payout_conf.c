@@ -618,3 +618,51 @@ ngx_http_payout_webhook_schedule(ngx_conf_t *cf, ngx_command_t *cmd,
 
     return NGX_CONF_OK;
 }
+
+
+/*
+ * payout_reconcile_backoff time [max]: the first ten checks of a payout
+ * are time apart, the later ones from ten times that, doubling, up to
+ * max (1h unless given).
+ */
+
+char *
+ngx_http_payout_reconcile_backoff(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_payout_main_conf_t  *pmcf = conf;
+
+    ngx_int_t    t[2];
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (pmcf->reconcile_backoff != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    t[1] = 3600000;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        t[i - 1] = ngx_parse_time(&value[i], 0);
+
+        if (t[i - 1] == NGX_ERROR || t[i - 1] == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid time \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (t[1] < t[0]) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the longest wait %Mms is shorter than the "
+                           "first %Mms", (ngx_msec_t) t[1],
+                           (ngx_msec_t) t[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->reconcile_backoff = (ngx_msec_t) t[0];
+    pmcf->reconcile_backoff_max = (ngx_msec_t) t[1];
+
+    return NGX_CONF_OK;
+}

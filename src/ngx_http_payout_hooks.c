@@ -165,13 +165,8 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
     q->handler = ngx_http_payout_hook_found;
     q->data = hook;
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r, rc == NGX_DECLINED
-                                     ? ngx_http_payout_send_unavailable(r)
-                                     : NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    (void) ngx_http_payout_query_started(r,
+                                  ngx_http_payout_pg_run_for_request(r, q));
 }
 
 
@@ -202,11 +197,8 @@ ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
     rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r, id,
                                       &hook->event.result, "webhook",
                                       ngx_http_payout_hook_applied, hook);
-    if (rc != NGX_OK) {
-        ngx_http_payout_finalize(r, rc == NGX_DECLINED
-                                    ? ngx_http_payout_send_unavailable(r)
-                                    : NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+
+    (void) ngx_http_payout_query_started(r, rc);
 }
 
 

@@ -82,6 +82,8 @@ ngx_int_t ngx_http_payout_pg_failure(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q);
 ngx_int_t ngx_http_payout_query_row(ngx_http_request_t *r,
     ngx_http_payout_pg_query_t *q, PGresult *res, const char *missing);
+ngx_int_t ngx_http_payout_query_started(ngx_http_request_t *r,
+    ngx_int_t rc);
 
 /*
  * The key's scope, its tenant and mode, as the next two parameters: every

@@ -22,10 +22,10 @@
 
 static const char  ngx_http_payout_reconcile_sql[] =
     "SELECT c.payout_id, c.tenant_id, c.payout_uuid, c.gateway, "
-    "c.sub_status, c.age_s, p.livemode "
+    "c.sub_status, c.age_s "
     "FROM payout_reconcile_claim("
-    "p_limit => $1, p_grace_ms => $2, p_gateways => $3::text[]) c "
-    "JOIN payouts p ON p.id = c.payout_id";
+    "p_limit => $1, p_grace_ms => $2, p_gateways => $3::text[], "
+    "p_backoff_ms => $4, p_backoff_max_ms => $5) c";
 
 enum {
     NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_ID = 0,
@@ -33,8 +33,7 @@ enum {
     NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_UUID,
     NGX_HTTP_PAYOUT_RECONCILE_GATEWAY,
     NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS,
-    NGX_HTTP_PAYOUT_RECONCILE_AGE_S,
-    NGX_HTTP_PAYOUT_RECONCILE_LIVEMODE
+    NGX_HTTP_PAYOUT_RECONCILE_AGE_S
 };
 
 
@@ -187,6 +186,10 @@ ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job, ngx_uint_t room)
         || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_grace)
            != NGX_OK
         || ngx_http_payout_pg_param(q, rc->gateways.data, rc->gateways.len)
+           != NGX_OK
+        || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_backoff)
+           != NGX_OK
+        || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_backoff_max)
            != NGX_OK)
     {
         ngx_destroy_pool(pool);
@@ -250,23 +253,13 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     ngx_http_payout_gateway_t        *gw;
     ngx_http_payout_provider_call_t  *pc;
 
+    /* the claim returns only payouts of this node's gateways, in their mode */
     ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_RECONCILE_GATEWAY,
                             &gateway);
 
     gw = ngx_http_payout_find_gateway(rc->pmcf, (char *) gateway.data,
                                       gateway.len);
-
-    /*
-     * Never through a gateway of the other mode (a live payout sent
-     * through the sandbox before 006, a gateway whose mode changed):
-     * it is another provider account, which knows nothing of the payout.
-     */
-
-    if (gw == NULL
-        || gw->livemode
-           != (ngx_int_t) ngx_http_payout_pg_bool(res, row,
-                                          NGX_HTTP_PAYOUT_RECONCILE_LIVEMODE))
-    {
+    if (gw == NULL) {
         return NGX_DECLINED;
     }
 

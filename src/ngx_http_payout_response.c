@@ -294,3 +294,26 @@ ngx_http_payout_query_row(ngx_http_request_t *r,
 
     return NGX_DECLINED;
 }
+
+
+/*
+ * A request's next query, started outside its handler: rc is what
+ * ngx_http_payout_pg_run_for_request() (or a function that ends in it)
+ * returned.  NGX_OK: it runs, and its callback answers.  NGX_DECLINED:
+ * the request has been finalized, with 503 when the database is away and
+ * 500 otherwise.
+ */
+
+ngx_int_t
+ngx_http_payout_query_started(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc == NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_http_payout_finalize(r, rc == NGX_DECLINED
+                                ? ngx_http_payout_send_unavailable(r)
+                                : NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+    return NGX_DECLINED;
+}

@@ -1,37 +1,23 @@
 /*
- * The built-in sandbox provider: a fake payment provider API served by the
- * module itself, which the gateway side reaches through the outbound HTTP
- * client exactly as it reaches a real provider (SPEC §10, docs/sandbox.md).
+ * The built-in sandbox provider's API: a fake payment provider served by
+ * the module itself, which the gateway side reaches through the outbound
+ * HTTP client exactly as it reaches a real provider (SPEC §10,
+ * docs/sandbox.md).
  *
  *   POST <base>/transfers                      initiate (idempotent)
  *   GET  <base>/transfers/{reference}          the transfer as it is now
  *   POST <base>/transfers/{reference}/cancel   cancel while pending
  *   GET  <base>/ledger[?reference=]            every transfer, for tests
  *
- * The provider's state lives in PostgreSQL (sql/004_sandbox.sql), one
- * round trip per request.  A per-worker timer applies the transfers'
- * scheduled status changes when they fall due and sends them as signed
- * webhooks; leases taken with SKIP LOCKED keep several workers and nodes
- * from sending one event twice at once.
+ * The provider's state lives in PostgreSQL (sql/sandbox/), one round trip
+ * per request.  Its webhooks are sent by the event sender
+ * (ngx_http_payout_sandbox_events.c).
  */
 
-#include "ngx_http_payout.h"
+#include "ngx_http_payout_sandbox.h"
 #include "ngx_http_payout_pg.h"
-#include "ngx_http_payout_http.h"
 #include "connectors/ngx_payout_connector_sandbox.h"
 
-
-/* how often the sender looks for due events */
-#define NGX_HTTP_PAYOUT_SANDBOX_TICK         150
-
-/* after a failed claim (e.g. sql/004 not applied): not every tick */
-#define NGX_HTTP_PAYOUT_SANDBOX_PAUSE        5000
-
-/* webhooks in flight per worker, at most */
-#define NGX_HTTP_PAYOUT_SANDBOX_MAX_SENDS    20
-
-#define NGX_HTTP_PAYOUT_SANDBOX_SEND_TIMEOUT 5000
-#define NGX_HTTP_PAYOUT_SANDBOX_MAX_ATTEMPTS 20
 
 /* how long a 0006 initiation is left unanswered before the socket closes */
 #define NGX_HTTP_PAYOUT_SANDBOX_HOLD         30000
@@ -66,31 +52,6 @@ typedef struct {
 } ngx_http_payout_sandbox_init_t;
 
 
-/* one webhook send, in its own pool: it outlives the tick that made it */
-typedef struct {
-    ngx_pool_t                    *pool;
-    ngx_http_payout_http_req_t     hr;
-    int64_t                        id;
-    ngx_int_t                      attempt;
-    ngx_event_t                    free;
-} ngx_http_payout_sandbox_send_t;
-
-
-/* the worker's event sender */
-typedef struct {
-    ngx_http_payout_main_conf_t   *conf;
-    ngx_log_t                     *log;
-    ngx_event_t                    timer;
-    ngx_queue_t                    held;      /* unanswered initiations */
-    ngx_uint_t                     sending;   /* sends and their updates */
-    ngx_msec_t                     paused_at;
-    unsigned                       claiming:1;
-    unsigned                       deliver:1;
-    unsigned                       paused:1;
-    unsigned                       started:1;
-} ngx_http_payout_sandbox_sender_t;
-
-
 typedef struct {
     ngx_payout_sandbox_outcome_e   outcome;
     const char                    *name;      /* outcome in sql/ */
@@ -111,9 +72,8 @@ static ngx_int_t ngx_http_payout_sandbox_string(json_t *obj,
     const char *key, ngx_uint_t required, ngx_str_t *out);
 static ngx_int_t ngx_http_payout_sandbox_idempotency(ngx_http_request_t *r,
     ngx_str_t *reference);
-static ngx_int_t ngx_http_payout_sandbox_create_query(ngx_http_request_t *r,
-    ngx_http_payout_sandbox_transfer_t *t,
-    ngx_http_payout_sandbox_init_t *init);
+static ngx_http_payout_pg_query_t *ngx_http_payout_sandbox_create_query(
+    ngx_http_request_t *r, ngx_http_payout_sandbox_transfer_t *t);
 static ngx_int_t ngx_http_payout_sandbox_param(
     ngx_http_payout_pg_query_t *q, ngx_str_t *v);
 static void ngx_http_payout_sandbox_create_done(
@@ -134,8 +94,6 @@ static void ngx_http_payout_sandbox_get_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_sandbox_cancel_done(
     ngx_http_payout_pg_query_t *q, PGresult *res);
-static ngx_int_t ngx_http_payout_sandbox_failed(ngx_http_request_t *r,
-    ngx_http_payout_pg_query_t *q, PGresult *res, ngx_uint_t nfields);
 static ngx_int_t ngx_http_payout_sandbox_send(ngx_http_request_t *r,
     ngx_uint_t status, PGresult *res, int field);
 static ngx_int_t ngx_http_payout_sandbox_not_found(ngx_http_request_t *r);
@@ -145,24 +103,6 @@ static void ngx_http_payout_sandbox_hold(
 static void ngx_http_payout_sandbox_hold_expired(ngx_event_t *ev);
 static void ngx_http_payout_sandbox_unhold(void *data);
 static void ngx_http_payout_sandbox_release_held(void);
-
-static void ngx_http_payout_sandbox_tick(ngx_event_t *ev);
-static void ngx_http_payout_sandbox_claim(void);
-static void ngx_http_payout_sandbox_claim_done(ngx_http_payout_pg_query_t *q,
-    PGresult *res);
-static void ngx_http_payout_sandbox_deliver(PGresult *res, int row);
-static u_char *ngx_http_payout_sandbox_event_body(ngx_pool_t *pool,
-    PGresult *res, int row, size_t *len);
-static ngx_int_t ngx_http_payout_sandbox_sign_headers(
-    ngx_http_payout_sandbox_send_t *s);
-static void ngx_http_payout_sandbox_delivered(ngx_http_payout_http_req_t *hr);
-static const char *ngx_http_payout_sandbox_answer_text(
-    ngx_http_payout_http_req_t *hr, char *buf);
-static void ngx_http_payout_sandbox_settled(ngx_http_payout_pg_query_t *q,
-    PGresult *res);
-static void ngx_http_payout_sandbox_send_free(ngx_event_t *ev);
-static void ngx_http_payout_sandbox_send_done(
-    ngx_http_payout_sandbox_send_t *s);
 
 
 static ngx_http_payout_route_t  ngx_http_payout_sandbox_routes[] = {
@@ -196,13 +136,17 @@ static const char  ngx_http_payout_sandbox_sql_create[] =
     "FROM sandbox.sandbox_transfer_create($1, $2, $3, $4, $5, $6, $7, $8, "
                                          "$9, $10)";
 
+enum {
+    NGX_HTTP_PAYOUT_SANDBOX_CREATE_IS_NEW = 0,
+    NGX_HTTP_PAYOUT_SANDBOX_CREATE_STATUS,
+    NGX_HTTP_PAYOUT_SANDBOX_CREATE_REASON,
+    NGX_HTTP_PAYOUT_SANDBOX_CREATE_BODY
+};
+
+/* get and ledger: one JSON value */
 static const char  ngx_http_payout_sandbox_sql_get[] =
     "SELECT sandbox.sandbox_transfer_json(t) FROM sandbox.sandbox_transfers t "
     "WHERE t.reference = $1";
-
-static const char  ngx_http_payout_sandbox_sql_cancel[] =
-    "SELECT transfer_status, body "
-    "FROM sandbox.sandbox_transfer_cancel($1)";
 
 static const char  ngx_http_payout_sandbox_sql_ledger[] =
     "SELECT json_build_object('transfers', coalesce(json_agg("
@@ -211,21 +155,26 @@ static const char  ngx_http_payout_sandbox_sql_ledger[] =
           "WHERE $1::uuid IS NULL OR t.reference = $1::uuid "
           "ORDER BY t.id DESC LIMIT 1000) s";
 
-static const char  ngx_http_payout_sandbox_sql_claim[] =
-    "SELECT event_id, event_type, created, attempt, body "
-    "FROM sandbox.sandbox_events_claim($1, $2)";
+enum {
+    NGX_HTTP_PAYOUT_SANDBOX_GET_JSON = 0
+};
 
-static const char  ngx_http_payout_sandbox_sql_delivered[] =
-    "DELETE FROM sandbox.sandbox_events WHERE id = $1";
+static const char  ngx_http_payout_sandbox_sql_cancel[] =
+    "SELECT transfer_status, body "
+    "FROM sandbox.sandbox_transfer_cancel($1)";
 
-static const char  ngx_http_payout_sandbox_sql_retry[] =
-    "SELECT sandbox.sandbox_event_retry($1)";
+enum {
+    NGX_HTTP_PAYOUT_SANDBOX_CANCEL_STATUS = 0,
+    NGX_HTTP_PAYOUT_SANDBOX_CANCEL_BODY
+};
 
 
-static ngx_http_payout_sandbox_sender_t  ngx_http_payout_sandbox_sender;
+static const char  ngx_http_payout_sandbox_not_found_text[] =
+    "No transfer with this reference.";
 
-/* what the sender's timer names in debug logs, as nginx's cache manager */
-static ngx_connection_t                  ngx_http_payout_sandbox_dumb;
+/* initiations held unanswered (0006), closed when the worker exits */
+static ngx_queue_t  ngx_http_payout_sandbox_held;
+static ngx_uint_t   ngx_http_payout_sandbox_started;
 
 
 char *
@@ -252,8 +201,8 @@ static ngx_int_t
 ngx_http_payout_sandbox_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    ngx_int_t                            rc;
     const char                          *message, *field;
+    ngx_http_payout_pg_query_t          *q;
     ngx_http_payout_sandbox_init_t      *init;
     ngx_http_payout_sandbox_transfer_t   t;
 
@@ -282,17 +231,15 @@ ngx_http_payout_sandbox_create(ngx_http_request_t *r,
     init->request = r;
     init->outcome = t.outcome;
 
-    rc = ngx_http_payout_sandbox_create_query(r, &t, init);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_payout_send_unavailable(r);
-    }
-
-    if (rc != NGX_OK) {
+    q = ngx_http_payout_sandbox_create_query(r, &t);
+    if (q == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return NGX_DONE;
+    q->handler = ngx_http_payout_sandbox_create_done;
+    q->data = init;
+
+    return ngx_http_payout_pg_start(r, q);
 }
 
 
@@ -539,12 +486,11 @@ ngx_http_payout_sandbox_idempotency(ngx_http_request_t *r,
 }
 
 
-/* NGX_DECLINED: the database is unavailable */
+/* sandbox_transfer_create()'s query, its handler not yet set */
 
-static ngx_int_t
+static ngx_http_payout_pg_query_t *
 ngx_http_payout_sandbox_create_query(ngx_http_request_t *r,
-    ngx_http_payout_sandbox_transfer_t *t,
-    ngx_http_payout_sandbox_init_t *init)
+    ngx_http_payout_sandbox_transfer_t *t)
 {
     size_t                              n;
     const char                         *outcome;
@@ -579,7 +525,7 @@ ngx_http_payout_sandbox_create_query(ngx_http_request_t *r,
         || ngx_http_payout_pg_param(q, t->number.data + t->number.len - n, n)
            != NGX_OK)
     {
-        return NGX_ERROR;
+        return NULL;
     }
 
     if (ngx_http_payout_sandbox_param(q, &t->bank_code) != NGX_OK
@@ -591,13 +537,10 @@ ngx_http_payout_sandbox_create_query(ngx_http_request_t *r,
         || ngx_http_payout_pg_param_int(q, pmcf->sandbox_webhook_delay)
            != NGX_OK)
     {
-        return NGX_ERROR;
+        return NULL;
     }
 
-    q->handler = ngx_http_payout_sandbox_create_done;
-    q->data = init;
-
-    return ngx_http_payout_pg_run_for_request(r, q);
+    return q;
 }
 
 
@@ -619,35 +562,26 @@ static void
 ngx_http_payout_sandbox_create_done(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
-    ngx_int_t                        rc;
     ngx_uint_t                       is_new;
-    const char                      *status;
+    const char                      *status, *reason;
     ngx_http_request_t              *r;
     ngx_http_payout_sandbox_init_t  *init;
 
     init = q->data;
     r = init->request;
 
-    rc = ngx_http_payout_sandbox_failed(r, q, res, 4);
-
-    if (rc != NGX_DECLINED) {
-        ngx_http_payout_finalize(r, rc);
+    if (ngx_http_payout_query_row(r, q, res, NULL) != NGX_OK) {
         return;
     }
 
-    if (PQntuples(res) != 1) {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-                                 NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
-                                 NULL, NULL));
-        return;
-    }
-
-    is_new = (PQgetvalue(res, 0, 0)[0] == 't');
-    status = PQgetvalue(res, 0, 1);
+    is_new = (PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_IS_NEW)[0]
+              == 't');
+    status = PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_STATUS);
 
     if (ngx_strcmp(status, "rejected") == 0) {
+        reason = PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_REASON);
         ngx_http_payout_finalize(r, ngx_http_payout_sandbox_rejected(r,
-                                                   PQgetvalue(res, 0, 2)));
+                                                                     reason));
         return;
     }
 
@@ -659,7 +593,7 @@ ngx_http_payout_sandbox_create_done(ngx_http_payout_pg_query_t *q,
 
     ngx_http_payout_finalize(r, ngx_http_payout_sandbox_send(r,
                                     is_new ? NGX_HTTP_CREATED : NGX_HTTP_OK,
-                                    res, 3));
+                                    res, NGX_HTTP_PAYOUT_SANDBOX_CREATE_BODY));
 }
 
 
@@ -770,20 +704,19 @@ static void
 ngx_http_payout_sandbox_get_done(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
-    ngx_int_t            rc;
     ngx_http_request_t  *r;
 
     r = q->data;
 
-    rc = ngx_http_payout_sandbox_failed(r, q, res, 1);
-
-    if (rc == NGX_DECLINED) {
-        rc = (PQntuples(res) == 0)
-             ? ngx_http_payout_sandbox_not_found(r)
-             : ngx_http_payout_sandbox_send(r, NGX_HTTP_OK, res, 0);
+    if (ngx_http_payout_query_row(r, q, res,
+                                  ngx_http_payout_sandbox_not_found_text)
+        != NGX_OK)
+    {
+        return;
     }
 
-    ngx_http_payout_finalize(r, rc);
+    ngx_http_payout_finalize(r, ngx_http_payout_sandbox_send(r, NGX_HTTP_OK,
+                                res, NGX_HTTP_PAYOUT_SANDBOX_GET_JSON));
 }
 
 
@@ -792,29 +725,24 @@ ngx_http_payout_sandbox_cancel_done(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
     u_char              *p;
-    ngx_int_t            rc;
     const char          *status;
     ngx_http_request_t  *r;
 
     r = q->data;
 
-    rc = ngx_http_payout_sandbox_failed(r, q, res, 2);
-
-    if (rc != NGX_DECLINED) {
-        ngx_http_payout_finalize(r, rc);
+    if (ngx_http_payout_query_row(r, q, res,
+                                  ngx_http_payout_sandbox_not_found_text)
+        != NGX_OK)
+    {
         return;
     }
 
-    if (PQntuples(res) == 0) {
-        ngx_http_payout_finalize(r, ngx_http_payout_sandbox_not_found(r));
-        return;
-    }
-
-    status = PQgetvalue(res, 0, 0);
+    status = PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CANCEL_STATUS);
 
     if (ngx_strcmp(status, "canceled") == 0) {
         ngx_http_payout_finalize(r, ngx_http_payout_sandbox_send(r,
-                                                     NGX_HTTP_OK, res, 1));
+                                    NGX_HTTP_OK, res,
+                                    NGX_HTTP_PAYOUT_SANDBOX_CANCEL_BODY));
         return;
     }
 
@@ -829,25 +757,6 @@ ngx_http_payout_sandbox_cancel_done(ngx_http_payout_pg_query_t *q,
     ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
                                 NGX_HTTP_CONFLICT, "not_cancelable",
                                 (char *) p, NULL));
-}
-
-
-/* NGX_OK when res holds rows of at least nfields; else the answer to send */
-
-static ngx_int_t
-ngx_http_payout_sandbox_failed(ngx_http_request_t *r,
-    ngx_http_payout_pg_query_t *q, PGresult *res, ngx_uint_t nfields)
-{
-    if (q->status != NGX_HTTP_PAYOUT_PG_OK) {
-        return ngx_http_payout_pg_failure(r, q);
-    }
-
-    if ((ngx_uint_t) PQnfields(res) < nfields) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* not a failure: the caller answers */
-    return NGX_DECLINED;
 }
 
 
@@ -878,7 +787,7 @@ static ngx_int_t
 ngx_http_payout_sandbox_not_found(ngx_http_request_t *r)
 {
     return ngx_http_payout_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      "No transfer with this reference.",
+                                      ngx_http_payout_sandbox_not_found_text,
                                       NULL);
 }
 
@@ -886,24 +795,24 @@ ngx_http_payout_sandbox_not_found(ngx_http_request_t *r)
 /*
  * 0006: the transfer is in the ledger, and the initiator hears nothing.
  * The request stays open until the client gives up (test_reading notices
- * it), the hold timer runs out, or the worker shuts down: the timer is
- * not cancelable, so the sender's tick closes held requests at shutdown
- * instead of leaving their sockets open.
+ * it), the hold timer runs out, or the worker exits.  The timer is
+ * cancelable, so a held request never holds up a worker that is exiting:
+ * exit_process closes it instead of leaving its socket open.
  */
 
 static void
 ngx_http_payout_sandbox_hold(ngx_http_payout_sandbox_init_t *init)
 {
-    ngx_connection_t                  *c;
-    ngx_http_request_t                *r;
-    ngx_pool_cleanup_t                *cln;
-    ngx_http_payout_sandbox_sender_t  *s;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_pool_cleanup_t  *cln;
 
     r = init->request;
     c = r->connection;
-    s = &ngx_http_payout_sandbox_sender;
 
-    if (!s->started || ngx_exiting || ngx_quit || ngx_terminate) {
+    if (!ngx_http_payout_sandbox_started
+        || ngx_exiting || ngx_quit || ngx_terminate)
+    {
         ngx_http_payout_finalize(r, NGX_HTTP_CLOSE);
         return;
     }
@@ -920,9 +829,10 @@ ngx_http_payout_sandbox_hold(ngx_http_payout_sandbox_init_t *init)
     init->hold.handler = ngx_http_payout_sandbox_hold_expired;
     init->hold.data = init;
     init->hold.log = c->log;
+    init->hold.cancelable = 1;
     ngx_add_timer(&init->hold, NGX_HTTP_PAYOUT_SANDBOX_HOLD);
 
-    ngx_queue_insert_tail(&s->held, &init->queue);
+    ngx_queue_insert_tail(&ngx_http_payout_sandbox_held, &init->queue);
     init->held = 1;
 
     ngx_log_error(NGX_LOG_INFO, c->log, 0,
@@ -972,8 +882,8 @@ ngx_http_payout_sandbox_release_held(void)
     ngx_queue_t                     *q;
     ngx_http_payout_sandbox_init_t  *init;
 
-    while (!ngx_queue_empty(&ngx_http_payout_sandbox_sender.held)) {
-        q = ngx_queue_head(&ngx_http_payout_sandbox_sender.held);
+    while (!ngx_queue_empty(&ngx_http_payout_sandbox_held)) {
+        q = ngx_queue_head(&ngx_http_payout_sandbox_held);
         init = ngx_queue_data(q, ngx_http_payout_sandbox_init_t, queue);
 
         ngx_queue_remove(q);
@@ -984,410 +894,25 @@ ngx_http_payout_sandbox_release_held(void)
 }
 
 
-/* the event sender */
-
 ngx_int_t
 ngx_http_payout_sandbox_init_process(ngx_cycle_t *cycle)
 {
-    ngx_str_t                         *url;
-    ngx_http_payout_main_conf_t       *pmcf;
-    ngx_http_payout_sandbox_sender_t  *s;
+    ngx_queue_init(&ngx_http_payout_sandbox_held);
+    ngx_http_payout_sandbox_started = 1;
 
-    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_payout_module);
-    s = &ngx_http_payout_sandbox_sender;
-
-    ngx_memzero(s, sizeof(ngx_http_payout_sandbox_sender_t));
-
-    s->conf = pmcf;
-    s->log = cycle->log;
-    ngx_queue_init(&s->held);
-
-    url = &pmcf->sandbox_webhook_url;
-
-    if (url->len == 0) {
-        s->deliver = 0;
-
-    } else if (!pmcf->has_keys) {
-        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "payout sandbox: no payout_master_key_file to sign "
-                      "webhooks with; they are not sent");
-
-    } else if (ngx_strncasecmp(url->data, (u_char *) "http://", 7) != 0
-               && ngx_strncasecmp(url->data, (u_char *) "https://", 8) != 0)
-    {
-        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "payout sandbox: payout_sandbox_webhook_url \"%V\" is "
-                      "not an http(s) URL; webhooks are not sent", url);
-
-    } else {
-        s->deliver = 1;
-    }
-
-    /* cancelable: the sender never holds up a worker that is exiting */
-    ngx_http_payout_sandbox_dumb.fd = (ngx_socket_t) -1;
-
-    s->timer.handler = ngx_http_payout_sandbox_tick;
-    s->timer.data = &ngx_http_payout_sandbox_dumb;
-    s->timer.log = cycle->log;
-    s->timer.cancelable = 1;
-
-    ngx_add_timer(&s->timer, NGX_HTTP_PAYOUT_SANDBOX_TICK);
-
-    s->started = 1;
-
-    return NGX_OK;
+    return ngx_http_payout_sandbox_events_start(cycle);
 }
 
 
 void
 ngx_http_payout_sandbox_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_payout_sandbox_sender_t  *s;
-
-    s = &ngx_http_payout_sandbox_sender;
-
-    if (!s->started) {
+    if (!ngx_http_payout_sandbox_started) {
         return;
     }
 
-    if (s->timer.timer_set) {
-        ngx_del_timer(&s->timer);
-    }
-
+    ngx_http_payout_sandbox_events_stop();
     ngx_http_payout_sandbox_release_held();
 
-    s->started = 0;
-}
-
-
-static void
-ngx_http_payout_sandbox_tick(ngx_event_t *ev)
-{
-    ngx_http_payout_sandbox_sender_t  *s;
-
-    s = &ngx_http_payout_sandbox_sender;
-
-    if (ngx_exiting || ngx_quit || ngx_terminate) {
-        ngx_http_payout_sandbox_release_held();
-        return;
-    }
-
-    if (s->paused
-        && ngx_current_msec - s->paused_at >= NGX_HTTP_PAYOUT_SANDBOX_PAUSE)
-    {
-        s->paused = 0;
-    }
-
-    if (!s->claiming && !s->paused
-        && s->sending < NGX_HTTP_PAYOUT_SANDBOX_MAX_SENDS)
-    {
-        ngx_http_payout_sandbox_claim();
-    }
-
-    ngx_add_timer(ev, NGX_HTTP_PAYOUT_SANDBOX_TICK);
-}
-
-
-static void
-ngx_http_payout_sandbox_claim(void)
-{
-    ngx_pool_t                        *pool;
-    ngx_http_payout_pg_query_t        *q;
-    ngx_http_payout_sandbox_sender_t  *s;
-
-    s = &ngx_http_payout_sandbox_sender;
-
-    pool = ngx_create_pool(1024, s->log);
-    if (pool == NULL) {
-        return;
-    }
-
-    q = ngx_http_payout_pg_query_create(pool, s->log,
-                                        ngx_http_payout_sandbox_sql_claim);
-    if (q == NULL
-        || ngx_http_payout_pg_param_int(q, NGX_HTTP_PAYOUT_SANDBOX_MAX_SENDS
-                                           - s->sending)
-           != NGX_OK
-        || ngx_http_payout_pg_param(q, (u_char *) (s->deliver ? "t" : "f"),
-                                    1)
-           != NGX_OK)
-    {
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    q->handler = ngx_http_payout_sandbox_claim_done;
-    q->data = pool;
-
-    /* NGX_DECLINED: no database now; the next tick tries again */
-    if (ngx_http_payout_pg_run(s->conf->pg, q) != NGX_OK) {
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    s->claiming = 1;
-}
-
-
-static void
-ngx_http_payout_sandbox_claim_done(ngx_http_payout_pg_query_t *q,
-    PGresult *res)
-{
-    int                                row;
-    ngx_pool_t                        *pool;
-    ngx_http_payout_sandbox_sender_t  *s;
-
-    pool = q->data;
-    s = &ngx_http_payout_sandbox_sender;
-
-    s->claiming = 0;
-
-    if (q->status == NGX_HTTP_PAYOUT_PG_OK && PQnfields(res) == 5) {
-        for (row = 0; row < PQntuples(res); row++) {
-            ngx_http_payout_sandbox_deliver(res, row);
-        }
-
-    } else if (q->status == NGX_HTTP_PAYOUT_PG_SQL_ERROR) {
-        /* the pool logged why; say it again in a while, not every tick */
-        s->paused = 1;
-        s->paused_at = ngx_current_msec;
-    }
-
-    /* the pool is done with q: it ends here, and so does q */
-    ngx_destroy_pool(pool);
-}
-
-
-/*
- * Sends one claimed event.  On any failure here the event just stays
- * leased, and is sent again when its lease runs out.
- */
-
-static void
-ngx_http_payout_sandbox_deliver(PGresult *res, int row)
-{
-    size_t                             len;
-    u_char                            *body, *url;
-    ngx_pool_t                        *pool;
-    ngx_str_t                         *u;
-    ngx_http_payout_sandbox_send_t    *s;
-    ngx_http_payout_sandbox_sender_t  *sender;
-
-    sender = &ngx_http_payout_sandbox_sender;
-    u = &sender->conf->sandbox_webhook_url;
-
-    pool = ngx_create_pool(2048, sender->log);
-    if (pool == NULL) {
-        return;
-    }
-
-    s = ngx_pcalloc(pool, sizeof(ngx_http_payout_sandbox_send_t));
-    url = ngx_pnalloc(pool, u->len + 1);
-    body = ngx_http_payout_sandbox_event_body(pool, res, row, &len);
-
-    if (s == NULL || url == NULL || body == NULL) {
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    ngx_memcpy(url, u->data, u->len);
-    url[u->len] = '\0';
-
-    s->pool = pool;
-    s->id = ngx_atoof((u_char *) PQgetvalue(res, row, 0),
-                      PQgetlength(res, row, 0));
-    s->attempt = ngx_atoi((u_char *) PQgetvalue(res, row, 3),
-                          PQgetlength(res, row, 3));
-
-    s->hr.method = "POST";
-    s->hr.url = (char *) url;
-    s->hr.body = body;
-    s->hr.body_len = len;
-    s->hr.timeout = NGX_HTTP_PAYOUT_SANDBOX_SEND_TIMEOUT;
-    s->hr.max_response = 64 * 1024;
-    s->hr.handler = ngx_http_payout_sandbox_delivered;
-    s->hr.data = s;
-    s->hr.log = sender->log;
-
-    /* the operator's own URL, usually loopback: no SSRF guard */
-    s->hr.guard_ssrf = 0;
-
-    if (ngx_http_payout_sandbox_sign_headers(s) != NGX_OK
-        || ngx_http_payout_http_start(&s->hr) != NGX_OK)
-    {
-        if (s->hr.headers) {
-            curl_slist_free_all(s->hr.headers);
-        }
-
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    sender->sending++;
-}
-
-
-/* {"id":"evt_..","type":..,"created":..,"data":{the transfer}} */
-
-static u_char *
-ngx_http_payout_sandbox_event_body(ngx_pool_t *pool, PGresult *res,
-    int row, size_t *len)
-{
-    u_char  *body, id[NGX_INT64_LEN + sizeof("evt_")];
-    json_t  *data, *event;
-
-    data = json_loadb(PQgetvalue(res, row, 4), PQgetlength(res, row, 4), 0,
-                      NULL);
-    if (data == NULL) {
-        return NULL;
-    }
-
-    ngx_sprintf(id, "evt_%*s%Z", (size_t) PQgetlength(res, row, 0),
-                PQgetvalue(res, row, 0));
-
-    event = json_pack("{s:s, s:s, s:I, s:o}",
-                      "id", (char *) id,
-                      "type", PQgetvalue(res, row, 1),
-                      "created",
-                      (json_int_t) ngx_atoof((u_char *) PQgetvalue(res, row,
-                                                                   2),
-                                             PQgetlength(res, row, 2)),
-                      "data", data);
-    if (event == NULL) {
-        return NULL;
-    }
-
-    *len = json_dumpb(event, NULL, 0, JSON_COMPACT);
-
-    body = ngx_pnalloc(pool, *len);
-    if (body != NULL) {
-        json_dumpb(event, (char *) body, *len, JSON_COMPACT);
-    }
-
-    json_decref(event);
-
-    return body;
-}
-
-
-static ngx_int_t
-ngx_http_payout_sandbox_sign_headers(ngx_http_payout_sandbox_send_t *s)
-{
-    char    sig[NGX_PAYOUT_SANDBOX_SIG_LEN + 1];
-    size_t  n;
-
-    n = ngx_payout_sandbox_sign(&ngx_http_payout_sandbox_sender.conf->keys,
-                                (long) ngx_time(), s->hr.body,
-                                s->hr.body_len, sig);
-    if (n == 0) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_payout_http_header(&s->hr, "Content-Type: application/json")
-        != NGX_OK
-        || ngx_http_payout_http_header(&s->hr, "Sandbox-Signature: %s", sig)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * The receiver answered (or not).  2xx: the event is done; otherwise it
- * is sent again later, until it has had its attempts.  The send's memory
- * goes when that bookkeeping query ends, never in here: the HTTP client
- * may still be looking at hr.
- */
-
-static void
-ngx_http_payout_sandbox_delivered(ngx_http_payout_http_req_t *hr)
-{
-    char                             buf[32];
-    const char                      *sql;
-    ngx_uint_t                       ok;
-    ngx_http_payout_pg_query_t      *q;
-    ngx_http_payout_sandbox_send_t  *s;
-
-    s = hr->data;
-
-    ok = (hr->status >= 200 && hr->status < 300);
-
-    if (ok) {
-        sql = ngx_http_payout_sandbox_sql_delivered;
-
-    } else if (s->attempt >= NGX_HTTP_PAYOUT_SANDBOX_MAX_ATTEMPTS) {
-        ngx_log_error(NGX_LOG_WARN, s->hr.log, 0,
-                      "payout sandbox: webhook evt_%L dropped after %i "
-                      "attempts (last: %s)", s->id, s->attempt,
-                      ngx_http_payout_sandbox_answer_text(hr, buf));
-        sql = ngx_http_payout_sandbox_sql_delivered;
-
-    } else {
-        ngx_log_error(NGX_LOG_INFO, s->hr.log, 0,
-                      "payout sandbox: webhook evt_%L attempt %i failed "
-                      "(%s); will retry", s->id, s->attempt,
-                      ngx_http_payout_sandbox_answer_text(hr, buf));
-        sql = ngx_http_payout_sandbox_sql_retry;
-    }
-
-    q = ngx_http_payout_pg_query_create(s->pool, s->hr.log, sql);
-
-    if (q != NULL && ngx_http_payout_pg_param_int(q, s->id) == NGX_OK) {
-        q->handler = ngx_http_payout_sandbox_settled;
-        q->data = s;
-
-        if (ngx_http_payout_pg_run(ngx_http_payout_sandbox_sender.conf->pg,
-                                   q)
-            == NGX_OK)
-        {
-            return;
-        }
-    }
-
-    /* no database: the lease runs out and the event is sent again */
-    s->free.handler = ngx_http_payout_sandbox_send_free;
-    s->free.data = s;
-    s->free.log = s->hr.log;
-    ngx_post_event(&s->free, &ngx_posted_events);
-}
-
-
-/* "HTTP 500" or why there was no answer, for the log */
-
-static const char *
-ngx_http_payout_sandbox_answer_text(ngx_http_payout_http_req_t *hr,
-    char *buf)
-{
-    if (hr->status) {
-        ngx_sprintf((u_char *) buf, "HTTP %l%Z", hr->status);
-        return buf;
-    }
-
-    return hr->error_text ? hr->error_text : "no response";
-}
-
-
-static void
-ngx_http_payout_sandbox_settled(ngx_http_payout_pg_query_t *q,
-    PGresult *res)
-{
-    ngx_http_payout_sandbox_send_done(q->data);
-}
-
-
-static void
-ngx_http_payout_sandbox_send_free(ngx_event_t *ev)
-{
-    ngx_http_payout_sandbox_send_done(ev->data);
-}
-
-
-static void
-ngx_http_payout_sandbox_send_done(ngx_http_payout_sandbox_send_t *s)
-{
-    ngx_http_payout_sandbox_sender.sending--;
-    ngx_destroy_pool(s->pool);
+    ngx_http_payout_sandbox_started = 0;
 }

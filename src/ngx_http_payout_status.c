@@ -190,11 +190,7 @@ started:
 
     /* the next query is on its way, or the database is gone */
 
-    if (rc != NGX_OK) {
-        ngx_http_payout_finalize(r, rc == NGX_DECLINED
-                                 ? ngx_http_payout_send_unavailable(r)
-                                 : NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+    (void) ngx_http_payout_query_started(r, rc);
 }
 
 
@@ -404,11 +400,8 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_provider_call_t *pc)
     rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r,
                                       op->payout_id, &pc->result, "api",
                                       ngx_http_payout_op_recorded, op);
-    if (rc != NGX_OK) {
-        ngx_http_payout_finalize(r, rc == NGX_DECLINED
-                                    ? ngx_http_payout_send_unavailable(r)
-                                    : NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
+
+    (void) ngx_http_payout_query_started(r, rc);
 }
 
 

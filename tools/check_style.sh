@@ -59,8 +59,8 @@ check "src/core/ and src/connectors/ include no nginx header" nginx_includes
 # Among the nginx-side files, only the bridge (ngx_http_payout_provider)
 # and the configuration file include the connector interface: everything
 # else talks to connectors through the bridge.  Only the sandbox server
-# (the fake provider, which signs with its codec's helpers) includes a
-# connector's own header.
+# (the fake provider: its API, and its event sender, which signs with its
+# codec's helpers) includes a connector's own header.
 bridge='src/ngx_http_payout_provider\.[ch]|src/ngx_http_payout_conf\.c'
 
 connector_includes() {
@@ -72,7 +72,7 @@ connector_includes() {
 codec_includes() {
     include_of ngx_http_payout_module.c src/*.[ch] \
         | grep '"connectors/' \
-        | grep -v '^src/ngx_http_payout_sandbox\.c:'
+        | grep -v -E '^src/ngx_http_payout_sandbox(_events)?\.c:'
 }
 
 check "only the bridge and _conf.c include the connector header" \

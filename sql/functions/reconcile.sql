@@ -9,11 +9,15 @@
 -- know, and payouts no node of this configuration can settle must not
 -- fill its batches.  p_gateways holds "name:test" or "name:live"; NULL
 -- means every gateway.
--- Every few seconds at first, then backing off; the grace leaves a payout
--- alone while its own request may still be talking to the provider.
+-- The first ten checks of a payout p_backoff_ms apart, then ten times
+-- that, doubling with each check up to p_backoff_max_ms
+-- (payout_reconcile_backoff); the grace leaves a payout alone while its
+-- own request may still be talking to the provider.
 CREATE OR REPLACE FUNCTION payout_reconcile_claim(p_limit integer,
                                                   p_grace_ms bigint,
-                                                  p_gateways text[])
+                                                  p_gateways text[],
+                                                  p_backoff_ms bigint,
+                                                  p_backoff_max_ms bigint)
 RETURNS TABLE (payout_id bigint, tenant_id bigint, payout_uuid uuid,
                gateway text, sub_status text, age_s bigint,
                checks integer)
@@ -35,16 +39,31 @@ LANGUAGE sql AS $$
     UPDATE payouts p SET
         provider_attempts = p.provider_attempts + 1,
         next_check_at = now() + CASE
-            WHEN p.provider_attempts < 10 THEN interval '3 seconds'
-            ELSE least(3600, 30 * 2 ^ least(p.provider_attempts - 10, 7))
-                 * interval '1 second' END
+            WHEN p.provider_attempts < 10 THEN p_backoff_ms
+            ELSE least(p_backoff_max_ms,
+                       10 * p_backoff_ms
+                       * 2 ^ least(p.provider_attempts - 10, 30))
+            END * interval '1 millisecond'
     FROM due WHERE p.id = due.id
     RETURNING p.id, p.tenant_id, p.uuid, p.gateway, p.sub_status,
               extract(epoch FROM now() - p.created_at)::bigint,
               p.provider_attempts
 $$;
 
--- The two-argument form, for nodes not yet upgraded: every gateway.
+-- The three-argument form, for nodes not yet upgraded: the default
+-- backoff, 3 s then from 30 s up to an hour.
+CREATE OR REPLACE FUNCTION payout_reconcile_claim(p_limit integer,
+                                                  p_grace_ms bigint,
+                                                  p_gateways text[])
+RETURNS TABLE (payout_id bigint, tenant_id bigint, payout_uuid uuid,
+               gateway text, sub_status text, age_s bigint,
+               checks integer)
+LANGUAGE sql AS $$
+    SELECT * FROM payout_reconcile_claim(p_limit, p_grace_ms, p_gateways,
+                                         3000, 3600000)
+$$;
+
+-- The two-argument form, for nodes older still: every gateway.
 CREATE OR REPLACE FUNCTION payout_reconcile_claim(p_limit integer,
                                                   p_grace_ms bigint)
 RETURNS TABLE (payout_id bigint, tenant_id bigint, payout_uuid uuid,

@@ -10,11 +10,13 @@ the same database whose sandbox gateway points at a closed port: its
 create commits pending_created, the call is refused, and the payout is
 left for the reconciler of the node that does reach the provider."""
 
+import shutil
 import time
 
+import pytest
 import requests
 
-from conftest import free_port
+from conftest import Nginx, free_port
 from payout_helpers import (assert_history, bank, create, events,
                             get_payout, payout_row, post_hook, post_json,
                             sandbox_event, sandbox_nginx, sandbox_signature,
@@ -284,3 +286,72 @@ def test_only_payouts_of_its_own_gateways_are_claimed(nginx_factory, pg,
     assert attempts(u) >= 2          # its own payout is checked
     for other in others:
         assert attempts(other) == 0, other
+
+
+def promised_payout(pg, tenant, gateway):
+    """A test-mode payout pending_promise at gateway, due for a check."""
+    return pg.sql(
+        "INSERT INTO payouts (tenant_id, livemode, amount, currency, "
+        "gateway, status, sub_status, updated_at) VALUES "
+        "(%s, false, 100, 'NGN', %s, 'pending', 'pending_promise', "
+        "now() - interval '1 hour') RETURNING id", (tenant.id, gateway))[0][0]
+
+
+@pytest.mark.parametrize("value,error", [
+    ("200ms", None), ("1s 10m", None),
+    ("0", 'invalid time "0"'), ("soon", 'invalid time "soon"'),
+    ("1s 0", 'invalid time "0"'),
+    ("1m 10s", "is shorter than"),
+    ("1s 2s 3s", "invalid number of arguments")])
+def test_reconcile_backoff_is_checked(pg, value, error):
+    ngx = Nginx(pg, http="payout_reconcile_backoff %s;" % value)
+    try:
+        out = ngx.check_config()
+    finally:
+        shutil.rmtree(ngx.dir, ignore_errors=True)
+    assert (out.returncode == 0) == (error is None), out.stderr
+    if error:
+        assert error in out.stderr, out.stderr
+
+
+def test_backoff_schedule(pg, tenant):
+    """Ten checks the first wait apart, then ten times it, doubling up to
+    the longest; the three-argument claim keeps today's 3 s, 30 s .. 1 h."""
+    pid = promised_payout(pg, tenant, "backoff")
+
+    def wait_after(attempts, args):
+        pg.sql("UPDATE payouts SET provider_attempts = %s, "
+               "next_check_at = NULL WHERE id = %s", (attempts, pid))
+        # one transaction, so now() is the claim's
+        return pg.sql(
+            "SELECT count(*) FROM payout_reconcile_claim(1, 0, "
+            "'{backoff:test}'%s); SELECT extract(epoch FROM "
+            "next_check_at - now())::float FROM payouts WHERE id = %d"
+            % (args, pid))[0][0]
+
+    try:
+        for attempts, wait in ((0, 0.2), (9, 0.2), (10, 2), (11, 4),
+                               (12, 5), (40, 5)):
+            assert wait_after(attempts, ", 200, 5000") \
+                == pytest.approx(wait), attempts
+        for attempts, wait in ((9, 3), (10, 30), (16, 1920), (17, 3600),
+                               (100, 3600)):
+            assert wait_after(attempts, "") == pytest.approx(wait), attempts
+    finally:
+        pg.sql("DELETE FROM payouts WHERE id = %s", (pid,))
+
+
+def test_backoff_is_the_directives(nginx_factory, pg, tenant):
+    """payout_reconcile_backoff reaches the claim: a payout the provider
+    knows nothing of is asked about every 300 ms, not every 3 s."""
+    ngx = sandbox_nginx(nginx_factory, reconcile_grace="100ms",
+                        http="payout_reconcile_backoff 300ms;")
+    pid = promised_payout(pg, tenant, "sandbox")
+    try:
+        time.sleep(3)
+        attempts = pg.sql("SELECT provider_attempts FROM payouts "
+                          "WHERE id = %s", (pid,))[0][0]
+        assert 4 <= attempts <= 10, attempts
+    finally:
+        pg.sql("DELETE FROM payouts WHERE id = %s", (pid,))
+        assert ngx
