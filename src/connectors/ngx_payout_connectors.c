@@ -11,7 +11,8 @@
 
 
 #define NGX_PAYOUT_CONNECTORS                                                \
-    X(sandbox)
+    X(sandbox)                                                               \
+    X(stripe)
 
 
 #define X(name)  extern const ngx_payout_connector_t                        \

@@ -23,6 +23,7 @@ main(void)
     failed += run_net_tests();
     failed += run_state_tests();
     failed += run_sandbox_tests();
+    failed += run_stripe_tests();
     failed += run_webhook_tests();
     failed += run_text_tests();
 
