@@ -180,6 +180,27 @@ fuzz_reparse(json_t *body)
 #endif
 
 
+#ifdef NGX_PAYOUT_CONNECTOR_H_INCLUDED_
+
+/*
+ * A connector's result: a known state or -1, and provider strings that
+ * are NUL-terminated, valid UTF-8 (PostgreSQL refuses anything else) and
+ * no longer than their buffers.
+ */
+
+static inline void
+fuzz_check_result(const ngx_payout_result_t *res)
+{
+    FUZZ_CHECK(res->state >= -1 && res->state < NGX_PAYOUT_NSTATES);
+    FUZZ_CHECK(fuzz_terminated(res->gateway_id, sizeof(res->gateway_id)));
+    FUZZ_CHECK(fuzz_terminated(res->reason, sizeof(res->reason)));
+    FUZZ_CHECK(fuzz_cstr_utf8(res->gateway_id));
+    FUZZ_CHECK(fuzz_cstr_utf8(res->reason));
+}
+
+#endif
+
+
 /* standard base64 with padding, written out here rather than OpenSSL's */
 
 static const char  fuzz_b64[] =

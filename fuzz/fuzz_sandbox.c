@@ -17,19 +17,18 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "fuzz.h"
-
 #include "ngx_payout_core.h"
 #include "ngx_payout_crypto.h"
 #include "ngx_payout_connector_sandbox.h"
 #include "ngx_payout_state.h"
 #include "ngx_payout_validate.h"
 
+#include "fuzz.h"
+
 
 #define FUZZ_TOLERANCE  300
 
 
-static void fuzz_check_result(const ngx_payout_result_t *res);
 static void fuzz_check_signature(const uint8_t *data, size_t size,
     const unsigned char *body, size_t len);
 static void fuzz_check_transfer(const unsigned char *body, size_t len,
@@ -89,17 +88,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(body);
 
     return 0;
-}
-
-
-static void
-fuzz_check_result(const ngx_payout_result_t *res)
-{
-    FUZZ_CHECK(res->state >= -1 && res->state < NGX_PAYOUT_NSTATES);
-    FUZZ_CHECK(fuzz_terminated(res->gateway_id, sizeof(res->gateway_id)));
-    FUZZ_CHECK(fuzz_terminated(res->reason, sizeof(res->reason)));
-    FUZZ_CHECK(fuzz_cstr_utf8(res->gateway_id));
-    FUZZ_CHECK(fuzz_cstr_utf8(res->reason));
 }
 
 

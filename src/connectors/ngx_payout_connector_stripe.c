@@ -459,21 +459,21 @@ ngx_payout_stripe_body(const ngx_payout_transfer_t *t, ngx_payout_op_e op,
         }
 
         /*
-         * The spec has the dictionary form of the bank account only as
-         * bank_account[...] (deepObject); external_account is a token
-         * string there, and a mock validating the spec refuses
-         * external_account[...].  Stripe takes both.
+         * Stripe's documented form; the spec types external_account as a
+         * token string and lists the dictionary under the older alias
+         * bank_account[...], and a spec mock (prism 5.14.2) takes either.
          */
-        ngx_payout_stripe_form_add(f, "bank_account[object]",
+        ngx_payout_stripe_form_add(f, "external_account[object]",
                                    "bank_account");
-        ngx_payout_stripe_form_add(f, "bank_account[country]", t->country);
-        ngx_payout_stripe_form_add(f, "bank_account[currency]",
+        ngx_payout_stripe_form_add(f, "external_account[country]",
+                                   t->country);
+        ngx_payout_stripe_form_add(f, "external_account[currency]",
                                    currency[0] ? currency : NULL);
-        ngx_payout_stripe_form_add(f, "bank_account[account_number]",
+        ngx_payout_stripe_form_add(f, "external_account[account_number]",
                                    t->account_number);
-        ngx_payout_stripe_form_add(f, "bank_account[routing_number]",
+        ngx_payout_stripe_form_add(f, "external_account[routing_number]",
                                    t->bank_code);
-        ngx_payout_stripe_form_add(f, "bank_account[account_holder_name]",
+        ngx_payout_stripe_form_add(f, "external_account[account_holder_name]",
                                    t->account_name);
         ngx_payout_stripe_form_add(f, "metadata[recipient_uuid]",
                                    t->recipient_reference);

@@ -391,11 +391,11 @@ test_build_bank(void **state)
     assert_string_equal(call.path,
                         "/v1/accounts/acct_GATEWAY1/external_accounts");
     assert_headers(&call, enroll);
-    assert_body(&call, "bank_account[object]=bank_account"
-                "&bank_account[country]=US&bank_account[currency]=usd"
-                "&bank_account[account_number]=000123456789"
-                "&bank_account[routing_number]=110000000"
-                "&bank_account[account_holder_name]=Jane%20Austen"
+    assert_body(&call, "external_account[object]=bank_account"
+                "&external_account[country]=US&external_account[currency]=usd"
+                "&external_account[account_number]=000123456789"
+                "&external_account[routing_number]=110000000"
+                "&external_account[account_holder_name]=Jane%20Austen"
                 "&metadata[recipient_uuid]=" RREF);
 
     /* optional fields left out; country is required by Stripe */
@@ -404,9 +404,9 @@ test_build_bank(void **state)
     t.currency = NULL;
     assert_int_equal(stripe()->build(&f.acct, NGX_PAYOUT_OP_ENROLL, &t,
                                      &call), NGX_PAYOUT_OK);
-    assert_body(&call, "bank_account[object]=bank_account"
-                "&bank_account[country]=US"
-                "&bank_account[account_number]=000123456789"
+    assert_body(&call, "external_account[object]=bank_account"
+                "&external_account[country]=US"
+                "&external_account[account_number]=000123456789"
                 "&metadata[recipient_uuid]=" RREF);
     t.country = NULL;
     assert_int_equal(stripe()->build(&f.acct, NGX_PAYOUT_OP_ENROLL, &t,
