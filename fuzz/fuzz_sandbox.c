@@ -97,11 +97,11 @@ fuzz_check_signature(const uint8_t *data, size_t size,
 {
     long                t;
     char                header[NGX_PAYOUT_SANDBOX_SIG_LEN + 1];
-    char                want[NGX_PAYOUT_SANDBOX_SIG_LEN + 1], head[32];
-    size_t              n, i, hn;
+    char                want[NGX_PAYOUT_SANDBOX_SIG_LEN + 1];
+    size_t              n, i;
     unsigned int        mac_len;
     unsigned char       master[NGX_PAYOUT_MASTER_KEY_LEN], secret[32];
-    unsigned char       mac[EVP_MAX_MD_SIZE], *msg, *copy;
+    unsigned char      *copy;
     ngx_payout_keys_t   keys;
 
     static const char  label[] = "sandbox/webhook";
@@ -123,21 +123,8 @@ fuzz_check_signature(const uint8_t *data, size_t size,
                     secret, &mac_len)
                != NULL);
 
-    hn = (size_t) snprintf(head, sizeof(head), "%ld.", t);
-    msg = malloc(hn + len + 1);
-    FUZZ_CHECK(msg != NULL);
-    memcpy(msg, head, hn);
-    memcpy(msg + hn, body, len);
-    FUZZ_CHECK(HMAC(EVP_sha256(), secret, sizeof(secret), msg, hn + len, mac,
-                    &mac_len)
-               != NULL);
-    free(msg);
-
-    hn = (size_t) snprintf(want, sizeof(want), "t=%ld,v1=", t);
-
-    for (i = 0; i < 32; i++) {
-        snprintf(want + hn + 2 * i, 3, "%02x", mac[i]);
-    }
+    fuzz_tv1_header(secret, sizeof(secret), t, body, len, want,
+                    sizeof(want));
 
     FUZZ_CHECK(strcmp(header, want) == 0);
 

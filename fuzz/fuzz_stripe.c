@@ -205,10 +205,9 @@ fuzz_check_signature(const uint8_t *data, size_t size,
 {
     long            t;
     char            header[NGX_PAYOUT_STRIPE_SIG_LEN + 1];
-    char            want[NGX_PAYOUT_STRIPE_SIG_LEN + 1], head[32];
-    size_t          n, i, hn;
-    unsigned int    mac_len;
-    unsigned char   mac[EVP_MAX_MD_SIZE], *msg, *copy;
+    char            want[NGX_PAYOUT_STRIPE_SIG_LEN + 1];
+    size_t          n, i;
+    unsigned char  *copy;
 
     t = 1600000000 + (long) (size * 7919);
 
@@ -218,22 +217,8 @@ fuzz_check_signature(const uint8_t *data, size_t size,
     FUZZ_CHECK(strlen(header) == n);
 
     /* "t=<t>,v1=<hex HMAC-SHA256(whsec_..., t.body)>", computed here */
-
-    hn = (size_t) snprintf(head, sizeof(head), "%ld.", t);
-    msg = malloc(hn + len + 1);
-    FUZZ_CHECK(msg != NULL);
-    memcpy(msg, head, hn);
-    memcpy(msg + hn, body, len);
-    FUZZ_CHECK(HMAC(EVP_sha256(), FUZZ_SECRET, sizeof(FUZZ_SECRET) - 1, msg,
-                    hn + len, mac, &mac_len)
-               != NULL);
-    free(msg);
-
-    hn = (size_t) snprintf(want, sizeof(want), "t=%ld,v1=", t);
-
-    for (i = 0; i < 32; i++) {
-        snprintf(want + hn + 2 * i, 3, "%02x", mac[i]);
-    }
+    fuzz_tv1_header(FUZZ_SECRET, sizeof(FUZZ_SECRET) - 1, t, body, len, want,
+                    sizeof(want));
 
     FUZZ_CHECK(strcmp(header, want) == 0);
     FUZZ_CHECK(fuzz_verify(header, n, body, len, t) == NGX_PAYOUT_OK);

@@ -635,16 +635,21 @@ ngx_payout_stripe_parse(const ngx_payout_account_t *acct,
 
     if (a->status >= 200 && a->status < 300) {
 
-        if (ngx_payout_stripe_object(json, res) != NGX_PAYOUT_OK) {
+        type = json_string_value(json_object_get(json, "object"));
+
+        /* enrollment answers a bank account, the others a payout's state */
+        if (type == NULL
+            || (strcmp(type, "bank_account") == 0)
+               != (op == NGX_PAYOUT_OP_ENROLL)
+            || ngx_payout_stripe_object(json, res) != NGX_PAYOUT_OK)
+        {
             res->state = -1;
             res->gateway_id[0] = '\0';
             res->reason[0] = '\0';
 
         } else if (op == NGX_PAYOUT_OP_ENROLL) {
-            /* the ba_ id is the recipient's code; no payout state */
-            res->state = -1;
-            res->outcome = res->gateway_id[0] ? NGX_PAYOUT_OUTCOME_STATE
-                                              : NGX_PAYOUT_OUTCOME_UNKNOWN;
+            /* the ba_ id is the recipient's code */
+            res->outcome = NGX_PAYOUT_OUTCOME_STATE;
 
         } else if (res->state >= 0) {
             res->outcome = NGX_PAYOUT_OUTCOME_STATE;

@@ -592,9 +592,15 @@ test_parse_objects(void **state)
           NGX_PAYOUT_OP_INITIATE, &res);
     assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_UNKNOWN);
     assert_string_equal(res.gateway_id, "");
+
+    /* enrollment answers a bank account, and only enrollment does */
     parse("{\"id\":\"tr_1\",\"object\":\"transfer\"}", 200,
           NGX_PAYOUT_OP_ENROLL, &res);
-    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_STATE);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_UNKNOWN);
+    assert_string_equal(res.gateway_id, "");
+    parse(FIXTURE_BANK_ACCOUNT, 200, NGX_PAYOUT_OP_LOOKUP, &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_UNKNOWN);
+    assert_string_equal(res.gateway_id, "");
 }
 
 
