@@ -210,7 +210,7 @@ ngx_payout_stripe_check(const ngx_payout_account_t *acct, int livemode)
             return "the secret is a test key, but mode=live";
         }
 
-    } else if (acct->secret_len >= 8 && memcmp(mode, "live_", 5) == 0) {
+    } else if (memcmp(mode, "live_", 5) == 0) {
         if (!livemode) {
             return "the secret is a live key, but mode=test";
         }
