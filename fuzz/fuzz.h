@@ -180,6 +180,65 @@ fuzz_reparse(json_t *body)
 #endif
 
 
+#ifdef NGX_PAYOUT_CONNECTOR_H_INCLUDED_
+
+/*
+ * A connector's result: a known state or -1, and provider strings that
+ * are NUL-terminated, valid UTF-8 (PostgreSQL refuses anything else) and
+ * no longer than their buffers.
+ */
+
+static inline void
+fuzz_check_result(const ngx_payout_result_t *res)
+{
+    FUZZ_CHECK(res->state >= -1 && res->state < NGX_PAYOUT_NSTATES);
+    FUZZ_CHECK(fuzz_terminated(res->gateway_id, sizeof(res->gateway_id)));
+    FUZZ_CHECK(fuzz_terminated(res->reason, sizeof(res->reason)));
+    FUZZ_CHECK(fuzz_cstr_utf8(res->gateway_id));
+    FUZZ_CHECK(fuzz_cstr_utf8(res->reason));
+}
+
+#endif
+
+
+#ifdef OPENSSL_HMAC_H
+
+/*
+ * "t=<t>,v1=<hex HMAC-SHA256(key, t.body)>", the scheme of Stripe and of
+ * the sandbox, with OpenSSL's one-shot HMAC(); want has room for the
+ * header (at most 20 + 70 characters and the NUL).
+ */
+
+static inline void
+fuzz_tv1_header(const void *key, size_t key_len, long t,
+    const unsigned char *body, size_t len, char *want, size_t size)
+{
+    char            head[32];
+    size_t          i, hn;
+    unsigned int    mac_len;
+    unsigned char   mac[EVP_MAX_MD_SIZE], *msg;
+
+    hn = (size_t) snprintf(head, sizeof(head), "%ld.", t);
+    msg = malloc(hn + len + 1);
+    FUZZ_CHECK(msg != NULL);
+    memcpy(msg, head, hn);
+    memcpy(msg + hn, body, len);
+    FUZZ_CHECK(HMAC(EVP_sha256(), key, (int) key_len, msg, hn + len, mac,
+                    &mac_len)
+               != NULL);
+    free(msg);
+
+    hn = (size_t) snprintf(want, size, "t=%ld,v1=", t);
+    FUZZ_CHECK(hn + 65 <= size);
+
+    for (i = 0; i < 32; i++) {
+        snprintf(want + hn + 2 * i, 3, "%02x", mac[i]);
+    }
+}
+
+#endif
+
+
 /* standard base64 with padding, written out here rather than OpenSSL's */
 
 static const char  fuzz_b64[] =

@@ -17,19 +17,18 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "fuzz.h"
-
 #include "ngx_payout_core.h"
 #include "ngx_payout_crypto.h"
 #include "ngx_payout_connector_sandbox.h"
 #include "ngx_payout_state.h"
 #include "ngx_payout_validate.h"
 
+#include "fuzz.h"
+
 
 #define FUZZ_TOLERANCE  300
 
 
-static void fuzz_check_result(const ngx_payout_result_t *res);
 static void fuzz_check_signature(const uint8_t *data, size_t size,
     const unsigned char *body, size_t len);
 static void fuzz_check_transfer(const unsigned char *body, size_t len,
@@ -93,27 +92,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 
 static void
-fuzz_check_result(const ngx_payout_result_t *res)
-{
-    FUZZ_CHECK(res->state >= -1 && res->state < NGX_PAYOUT_NSTATES);
-    FUZZ_CHECK(fuzz_terminated(res->gateway_id, sizeof(res->gateway_id)));
-    FUZZ_CHECK(fuzz_terminated(res->reason, sizeof(res->reason)));
-    FUZZ_CHECK(fuzz_cstr_utf8(res->gateway_id));
-    FUZZ_CHECK(fuzz_cstr_utf8(res->reason));
-}
-
-
-static void
 fuzz_check_signature(const uint8_t *data, size_t size,
     const unsigned char *body, size_t len)
 {
     long                t;
     char                header[NGX_PAYOUT_SANDBOX_SIG_LEN + 1];
-    char                want[NGX_PAYOUT_SANDBOX_SIG_LEN + 1], head[32];
-    size_t              n, i, hn;
+    char                want[NGX_PAYOUT_SANDBOX_SIG_LEN + 1];
+    size_t              n, i;
     unsigned int        mac_len;
     unsigned char       master[NGX_PAYOUT_MASTER_KEY_LEN], secret[32];
-    unsigned char       mac[EVP_MAX_MD_SIZE], *msg, *copy;
+    unsigned char      *copy;
     ngx_payout_keys_t   keys;
 
     static const char  label[] = "sandbox/webhook";
@@ -135,21 +123,8 @@ fuzz_check_signature(const uint8_t *data, size_t size,
                     secret, &mac_len)
                != NULL);
 
-    hn = (size_t) snprintf(head, sizeof(head), "%ld.", t);
-    msg = malloc(hn + len + 1);
-    FUZZ_CHECK(msg != NULL);
-    memcpy(msg, head, hn);
-    memcpy(msg + hn, body, len);
-    FUZZ_CHECK(HMAC(EVP_sha256(), secret, sizeof(secret), msg, hn + len, mac,
-                    &mac_len)
-               != NULL);
-    free(msg);
-
-    hn = (size_t) snprintf(want, sizeof(want), "t=%ld,v1=", t);
-
-    for (i = 0; i < 32; i++) {
-        snprintf(want + hn + 2 * i, 3, "%02x", mac[i]);
-    }
+    fuzz_tv1_header(secret, sizeof(secret), t, body, len, want,
+                    sizeof(want));
 
     FUZZ_CHECK(strcmp(header, want) == 0);
 

@@ -12,7 +12,8 @@
 
 #define NGX_PAYOUT_CONNECTORS                                                \
     X(sandbox)                                                               \
-    X(paystack)
+    X(paystack)                                                              \
+    X(stripe)
 
 
 #define X(name)  extern const ngx_payout_connector_t                        \

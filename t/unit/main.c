@@ -24,6 +24,7 @@ main(void)
     failed += run_state_tests();
     failed += run_sandbox_tests();
     failed += run_paystack_tests();
+    failed += run_stripe_tests();
     failed += run_webhook_tests();
     failed += run_text_tests();
 

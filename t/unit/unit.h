@@ -19,6 +19,18 @@
 #define UNIT_STR(s)  (const unsigned char *) (s), sizeof(s) - 1
 
 
+/* the connectors' memory callback: a list, freed by unit_mem_free() */
+#define UNIT_MEM_BLOCKS  64
+
+typedef struct {
+    void    *blocks[UNIT_MEM_BLOCKS];
+    size_t   n;
+} unit_mem_t;
+
+void *unit_mem_alloc(void *data, size_t size);
+void unit_mem_free(unit_mem_t *m);
+
+
 int run_apikey_tests(void);
 int run_hex_tests(void);
 int run_json_tests(void);
@@ -30,6 +42,7 @@ int run_net_tests(void);
 int run_state_tests(void);
 int run_sandbox_tests(void);
 int run_paystack_tests(void);
+int run_stripe_tests(void);
 int run_webhook_tests(void);
 int run_text_tests(void);
 

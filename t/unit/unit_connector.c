@@ -1,37 +1,11 @@
 /*
- * What the connector tests share: the memory callback connectors
- * allocate through (the glue points it at a pool, the tests at this
- * list, freed at once), and an answer handed to a connector's parse().
+ * What the connector tests share: an answer handed to a connector's
+ * parse() (the memory callback, unit_mem_alloc(), is in unit_mem.c).
  */
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "unit_connector.h"
-
-
-void *
-unit_mem_alloc(void *data, size_t size)
-{
-    unit_mem_t  *m = data;
-
-    if (m->n == UNIT_MEM_BLOCKS) {
-        return NULL;
-    }
-
-    m->blocks[m->n] = calloc(1, size);
-
-    return m->blocks[m->n++];
-}
-
-
-void
-unit_mem_free(unit_mem_t *m)
-{
-    while (m->n) {
-        free(m->blocks[--m->n]);
-    }
-}
 
 
 void

@@ -9,18 +9,6 @@
 #include "ngx_payout_connector.h"
 
 
-/* a connector's memory callback: blocks freed together */
-
-#define UNIT_MEM_BLOCKS  64
-
-typedef struct {
-    void    *blocks[UNIT_MEM_BLOCKS];
-    size_t   n;
-} unit_mem_t;
-
-void *unit_mem_alloc(void *data, size_t size);
-void unit_mem_free(unit_mem_t *m);
-
 /* c->parse() of an answer with this status and body (NULL: none) */
 void unit_parse(const ngx_payout_connector_t *c, ngx_payout_op_e op,
     long status, const char *body, ngx_payout_result_t *res);
