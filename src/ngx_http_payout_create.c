@@ -83,6 +83,12 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
                                           err.message, err.field);
     }
 
+    if (ngx_http_payout_recipient_storable(r, &in.recipient, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
     if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
                                     ngx_strlen(in.gateway), &rc)
         == NULL)

@@ -9,6 +9,7 @@
 #include "ngx_payout_validate_field.h"
 
 
+static const char *ngx_payout_recipient_type_name(int type);
 static int ngx_payout_phone_value(json_t *value,
     const ngx_payout_field_t *f, char *digits, const char **s,
     ngx_payout_error_t *err);
@@ -46,6 +47,10 @@ static const ngx_payout_field_t  ngx_payout_recipient_fields[] = {
     { "mobile_money_number", 0, ngx_payout_check_mobile_number, 0, NULL },
     { "mobile_money_provider", 0, ngx_payout_check_string,
       NGX_PAYOUT_RCPT(mobile_money_provider), &ngx_payout_rule_provider },
+    { "account_id", 0, ngx_payout_check_account_id,
+      NGX_PAYOUT_RCPT(account_id), NULL },
+    { "country", 0, ngx_payout_check_country, NGX_PAYOUT_RCPT(country),
+      NULL },
     { "recipient_type", 0, ngx_payout_check_recipient_type,
       NGX_PAYOUT_RCPT(type), NULL },
     { "name", 0, ngx_payout_check_string,
@@ -98,21 +103,24 @@ ngx_payout_last4(const char *number)
 /*
  * Seed 004's one-of rules: recipient_uuid, or a complete bank trio
  * (bank_name optional) with no mobile-money field, or mobile money
- * (mobile_money_number, provider optional) with no bank field.
+ * (mobile_money_number, provider optional) with no bank field; issue 8's
+ * connected account is account_id alone, which a bank account may carry
+ * too (the connected account that owns it).  country goes with any.
  */
 
 int
 ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
     ngx_payout_error_t *err)
 {
-    int          requested, type, given[6];
+    int          requested, type, given[8];
     size_t       i;
     const char  *missing;
 
     /* the bank fields first, then the mobile ones, in request order */
     static const char  *names[] = {
         "bank_account_number", "bank_account_name", "bank_code", "bank_name",
-        "mobile_money_number", "mobile_money_provider"
+        "mobile_money_number", "mobile_money_provider", "account_id",
+        "country"
     };
 
     given[0] = r->account_number[0] != '\0';
@@ -121,12 +129,14 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
     given[3] = r->bank_name != NULL;
     given[4] = r->mobile_number[0] != '\0';
     given[5] = r->mobile_money_provider != NULL;
+    given[6] = r->account_id != NULL;
+    given[7] = r->country != NULL;
 
     /* the check of recipient_type stored the requested type here */
     requested = r->type;
 
     if (r->recipient_uuid) {
-        for (i = 0; i < 6; i++) {
+        for (i = 0; i < 8; i++) {
             if (given[i]) {
                 return ngx_payout_fail(err, "conflicting_parameters",
                                        names[i],
@@ -144,6 +154,18 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
         r->type = NGX_PAYOUT_RECIPIENT_NONE;
 
         return NGX_PAYOUT_OK;
+    }
+
+    /* a connected account has no other detail: name the one it needs */
+
+    if (requested == NGX_PAYOUT_RECIPIENT_CONNECTED && !given[6]
+        && !(given[0] || given[1] || given[2] || given[3] || given[4]
+             || given[5]))
+    {
+        return ngx_payout_fail(err, "missing_parameter", names[6],
+                               "account_id is required for a "
+                               "connected_account recipient, such as "
+                               "\"acct_1032D82eZvKYlo2C\".");
     }
 
     if (given[0] && given[1] && given[2]) {
@@ -179,6 +201,14 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
             }
         }
 
+        if (given[6]) {
+            return ngx_payout_fail(err, "conflicting_parameters", names[6],
+                                   "Mobile money details were sent "
+                                   "together with account_id; account_id "
+                                   "names a connected account, or the one "
+                                   "that owns a bank account.");
+        }
+
         type = NGX_PAYOUT_RECIPIENT_MOBILE;
 
     } else if (given[0] || given[1] || given[2] || given[3]) {
@@ -197,6 +227,10 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
                                "mobile_money_provider alone does not "
                                "identify a wallet.");
 
+    } else if (given[6]) {
+
+        type = NGX_PAYOUT_RECIPIENT_CONNECTED;
+
     } else if (allow_uuid) {
 
         return ngx_payout_fail(err, "missing_parameter", "recipient_uuid",
@@ -204,7 +238,7 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
                                "recipient_uuid, or bank_account_number, "
                                "bank_account_name and bank_code, or "
                                "mobile_money_number (mobile_money_provider "
-                               "optional).");
+                               "optional), or account_id.");
 
     } else {
 
@@ -212,7 +246,8 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
                                "Recipient details are required: send "
                                "bank_account_number, bank_account_name and "
                                "bank_code, or mobile_money_number "
-                               "(mobile_money_provider optional).");
+                               "(mobile_money_provider optional), or "
+                               "account_id.");
     }
 
     if (requested != NGX_PAYOUT_RECIPIENT_NONE && requested != type) {
@@ -220,10 +255,11 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
                                "recipient_type",
                                "recipient_type is \"%s\" but %s details "
                                "were sent.",
-                               requested == NGX_PAYOUT_RECIPIENT_BANK
-                               ? "bank_account" : "mobile_money",
+                               ngx_payout_recipient_type_name(requested),
                                type == NGX_PAYOUT_RECIPIENT_BANK
-                               ? "bank account" : "mobile money");
+                               ? "bank account"
+                               : type == NGX_PAYOUT_RECIPIENT_MOBILE
+                               ? "mobile money" : "connected account");
     }
 
     r->type = type;
@@ -493,13 +529,128 @@ ngx_payout_check_recipient_type(json_t *value, const ngx_payout_field_t *f,
     {
         *(int *) p = NGX_PAYOUT_RECIPIENT_MOBILE;
 
+    } else if (len == sizeof("connected_account") - 1
+               && memcmp(s, "connected_account", len) == 0)
+    {
+        *(int *) p = NGX_PAYOUT_RECIPIENT_CONNECTED;
+
     } else {
         return ngx_payout_fail(err, "invalid_parameter", f->name,
                                "%s must be \"bank_account\" or "
-                               "\"mobile_money\".", f->name);
+                               "\"mobile_money\" (or \"connected_account\" "
+                               "for a provider's connected account).",
+                               f->name);
     }
 
     return NGX_PAYOUT_OK;
+}
+
+
+/* "acct_1032D82eZvKYlo2C": Stripe's form of a connected account's id */
+
+int
+ngx_payout_check_account_id(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err)
+{
+    size_t       i, len;
+    const char  *s;
+
+    if (ngx_payout_string_value(value, f->name, &s, &len, err)
+        != NGX_PAYOUT_OK
+        || ngx_payout_max_len(f->name, len, NGX_PAYOUT_ACCOUNT_ID_LEN, err)
+           != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    for (i = 5; i < len; i++) {
+        if (!(ngx_payout_char_class((unsigned char) s[i])
+              & NGX_PAYOUT_C_ALNUM))
+        {
+            break;
+        }
+    }
+
+    if (len < 6 || memcmp(s, "acct_", 5) != 0 || i < len) {
+        return ngx_payout_fail(err, "invalid_parameter", f->name,
+                               "%s must be a connected account id: "
+                               "\"acct_\" followed by 1 to %d letters or "
+                               "digits, such as \"acct_1032D82eZvKYlo2C\".",
+                               f->name, NGX_PAYOUT_ACCOUNT_ID_LEN - 5);
+    }
+
+    *(const char **) p = s;
+
+    return NGX_PAYOUT_OK;
+}
+
+
+/*
+ * Two upper-case letters, as sent: a lower-case code is refused rather
+ * than normalised, so what is stored is what the client will read back.
+ */
+
+int
+ngx_payout_check_country(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err)
+{
+    char         quoted[NGX_PAYOUT_QUOTE_LEN + 4];
+    size_t       i, len;
+    unsigned     cls;
+    const char  *s;
+
+    if (ngx_payout_string_value(value, f->name, &s, &len, err)
+        != NGX_PAYOUT_OK
+        || ngx_payout_max_len(f->name, len, NGX_PAYOUT_COUNTRY_LEN, err)
+           != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    cls = 0;
+
+    for (i = 0; i < len; i++) {
+        cls |= ngx_payout_char_class((unsigned char) s[i]);
+    }
+
+    if (len == NGX_PAYOUT_COUNTRY_LEN && cls == NGX_PAYOUT_C_UPPER) {
+        *(const char **) p = s;
+        return NGX_PAYOUT_OK;
+    }
+
+    if (len == NGX_PAYOUT_COUNTRY_LEN
+        && (cls & ~(NGX_PAYOUT_C_UPPER|NGX_PAYOUT_C_LOWER)) == 0)
+    {
+        ngx_payout_quote(s, len, quoted);
+
+        return ngx_payout_fail(err, "invalid_parameter", f->name,
+                               "%s must be upper case, as ISO 3166-1 "
+                               "writes it: \"%c%c\", not \"%s\".", f->name,
+                               s[0] & ~0x20, s[1] & ~0x20, quoted);
+    }
+
+    return ngx_payout_fail(err, "invalid_parameter", f->name,
+                           "%s must be an ISO 3166-1 alpha-2 country code: "
+                           "two upper-case letters such as \"NG\".",
+                           f->name);
+}
+
+
+/* the API's name of a NGX_PAYOUT_RECIPIENT_* type */
+
+static const char *
+ngx_payout_recipient_type_name(int type)
+{
+    switch (type) {
+    case NGX_PAYOUT_RECIPIENT_BANK:
+        return "bank_account";
+    case NGX_PAYOUT_RECIPIENT_MOBILE:
+        return "mobile_money";
+    case NGX_PAYOUT_RECIPIENT_CONNECTED:
+        return "connected_account";
+    default:
+        return "none";
+    }
 }
 
 
