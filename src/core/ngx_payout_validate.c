@@ -17,6 +17,8 @@
 #include "ngx_payout_validate_field.h"
 
 
+static int ngx_payout_string_valid(const ngx_payout_string_rule_t *rule,
+    const char *name, const char *s, size_t len, ngx_payout_error_t *err);
 static const char *ngx_payout_suggest(const ngx_payout_field_t *fields,
     const char *key, size_t len);
 static size_t ngx_payout_distance(const char *a, size_t alen,
@@ -153,7 +155,7 @@ ngx_payout_string_value(json_t *value, const char *name, const char **s,
 }
 
 
-int
+static int
 ngx_payout_string_valid(const ngx_payout_string_rule_t *rule,
     const char *name, const char *s, size_t len, ngx_payout_error_t *err)
 {

@@ -141,8 +141,6 @@ extern const ngx_payout_string_rule_t  ngx_payout_rule_provider;
 /* primitives (ngx_payout_validate.c) */
 int ngx_payout_string_value(json_t *value, const char *name,
     const char **s, size_t *len, ngx_payout_error_t *err);
-int ngx_payout_string_valid(const ngx_payout_string_rule_t *rule,
-    const char *name, const char *s, size_t len, ngx_payout_error_t *err);
 int ngx_payout_max_len(const char *name, size_t len, size_t max,
     ngx_payout_error_t *err);
 int ngx_payout_has_control(const char *s, size_t len);
