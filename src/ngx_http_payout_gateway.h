@@ -58,15 +58,6 @@ ngx_int_t ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_request_t *r, int64_t payout_id, ngx_payout_result_t *res,
     const char *source, ngx_http_payout_pg_handler_pt handler, void *data);
 
-/* decrypt a stored number (hex of the sealed blob) for tenant_id */
-ngx_int_t ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,
-    ngx_pool_t *pool, int64_t tenant_id, const char *field,
-    const char *hex, size_t hex_len, ngx_str_t *out);
-ngx_int_t ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
-    ngx_pool_t *pool, int64_t tenant_id, const char *field,
-    const u_char *plain, size_t len, ngx_str_t *hex);
-
-
 /* the gateway named, if configured and of the key's mode (create.c) */
 ngx_http_payout_gateway_t *ngx_http_payout_key_gateway(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, const char *name, size_t len,
