@@ -116,6 +116,10 @@ typedef struct {
 typedef ngx_int_t (*ngx_http_payout_route_pt)(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 
+/* authentication succeeded and ctx->auth is filled in: serve the request */
+typedef void (*ngx_http_payout_auth_done_pt)(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+
 struct ngx_http_payout_route_s {
     ngx_uint_t                   method;       /* NGX_HTTP_GET ... */
     const char                  *pattern;      /* "payouts/{uuid}" */
@@ -201,15 +205,6 @@ void ngx_http_payout_reconcile_exit_process(ngx_cycle_t *cycle);
 /* provider webhooks in (ngx_http_payout_hooks.c) */
 char *ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-
-/* authentication (ngx_http_payout_auth.c) */
-const char *ngx_http_payout_auth_problem(ngx_http_request_t *r);
-ngx_int_t ngx_http_payout_authenticate(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx);
-ngx_int_t ngx_http_payout_unauthorized(ngx_http_request_t *r,
-    const char *message);
-void ngx_http_payout_run_route(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx);
 
 /* endpoints */
 ngx_int_t ngx_http_payout_health(ngx_http_request_t *r,

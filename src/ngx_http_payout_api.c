@@ -7,10 +7,13 @@
  */
 
 #include "ngx_http_payout.h"
+#include "ngx_http_payout_auth.h"
 
 
 static ngx_int_t ngx_http_payout_api_handler(ngx_http_request_t *r);
 static void ngx_http_payout_api_body_handler(ngx_http_request_t *r);
+static void ngx_http_payout_run_route(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
 static ngx_int_t ngx_http_payout_api_parse(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_int_t *rc);
 static ngx_int_t ngx_http_payout_api_path(ngx_http_request_t *r,
@@ -238,7 +241,7 @@ ngx_http_payout_api_body_handler(ngx_http_request_t *r)
         return;
     }
 
-    rc = ngx_http_payout_authenticate(r, ctx);
+    rc = ngx_http_payout_authenticate(r, ctx, ngx_http_payout_run_route);
 
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
@@ -248,7 +251,7 @@ ngx_http_payout_api_body_handler(ngx_http_request_t *r)
 
 /* the request is authenticated (or public): parse its body, then serve */
 
-void
+static void
 ngx_http_payout_run_route(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx)
 {
     ngx_int_t  rc;

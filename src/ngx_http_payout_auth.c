@@ -5,7 +5,7 @@
  * secret-derived value.
  */
 
-#include "ngx_http_payout.h"
+#include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_pg.h"
 
 
@@ -23,8 +23,9 @@ enum {
 
 
 typedef struct {
-    ngx_http_request_t  *request;
-    u_char               hash[NGX_PAYOUT_KEY_HASH_LEN];
+    ngx_http_request_t            *request;
+    ngx_http_payout_auth_done_pt   done;
+    u_char                         hash[NGX_PAYOUT_KEY_HASH_LEN];
 } ngx_http_payout_auth_query_t;
 
 
@@ -92,7 +93,7 @@ ngx_http_payout_auth_key(ngx_http_request_t *r, ngx_str_t *key, int *mode)
 
 ngx_int_t
 ngx_http_payout_authenticate(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx)
+    ngx_http_payout_ctx_t *ctx, ngx_http_payout_auth_done_pt done)
 {
     int                            mode;
     ngx_str_t                      key;
@@ -112,6 +113,7 @@ ngx_http_payout_authenticate(ngx_http_request_t *r,
     }
 
     aq->request = r;
+    aq->done = done;
     ngx_payout_apikey_hash(key.data, key.len, aq->hash);
 
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
@@ -194,7 +196,7 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
         c = r->connection;
 
-        ngx_http_payout_run_route(r, ctx);
+        aq->done(r, ctx);
         ngx_http_run_posted_requests(c);
         return;
     }

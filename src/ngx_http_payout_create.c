@@ -11,9 +11,9 @@
  * the provider.
  */
 
-#include <openssl/sha.h>
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_secrets.h"
 #include "core/ngx_payout_validate.h"
 
 
@@ -105,6 +105,12 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
     {
         return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
                                           err.message, err.field);
+    }
+
+    if (ngx_http_payout_recipient_storable(r, &in.recipient, &rc)
+        != NGX_OK)
+    {
+        return rc;
     }
 
     if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
@@ -214,28 +220,15 @@ ngx_http_payout_create_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_create_t *in,
     ngx_http_payout_pg_query_t *q)
 {
-    u_char                        hash[SHA256_DIGEST_LENGTH];
-    u_char                        hex[2 + 2 * SHA256_DIGEST_LENGTH];
-    char                         *canonical;
+    u_char                        hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
     ngx_str_t                     sealed;
     ngx_http_payout_main_conf_t  *pmcf;
 
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
 
     /* the request's fingerprint for idempotency: key order ignored */
-    canonical = json_dumps(ctx->body, JSON_COMPACT | JSON_SORT_KEYS);
-    if (canonical == NULL) {
-        return NGX_ERROR;
-    }
-
-    SHA256((u_char *) canonical, ngx_strlen(canonical), hash);
-    free(canonical);
-
-    hex[0] = '\\';
-    hex[1] = 'x';
-    ngx_payout_hex_encode(hash, sizeof(hash), (char *) hex + 2);
-
-    if (ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
+    if (ngx_http_payout_request_hash(ctx->body, hex) != NGX_OK
+        || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_param_str(q, in->idempotency_key) != NGX_OK
         || ngx_http_payout_pg_param(q, hex, sizeof(hex)) != NGX_OK
         || ngx_http_payout_pg_param_int(q, in->amount) != NGX_OK
@@ -287,7 +280,7 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
     const char *gateway, ngx_http_payout_pg_query_t *q)
 {
-    u_char                        fp[32], fp_hex[2 + 64], *p, *last;
+    u_char                        fp_hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
     ngx_str_t                     sealed;
     ngx_uint_t                    i, bank;
     const char                   *number, *type;
@@ -307,26 +300,12 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     type = bank ? "bank_account" : "mobile_money";
 
     /* the same destination at the same gateway is the same recipient */
-    p = ngx_pnalloc(r->pool, 512);
-    if (p == NULL) {
+    if (ngx_http_payout_recipient_fingerprint(r, ctx->auth.tenant_id,
+                                              gateway, rc, fp_hex)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    /* a bank account under another holder's name is another recipient */
-    last = ngx_snprintf(p, 512, "%L\n%s\n%s\n%s\n%s\n%s",
-                        ctx->auth.tenant_id, gateway, type,
-                        bank ? rc->bank_code
-                             : (rc->mobile_money_provider
-                                ? rc->mobile_money_provider : ""),
-                        number,
-                        bank && rc->bank_account_name
-                        ? rc->bank_account_name : "");
-    ngx_strlow(p, p, last - p);
-    ngx_payout_hmac_sha256(pmcf->keys.fingerprint, 32, p, last - p, fp);
-
-    fp_hex[0] = '\\';
-    fp_hex[1] = 'x';
-    ngx_payout_hex_encode(fp, 32, (char *) fp_hex + 2);
 
     if (ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
                                     bank ? "account_number"

@@ -12,6 +12,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_secrets.h"
 #include "ngx_http_payout_job.h"
 #include "core/ngx_payout_webhook.h"
 

@@ -9,10 +9,9 @@
  *   DELETE /webhook-endpoints/{id}         stop sending to it
  */
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_secrets.h"
 
 
 #define NGX_HTTP_PAYOUT_ROTATE_OVERLAP  86400
@@ -50,8 +49,6 @@ typedef struct {
 } ngx_http_payout_ep_t;
 
 
-static ngx_int_t ngx_http_payout_ep_secret(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx, ngx_http_payout_ep_t *ep, ngx_str_t *sealed);
 static ngx_int_t ngx_http_payout_ep_id(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, long *id);
 static ngx_int_t ngx_http_payout_ep_run(ngx_http_request_t *r,
@@ -86,7 +83,9 @@ ngx_http_payout_endpoints_create(ngx_http_request_t *r,
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_ep_create_sql);
     if (ep == NULL || q == NULL
-        || ngx_http_payout_ep_secret(r, ctx, ep, &sealed) != NGX_OK
+        || ngx_http_payout_secret_generate(r, ctx->auth.tenant_id,
+                                           "endpoint_secret", &ep->secret,
+                                           &sealed) != NGX_OK
         || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_param_str(q, in.url) != NGX_OK
         || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK)
@@ -140,7 +139,9 @@ ngx_http_payout_endpoints_rotate(ngx_http_request_t *r,
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_ep_rotate_sql);
     if (ep == NULL || q == NULL
-        || ngx_http_payout_ep_secret(r, ctx, ep, &sealed) != NGX_OK
+        || ngx_http_payout_secret_generate(r, ctx->auth.tenant_id,
+                                           "endpoint_secret", &ep->secret,
+                                           &sealed) != NGX_OK
         || ngx_http_payout_pg_param_scope(q, ctx) != NGX_OK
         || ngx_http_payout_pg_param_int(q, id) != NGX_OK
         || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
@@ -182,36 +183,6 @@ ngx_http_payout_endpoints_disable(ngx_http_request_t *r,
     ep->status = NGX_HTTP_OK;
 
     return ngx_http_payout_ep_run(r, q, ep);
-}
-
-
-/* a fresh "whsec_" + base64(32 random bytes), and its sealed form */
-
-static ngx_int_t
-ngx_http_payout_ep_secret(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
-    ngx_http_payout_ep_t *ep, ngx_str_t *sealed)
-{
-    u_char                        rnd[32];
-    ngx_http_payout_main_conf_t  *pmcf;
-
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return NGX_ERROR;
-    }
-
-    ep->secret.data = ngx_pnalloc(r->pool, 6 + 45);
-    if (ep->secret.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ep->secret.data, "whsec_", 6);
-    ep->secret.len = 6 + EVP_EncodeBlock(ep->secret.data + 6, rnd,
-                                         sizeof(rnd));
-
-    return ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
-                                       "endpoint_secret", ep->secret.data,
-                                       ep->secret.len, sealed);
 }
 
 

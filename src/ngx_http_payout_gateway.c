@@ -7,6 +7,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_secrets.h"
 #include "core/ngx_payout_validate.h"
 
 
@@ -400,74 +401,6 @@ ngx_http_payout_send_finish(ngx_http_payout_send_t *s)
     }
 
     ngx_destroy_pool(s->pool);
-}
-
-
-ngx_int_t
-ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,
-    ngx_pool_t *pool, int64_t tenant_id, const char *field,
-    const char *hex, size_t hex_len, ngx_str_t *out)
-{
-    u_char  aad[64], *blob, *last;
-    size_t  n;
-
-    blob = ngx_pnalloc(pool, hex_len / 2);
-    out->data = ngx_pnalloc(pool, hex_len / 2 + 1);
-
-    if (blob == NULL || out->data == NULL
-        || ngx_payout_hex_decode(hex, hex_len, blob) != NGX_PAYOUT_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    last = ngx_snprintf(aad, sizeof(aad), "%L:%s", tenant_id, field);
-
-    if (ngx_payout_open(&pmcf->keys, aad, last - aad, blob, hex_len / 2,
-                        out->data, &n) != NGX_PAYOUT_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    out->data[n] = '\0';
-    out->len = n;
-
-    return NGX_OK;
-}
-
-
-/* seal a number for storage: "\x<hex>", a bytea text parameter */
-
-ngx_int_t
-ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
-    ngx_pool_t *pool, int64_t tenant_id, const char *field,
-    const u_char *plain, size_t len, ngx_str_t *hex)
-{
-    u_char  aad[64], *blob, *last;
-    size_t  n;
-
-    n = len + NGX_PAYOUT_SEAL_OVERHEAD;
-
-    blob = ngx_pnalloc(pool, n);
-    hex->data = ngx_pnalloc(pool, 2 + 2 * n);
-
-    if (blob == NULL || hex->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    last = ngx_snprintf(aad, sizeof(aad), "%L:%s", tenant_id, field);
-
-    if (ngx_payout_seal(&pmcf->keys, aad, last - aad, plain, len, blob)
-        != NGX_PAYOUT_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    hex->data[0] = '\\';
-    hex->data[1] = 'x';
-    ngx_payout_hex_encode(blob, n, (char *) hex->data + 2);
-    hex->len = 2 + 2 * n;
-
-    return NGX_OK;
 }
 
 

@@ -68,15 +68,6 @@ enum {
     NGX_HTTP_PAYOUT_RESULT_FAILURE_REASON
 };
 
-/* decrypt a stored number (hex of the sealed blob) for tenant_id */
-ngx_int_t ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,
-    ngx_pool_t *pool, int64_t tenant_id, const char *field,
-    const char *hex, size_t hex_len, ngx_str_t *out);
-ngx_int_t ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
-    ngx_pool_t *pool, int64_t tenant_id, const char *field,
-    const u_char *plain, size_t len, ngx_str_t *hex);
-
-
 /* the gateway named, if configured and of the key's mode (create.c) */
 ngx_http_payout_gateway_t *ngx_http_payout_key_gateway(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, const char *name, size_t len,
@@ -90,10 +81,16 @@ ngx_int_t ngx_http_payout_transfer_staged(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_recipient_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
     const char *gateway, ngx_http_payout_pg_query_t *q);
+/* NGX_DECLINED: issue 8's fields, not stored yet, refused (recipients.c) */
+ngx_int_t ngx_http_payout_recipient_storable(ngx_http_request_t *r,
+    ngx_payout_recipient_input_t *in, ngx_int_t *rc);
 ngx_int_t ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q,
     const char *s);
 ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,
     json_t *json);
+
+/* nginx has no name for 422 Unprocessable Content */
+#define NGX_HTTP_PAYOUT_422  422
 
 /* the webhook URL policy of the configuration, as NGX_PAYOUT_URL_* flags */
 #define ngx_http_payout_url_flags(pmcf)                                      \

@@ -103,6 +103,10 @@ ngx_http_payout_recipients_create(ngx_http_request_t *r,
                                           err.message, err.field);
     }
 
+    if (ngx_http_payout_recipient_storable(r, &in, &rc) != NGX_OK) {
+        return rc;
+    }
+
     if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
                                     ngx_strlen(in.gateway), &rc)
         == NULL)
@@ -183,4 +187,34 @@ ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
     json_decref(json);
 
     ngx_http_payout_finalize(r, rc);
+}
+
+
+/*
+ * Issue 8's account_id and country are validated, but the recipients
+ * table has no columns for them yet: refuse them rather than lose them.
+ * NGX_DECLINED: answered, *rc is what the handler returns.
+ */
+
+ngx_int_t
+ngx_http_payout_recipient_storable(ngx_http_request_t *r,
+    ngx_payout_recipient_input_t *in, ngx_int_t *rc)
+{
+    const char  *field;
+
+    if (in->type != NGX_PAYOUT_RECIPIENT_CONNECTED
+        && in->account_id == NULL && in->country == NULL)
+    {
+        return NGX_OK;
+    }
+
+    field = in->account_id ? "account_id" : "country";
+
+    *rc = ngx_http_payout_send_error(r, NGX_HTTP_PAYOUT_422,
+                                     "not_supported",
+                                     "Connected accounts, account_id and "
+                                     "country are not supported yet.",
+                                     field);
+
+    return NGX_DECLINED;
 }

@@ -2,12 +2,14 @@
  * AES-256-GCM sealing and HMAC-based key derivation, on OpenSSL.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "ngx_payout_crypto.h"
 
@@ -166,4 +168,21 @@ ngx_payout_hmac_sha256(const unsigned char *key, size_t key_len,
     unsigned int  mac_len;
 
     HMAC(EVP_sha256(), key, (int) key_len, data, len, mac, &mac_len);
+}
+
+
+int
+ngx_payout_request_hash(json_t *body, unsigned char *hash)
+{
+    char  *canonical;
+
+    canonical = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (canonical == NULL) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    SHA256((unsigned char *) canonical, strlen(canonical), hash);
+    free(canonical);
+
+    return NGX_PAYOUT_OK;
 }

@@ -41,5 +41,11 @@ int ngx_payout_open(const ngx_payout_keys_t *keys, const unsigned char *aad,
 void ngx_payout_hmac_sha256(const unsigned char *key, size_t key_len,
     const unsigned char *data, size_t len, unsigned char *mac);
 
+/*
+ * SHA-256 of the body as compact JSON with sorted keys, so that key order
+ * and spacing do not make two requests differ: hash has 32 bytes
+ */
+int ngx_payout_request_hash(json_t *body, unsigned char *hash);
+
 
 #endif /* NGX_PAYOUT_CRYPTO_H_INCLUDED_ */

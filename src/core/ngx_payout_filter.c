@@ -110,6 +110,18 @@ static int ngx_payout_filter_applies(ngx_payout_filter_t *f,
 static int ngx_payout_filter_operands(ngx_payout_filter_t *f,
     const ngx_payout_filter_column_t *col,
     const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err);
+static int ngx_payout_filter_unary(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err);
+static int ngx_payout_filter_binary(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err);
+static int ngx_payout_filter_list(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err);
+static int ngx_payout_filter_value(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, const ngx_payout_filter_op_t *op,
+    const char *v, size_t len, int *n, ngx_payout_error_t *err);
 static int ngx_payout_filter_operand(ngx_payout_filter_t *f,
     const ngx_payout_filter_column_t *col, const ngx_payout_filter_op_t *op,
     const char *v, size_t len, ngx_payout_error_t *err);
@@ -587,98 +599,159 @@ ngx_payout_filter_operands(ngx_payout_filter_t *f,
     const ngx_payout_filter_column_t *col,
     const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err)
 {
-    size_t                         len;
-    const char                    *p, *end, *v, *comma;
+    *n = 0;
+
+    switch (tok->op->arity) {
+
+    case NGX_PAYOUT_FILTER_ARITY_NONE:
+        return NGX_PAYOUT_OK;
+
+    case NGX_PAYOUT_FILTER_ARITY_ONE:
+        return ngx_payout_filter_unary(f, col, tok, n, err);
+
+    case NGX_PAYOUT_FILTER_ARITY_TWO:
+        return ngx_payout_filter_binary(f, col, tok, n, err);
+
+    default: /* NGX_PAYOUT_FILTER_ARITY_LIST */
+        return ngx_payout_filter_list(f, col, tok, n, err);
+    }
+}
+
+
+/* commas are part of a single operand: "$eq:a,b" is "a,b" */
+
+static int
+ngx_payout_filter_unary(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err)
+{
+    if (tok->operand == tok->end) {
+        return ngx_payout_filter_fail(f, err, "%s needs a value.",
+                                      tok->op->name);
+    }
+
+    return ngx_payout_filter_value(f, col, tok->op, tok->operand,
+                                   (size_t) (tok->end - tok->operand), n,
+                                   err);
+}
+
+
+/* "$btw:1,5": exactly two, as sent */
+
+static int
+ngx_payout_filter_binary(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err)
+{
+    const char                    *p, *end, *comma;
     const ngx_payout_filter_op_t  *op;
 
     op = tok->op;
     p = tok->operand;
     end = tok->end;
-    *n = 0;
-
-    if (op->arity == NGX_PAYOUT_FILTER_ARITY_NONE) {
-        return NGX_PAYOUT_OK;
-    }
-
-    if (op->arity == NGX_PAYOUT_FILTER_ARITY_ONE) {
-
-        /* commas are part of a single operand: "$eq:a,b" is "a,b" */
-
-        if (p == end) {
-            return ngx_payout_filter_fail(f, err, "%s needs a value.",
-                                          op->name);
-        }
-
-        *n = 1;
-
-        return ngx_payout_filter_operand(f, col, op, p, (size_t) (end - p),
-                                         err);
-    }
-
-    /* NGX_PAYOUT_FILTER_ARITY_TWO, NGX_PAYOUT_FILTER_ARITY_LIST */
 
     if (p == end) {
-        return ngx_payout_filter_fail(f, err, "%s needs %s.", op->name,
-                                      op->arity == NGX_PAYOUT_FILTER_ARITY_TWO
-                                      ? "two comma-separated values"
-                                      : "one or more comma-separated values");
+        return ngx_payout_filter_fail(f, err,
+                                      "%s needs two comma-separated values.",
+                                      op->name);
     }
 
     comma = memchr(p, ',', (size_t) (end - p));
 
-    if (op->arity == NGX_PAYOUT_FILTER_ARITY_TWO
-        && (comma == NULL
-            || memchr(comma + 1, ',', (size_t) (end - comma - 1))))
+    if (comma == NULL
+        || memchr(comma + 1, ',', (size_t) (end - comma - 1)))
     {
         return ngx_payout_filter_fail(f, err,
                    "%s needs exactly two comma-separated values, such "
                    "as %s:1,5.", op->name, op->name);
     }
 
-    for (v = p; /* void */; v = comma + 1) {
+    if (ngx_payout_filter_value(f, col, op, p, (size_t) (comma - p), n, err)
+        != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    return ngx_payout_filter_value(f, col, op, comma + 1,
+                                   (size_t) (end - comma - 1), n, err);
+}
+
+
+/* "$in:a, b": up to NGX_PAYOUT_FILTER_MAX_LIST values, each trimmed */
+
+static int
+ngx_payout_filter_list(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col,
+    const ngx_payout_filter_token_t *tok, int *n, ngx_payout_error_t *err)
+{
+    size_t                         len;
+    const char                    *end, *v, *comma;
+    const ngx_payout_filter_op_t  *op;
+
+    op = tok->op;
+    end = tok->end;
+
+    if (tok->operand == end) {
+        return ngx_payout_filter_fail(f, err,
+                                      "%s needs one or more comma-separated "
+                                      "values.", op->name);
+    }
+
+    for (v = tok->operand; /* void */; v = comma + 1) {
         comma = memchr(v, ',', (size_t) (end - v));
         len = (size_t) ((comma ? comma : end) - v);
 
         /* nestjs-paginate trims the values of $in: "$in:a, b" is a and b */
 
-        if (op->arity == NGX_PAYOUT_FILTER_ARITY_LIST) {
-            while (len && ngx_payout_filter_space(*v)) {
-                v++;
-                len--;
-            }
-
-            while (len && ngx_payout_filter_space(v[len - 1])) {
-                len--;
-            }
+        while (len && ngx_payout_filter_space(*v)) {
+            v++;
+            len--;
         }
 
-        if (len == 0) {
-            return ngx_payout_filter_fail(f, err,
-                                          "%s values must not be empty.",
-                                          op->name);
+        while (len && ngx_payout_filter_space(v[len - 1])) {
+            len--;
         }
 
-        if (op->arity == NGX_PAYOUT_FILTER_ARITY_LIST
-            && *n == NGX_PAYOUT_FILTER_MAX_LIST)
-        {
+        if (len && *n == NGX_PAYOUT_FILTER_MAX_LIST) {
             return ngx_payout_filter_fail(f, err,
                                           "%s takes at most %d values.",
                                           op->name,
                                           NGX_PAYOUT_FILTER_MAX_LIST);
         }
 
-        if (ngx_payout_filter_operand(f, col, op, v, len, err)
+        if (ngx_payout_filter_value(f, col, op, v, len, n, err)
             != NGX_PAYOUT_OK)
         {
             return NGX_PAYOUT_ERROR;
         }
 
-        (*n)++;
-
         if (comma == NULL) {
             return NGX_PAYOUT_OK;
         }
     }
+}
+
+
+/* one operand, not empty, checked and kept; *n counts it */
+
+static int
+ngx_payout_filter_value(ngx_payout_filter_t *f,
+    const ngx_payout_filter_column_t *col, const ngx_payout_filter_op_t *op,
+    const char *v, size_t len, int *n, ngx_payout_error_t *err)
+{
+    if (len == 0) {
+        return ngx_payout_filter_fail(f, err, "%s values must not be empty.",
+                                      op->name);
+    }
+
+    if (ngx_payout_filter_operand(f, col, op, v, len, err) != NGX_PAYOUT_OK)
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    (*n)++;
+
+    return NGX_PAYOUT_OK;
 }
 
 

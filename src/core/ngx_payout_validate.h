@@ -47,6 +47,8 @@ const ngx_payout_currency_t *ngx_payout_currency_find(const char *code,
 #define NGX_PAYOUT_SECRET_LEN        256     /* a plain webhook_secret */
 #define NGX_PAYOUT_WHSEC_MIN         24      /* decoded "whsec_" bytes */
 #define NGX_PAYOUT_WHSEC_MAX         64
+#define NGX_PAYOUT_ACCOUNT_ID_LEN    69      /* "acct_" + 1 to 64 */
+#define NGX_PAYOUT_COUNTRY_LEN       2       /* ISO 3166-1 alpha-2 */
 
 /* what the caller allows: literal private addresses in webhook URLs */
 #define NGX_PAYOUT_URL_ALLOW_PRIVATE 0x01
@@ -67,6 +69,15 @@ typedef struct {
     /* normalised: digits only, no leading "+" */
     char          mobile_number[16];
     const char   *mobile_money_provider;
+
+    /*
+     * a provider's connected account, "acct_" and 1 to 64 letters or
+     * digits: required for NGX_PAYOUT_RECIPIENT_CONNECTED; on a bank
+     * account, optional, the connected account that owns it
+     */
+    const char   *account_id;
+    /* optional, any type: ISO 3166-1 alpha-2, two upper-case letters */
+    const char   *country;
 
     const char   *name;
     const char   *email;

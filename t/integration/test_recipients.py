@@ -348,3 +348,34 @@ def test_numbers_encrypted_at_rest(sbx, pg, tenant, http):
             assert plain not in text
     assert get_payout(http, sbx, tenant, a["payout_uuid"])["recipient"][
         "bank_account_number"] == "******6789"
+
+
+# issue 8: account_id and country are validated in core, and refused by
+# the glue until the recipients table stores them; nothing is written
+NOT_STORED = [
+    ("connected", {"gateway": "sandbox", "account_id": "acct_1"},
+     "account_id"),
+    ("bank_owner", bank_recipient(account_id="acct_1"), "account_id"),
+    ("country", bank_recipient(country="NG"), "country"),
+]
+
+
+@pytest.mark.parametrize("name,body,field", NOT_STORED,
+                         ids=[c[0] for c in NOT_STORED])
+def test_issue8_fields_not_stored_yet(sbx, pg, tenant, http, name, body,
+                                      field):
+    before = counts(pg, tenant)
+    r = post_json(http, sbx, tenant, PATH, body)
+    assert_error(r, 422, "not_supported", field)
+    payout = dict(body, amount=100, currency="NGN")
+    r = post_json(http, sbx, tenant, "/v1/payouts", payout)
+    assert_error(r, 422, "not_supported", field)
+    assert counts(pg, tenant) == before
+
+
+def test_issue8_fields_validated(sbx, pg, tenant, http):
+    r = post_json(http, sbx, tenant, PATH, bank_recipient(country="ng"))
+    assert_error(r, 400, "invalid_parameter", "country")
+    r = post_json(http, sbx, tenant, PATH,
+                  {"gateway": "sandbox", "account_id": "ba_1"})
+    assert_error(r, 400, "invalid_parameter", "account_id")

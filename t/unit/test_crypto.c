@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "unit.h"
 #include "ngx_payout_crypto.h"
 
@@ -169,6 +171,40 @@ test_hmac_sha256_vector(void **state)
 }
 
 
+/* key order and spacing do not change a request's hash; values do */
+
+static void
+test_request_hash(void **state)
+{
+    json_t         *a, *b, *c;
+    unsigned char   ha[32], hb[32], hc[32], want[32];
+
+    (void) state;
+
+    a = json_loads("{\"b\": 1, \"a\": [1, 2]}", 0, NULL);
+    b = json_loads("{\"a\":[1,2],\"b\":1}", 0, NULL);
+    c = json_loads("{\"a\": [2, 1], \"b\": 1}", 0, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+
+    assert_int_equal(ngx_payout_request_hash(a, ha), NGX_PAYOUT_OK);
+    assert_int_equal(ngx_payout_request_hash(b, hb), NGX_PAYOUT_OK);
+    assert_int_equal(ngx_payout_request_hash(c, hc), NGX_PAYOUT_OK);
+
+    assert_memory_equal(ha, hb, 32);
+    assert_memory_not_equal(ha, hc, 32);
+
+    /* SHA-256 of the canonical text itself */
+    SHA256((const unsigned char *) "{\"a\":[1,2],\"b\":1}", 17, want);
+    assert_memory_equal(ha, want, 32);
+
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
+
 int
 run_crypto_tests(void)
 {
@@ -178,6 +214,7 @@ run_crypto_tests(void)
         cmocka_unit_test(test_seal_open_round_trip),
         cmocka_unit_test(test_open_rejects_tampering),
         cmocka_unit_test(test_hmac_sha256_vector),
+        cmocka_unit_test(test_request_hash),
     };
 
     return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);

@@ -1969,6 +1969,191 @@ test_last4(void **state)
 }
 
 
+/* issue 8: a provider's connected account, and a bank account's owner */
+
+static void
+test_connected_account(void **state)
+{
+    static const unit_case_t  cases[] = {
+        /* account_id alone is a connected account, typed or not */
+        { NULL, "{'account_id': 'acct_1032D82eZvKYlo2C'}", NULL, NULL,
+          NULL },
+        { NULL, "{'account_id': 'acct_1032D82eZvKYlo2C',"
+                " 'recipient_type': 'connected_account'}", NULL, NULL,
+          NULL },
+        { NULL, "{'account_id': 'acct_1', 'name': 'Ada',"
+                " 'email': 'ada@example.com', 'country': 'US'}",
+          NULL, NULL, NULL },
+
+        /* the type needs its account */
+        { NULL, "{'recipient_type': 'connected_account'}",
+          "missing_parameter", "account_id", "required for a "
+          "connected_account" },
+        { NULL, "{'recipient_type': 'connected_account', 'country': 'US'}",
+          "missing_parameter", "account_id", NULL },
+
+        /* a bank account may name the connected account that owns it */
+        { NULL, "{" TRIO ", 'account_id': 'acct_1032D82eZvKYlo2C'}",
+          NULL, NULL, NULL },
+        { NULL, "{" TRIO ", 'account_id': 'acct_1',"
+                " 'recipient_type': 'bank_account'}", NULL, NULL, NULL },
+        { NULL, "{" TRIO ", 'recipient_type': 'connected_account'}",
+          "conflicting_parameters", "recipient_type", "bank account" },
+        { NULL, "{'account_id': 'acct_1',"
+                " 'recipient_type': 'bank_account'}",
+          "conflicting_parameters", "recipient_type",
+          "\"bank_account\" but connected account" },
+        { NULL, "{'account_id': 'acct_1', 'bank_code': '058'}",
+          "missing_parameter", "bank_account_number", NULL },
+
+        /* but mobile money has none */
+        { NULL, "{'mobile_money_number': '0241234567',"
+                " 'account_id': 'acct_1'}",
+          "conflicting_parameters", "account_id", "connected account" },
+        { NULL, "{'account_id': 'acct_1',"
+                " 'recipient_type': 'mobile_money'}",
+          "conflicting_parameters", "recipient_type", "connected account" },
+        { NULL, "{'recipient_uuid': '76418b40-8e2d-47c3-ab2f-84e7347d9fcc',"
+                " 'account_id': 'acct_1'}",
+          "conflicting_parameters", "account_id",
+          "recipient_uuid cannot be combined" },
+
+        /* the form: "acct_" and 1 to 64 letters or digits */
+        { NULL, "{'account_id': 'acct_'}", "invalid_parameter",
+          "account_id", "\"acct_\" followed by 1 to 64 letters or digits" },
+        { NULL, "{'account_id': 'acct'}", "invalid_parameter",
+          "account_id", NULL },
+        { NULL, "{'account_id': 'ACCT_123'}", "invalid_parameter",
+          "account_id", NULL },
+        { NULL, "{'account_id': 'ba_1032D82eZvKYlo2C'}",
+          "invalid_parameter", "account_id", NULL },
+        { NULL, "{'account_id': 'acct_12 3'}", "invalid_parameter",
+          "account_id", NULL },
+        { NULL, "{'account_id': 'acct_12-3'}", "invalid_parameter",
+          "account_id", NULL },
+        { NULL, "{'account_id': 'acct_\u00e9'}", "invalid_parameter",
+          "account_id", NULL },
+        { NULL, "{'account_id': ''}", "invalid_parameter", "account_id",
+          NULL },
+        { NULL, "{'account_id': 12}", "invalid_parameter", "account_id",
+          "must be a string" },
+        { NULL, "{'account_id': 'acct_1234567890123456789012345678901234"
+                "567890123456789012345678901234'}", NULL, NULL, NULL },
+        { NULL, "{'account_id': 'acct_1234567890123456789012345678901234"
+                "5678901234567890123456789012345'}", "invalid_parameter",
+          "account_id", "at most 69 bytes" },
+        { NULL, "{'account_id': null, 'mobile_money_number': '0241234567'}",
+          NULL, NULL, NULL },
+
+        { NULL, "{'recipient_type': 'connected'}", "invalid_parameter",
+          "recipient_type", "\"connected_account\"" },
+    };
+
+    json_t                        *body;
+    ngx_payout_error_t             err;
+    ngx_payout_create_t            c;
+    ngx_payout_recipient_input_t   r;
+
+    (void) state;
+
+    unit_run_cases(0, BARE, cases, countof(cases));
+
+    body = unit_body(BARE, NULL, "{'account_id': 'acct_1032D82eZvKYlo2C',"
+                                 " 'country': 'DE'}");
+    assert_int_equal(ngx_payout_validate_create(body, &c, &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(c.recipient.type, NGX_PAYOUT_RECIPIENT_CONNECTED);
+    assert_string_equal(c.recipient.account_id, "acct_1032D82eZvKYlo2C");
+    assert_string_equal(c.recipient.country, "DE");
+    assert_string_equal(c.recipient.account_number, "");
+    assert_string_equal(c.recipient.gateway, "sandbox");
+    json_decref(body);
+
+    /* POST /payout-recipients: the same rules */
+    body = unit_body(RCPT, RCPT_TO_MOBILE,
+                     "{'account_id': 'acct_9', "
+                     " 'recipient_type': 'connected_account'}");
+    assert_int_equal(ngx_payout_validate_recipient(body, &r, &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(r.type, NGX_PAYOUT_RECIPIENT_CONNECTED);
+    assert_string_equal(r.account_id, "acct_9");
+    assert_null(r.country);
+    json_decref(body);
+
+    body = unit_body(RCPT, NULL, "{'account_id': 'acct_9',"
+                                 " 'country': 'NG'}");
+    assert_int_equal(ngx_payout_validate_recipient(body, &r, &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(r.type, NGX_PAYOUT_RECIPIENT_BANK);
+    assert_string_equal(r.account_id, "acct_9");
+    assert_string_equal(r.account_number, "0123456789");
+    json_decref(body);
+
+    body = unit_body(RCPT, RCPT_TO_MOBILE,
+                     "{'recipient_type': 'connected_account'}");
+    unit_expect(1, body, "missing_parameter", "account_id", NULL);
+    json_decref(body);
+
+    body = unit_body(RCPT, RCPT_TO_MOBILE, NULL);
+    unit_expect(1, body, "missing_parameter", "bank_account_number",
+                "or account_id");
+    json_decref(body);
+}
+
+
+static void
+test_country(void **state)
+{
+    static const unit_case_t  cases[] = {
+        { NULL, "{'country': 'NG'}", NULL, NULL, NULL },
+        { NULL, "{'country': 'US'}", NULL, NULL, NULL },
+        { NULL, "{'country': null}", NULL, NULL, NULL },
+        /* lower case is refused, with the code it should have been */
+        { NULL, "{'country': 'ng'}", "invalid_parameter", "country",
+          "upper case, as ISO 3166-1 writes it: \"NG\", not \"ng\"" },
+        { NULL, "{'country': 'Ng'}", "invalid_parameter", "country",
+          "\"NG\", not \"Ng\"" },
+        { NULL, "{'country': 'N'}", "invalid_parameter", "country",
+          "ISO 3166-1 alpha-2" },
+        { NULL, "{'country': ''}", "invalid_parameter", "country", NULL },
+        { NULL, "{'country': 'NGA'}", "invalid_parameter", "country",
+          "at most 2 bytes" },
+        { NULL, "{'country': 'N1'}", "invalid_parameter", "country",
+          "two upper-case letters" },
+        { NULL, "{'country': 'N '}", "invalid_parameter", "country", NULL },
+        { NULL, "{'country': '\u00c9'}", "invalid_parameter", "country",
+          NULL },
+        { NULL, "{'country': 566}", "invalid_parameter", "country",
+          "must be a string" },
+        /* an existing recipient has its own */
+        { MOVE_TO_MOBILE,
+          "{'recipient_uuid': '76418b40-8e2d-47c3-ab2f-84e7347d9fcc',"
+          " 'country': 'NG'}",
+          "conflicting_parameters", "country", NULL },
+        /* any inline type may carry one */
+        { MOVE_TO_MOBILE, "{'mobile_money_number': '0241234567',"
+                          " 'country': 'GH'}", NULL, NULL, NULL },
+    };
+
+    json_t               *body;
+    ngx_payout_error_t    err;
+    ngx_payout_create_t   c;
+
+    (void) state;
+
+    unit_run_cases(0, SEED, cases, countof(cases));
+    /* the format cases, on a recipient */
+    unit_run_cases(1, RCPT, cases, countof(cases) - 2);
+
+    body = unit_body(SEED, NULL, "{'country': 'NG'}");
+    assert_int_equal(ngx_payout_validate_create(body, &c, &err),
+                     NGX_PAYOUT_OK);
+    assert_string_equal(c.recipient.country, "NG");
+    assert_null(c.recipient.account_id);
+    json_decref(body);
+}
+
+
 int
 run_validate_tests(void)
 {
@@ -1997,6 +2182,8 @@ run_validate_tests(void)
         cmocka_unit_test(test_currency_find),
         cmocka_unit_test(test_currency_table),
         cmocka_unit_test(test_last4),
+        cmocka_unit_test(test_connected_account),
+        cmocka_unit_test(test_country),
     };
 
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
