@@ -339,3 +339,24 @@ def test_stripe_enrollment_errors(stripe_stand_in, pg, tenant, http, status,
         assert err["message"] == ("The gateway refused the recipient: "
                                   "account_number_invalid")
     assert stored_code(pg, rec["uuid"]) is None
+
+
+def test_enrolled_sql_by_id_or_uuid(sbx, pg, tenant, http):
+    """payout_recipient_enrolled(): by id, or by uuid for a caller (the
+    send path) that has no id; the first code stays."""
+    a = create_recipient(http, sbx, tenant, bank_recipient())
+    b = create_recipient(http, sbx, tenant, bank_recipient("1111222233"))
+    rid = pg.sql("SELECT id FROM recipients WHERE uuid = %s",
+                 (a["uuid"],))[0][0]
+    q = ("SELECT gateway_recipient_code, body->>'uuid' FROM "
+         "payout_recipient_enrolled(p_tenant => %s, p_id => %s, "
+         "p_uuid => %s, p_code => %s)")
+    assert pg.sql(q, (tenant.id, rid, None, "RCP_A")) == [("RCP_A",
+                                                           a["uuid"])]
+    assert pg.sql(q, (tenant.id, None, b["uuid"], "RCP_B")) == [("RCP_B",
+                                                                 b["uuid"])]
+    # again with another code: the first stays
+    assert pg.sql(q, (tenant.id, None, b["uuid"], "RCP_X")) == [("RCP_B",
+                                                                 b["uuid"])]
+    # another tenant's: nothing
+    assert pg.sql(q, (tenant.id + 100000, rid, None, "RCP_Y")) == []
