@@ -30,7 +30,7 @@ static const char  ngx_http_payout_create_sql[] =
     "p_phone => $18, p_bank_code => $19, p_bank_name => $20, "
     "p_bank_account_name => $21, p_account_enc => $22::bytea, "
     "p_account_last4 => $23, p_mm_provider => $24, p_mm_enc => $25::bytea, "
-    "p_mm_last4 => $26)";
+    "p_mm_last4 => $26, p_account_id => $27, p_country => $28)";
 
 enum {
     NGX_HTTP_PAYOUT_CREATE_OUTCOME = 0,
@@ -109,12 +109,6 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
     {
         return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
                                           err.message, err.field);
-    }
-
-    if (ngx_http_payout_recipient_storable(r, &in.recipient, &rc)
-        != NGX_OK)
-    {
-        return rc;
     }
 
     if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
@@ -274,9 +268,10 @@ ngx_http_payout_create_params(ngx_http_request_t *r,
 
 
 /*
- * The inline recipient, $14..$26: type, fingerprint, contact and bank
- * details, the sealed number and its last four.  All NULL when the
- * payout names an existing recipient.
+ * The inline recipient, $14..$28: type, fingerprint, contact and bank
+ * details, the sealed number and its last four, account_id and country.
+ * All NULL when the payout names an existing recipient; a connected
+ * account has no number.
  */
 
 ngx_int_t
@@ -287,11 +282,11 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     u_char                        fp_hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
     ngx_str_t                     sealed;
     ngx_uint_t                    i, bank;
-    const char                   *number, *type;
+    const char                   *number;
     ngx_http_payout_main_conf_t  *pmcf;
 
     if (rc->type == NGX_PAYOUT_RECIPIENT_NONE) {
-        for (i = 14; i <= 26; i++) {
+        for (i = 14; i <= 28; i++) {
             ngx_http_payout_pg_param_null(q);
         }
 
@@ -301,7 +296,6 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
     bank = (rc->type == NGX_PAYOUT_RECIPIENT_BANK);
     number = bank ? rc->account_number : rc->mobile_number;
-    type = bank ? "bank_account" : "mobile_money";
 
     /* the same destination at the same gateway is the same recipient */
     if (ngx_http_payout_recipient_fingerprint(r, ctx->auth.tenant_id,
@@ -311,16 +305,8 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
-                                    bank ? "account_number"
-                                         : "mobile_money_number",
-                                    (u_char *) number, ngx_strlen(number),
-                                    &sealed) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_payout_param_str(q, type) != NGX_OK
+    if (ngx_http_payout_param_str(q, ngx_payout_recipient_type_name(
+                                         rc->type)) != NGX_OK
         || ngx_http_payout_pg_param(q, fp_hex, sizeof(fp_hex)) != NGX_OK
         || ngx_http_payout_param_str(q, rc->name) != NGX_OK
         || ngx_http_payout_param_str(q, rc->email) != NGX_OK
@@ -332,7 +318,20 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (bank) {
+    if (rc->type == NGX_PAYOUT_RECIPIENT_CONNECTED) {
+        for (i = 22; i <= 26; i++) {
+            ngx_http_payout_pg_param_null(q);
+        }
+
+    } else if (ngx_http_payout_seal_number(pmcf, r->pool,
+                   ctx->auth.tenant_id,
+                   bank ? "account_number" : "mobile_money_number",
+                   (u_char *) number, ngx_strlen(number), &sealed)
+               != NGX_OK)
+    {
+        return NGX_ERROR;
+
+    } else if (bank) {
         if (ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
             || ngx_http_payout_param_str(q, ngx_payout_last4(number))
                != NGX_OK)
@@ -344,15 +343,23 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         ngx_http_payout_pg_param_null(q);
         ngx_http_payout_pg_param_null(q);
 
-        return NGX_OK;
+    } else {
+        ngx_http_payout_pg_param_null(q);
+        ngx_http_payout_pg_param_null(q);
+
+        if (ngx_http_payout_param_str(q, rc->mobile_money_provider)
+            != NGX_OK
+            || ngx_http_payout_pg_param(q, sealed.data, sealed.len)
+               != NGX_OK
+            || ngx_http_payout_param_str(q, ngx_payout_last4(number))
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
-    ngx_http_payout_pg_param_null(q);
-    ngx_http_payout_pg_param_null(q);
-
-    if (ngx_http_payout_param_str(q, rc->mobile_money_provider) != NGX_OK
-        || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
-        || ngx_http_payout_param_str(q, ngx_payout_last4(number)) != NGX_OK)
+    if (ngx_http_payout_param_str(q, rc->account_id) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->country) != NGX_OK)
     {
         return NGX_ERROR;
     }

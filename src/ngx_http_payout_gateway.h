@@ -96,9 +96,6 @@ ngx_int_t ngx_http_payout_transfer_staged(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_recipient_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
     const char *gateway, ngx_http_payout_pg_query_t *q);
-/* NGX_DECLINED: issue 8's fields, not stored yet, refused (recipients.c) */
-ngx_int_t ngx_http_payout_recipient_storable(ngx_http_request_t *r,
-    ngx_payout_recipient_input_t *in, ngx_int_t *rc);
 ngx_int_t ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q,
     const char *s);
 ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,

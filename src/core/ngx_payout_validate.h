@@ -155,6 +155,9 @@ int ngx_payout_url_check(const char *s, size_t len, unsigned flags,
     char *why, size_t size);
 int ngx_payout_url_valid(const char *s, size_t len);
 
+/* "bank_account", "mobile_money", "connected_account"; "none" */
+const char *ngx_payout_recipient_type_name(int type);
+
 /* the last four characters, for display: "******6789" */
 const char *ngx_payout_last4(const char *number);
 
