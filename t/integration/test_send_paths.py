@@ -14,6 +14,7 @@ import json
 import os
 import re
 import threading
+import urllib.parse
 import uuid as uuidlib
 
 import pytest
@@ -33,19 +34,15 @@ ACCOUNT = "0123456789"
 NEEDS_ENROLL = pytest.mark.skip(reason="enrollment step not wired yet")
 
 
-class PaystackStandIn:
-    """Answers /transferrecipient, /transfer, /transfer/finalize_transfer
-    and /transfer/verify/{reference} like Paystack, from what it was told:
-    transfer_status ("pending", "otp"), and per path an answer to give
-    instead (status, body)."""
+class StandIn:
+    """A loopback provider: records every request (method, path,
+    headers, parsed body) and answers with self.answer(req, body), which
+    gives first what self.answers holds for the path (self.given())."""
 
     def __init__(self):
         self.port = free_port()
         self.requests = []              # (method, path, headers, body)
-        self.transfers = {}             # reference -> transfer object
-        self.recipients = {}            # account number -> code
-        self.transfer_status = "pending"
-        self.answers = {}               # path -> (status, body)
+        self.answers = {}               # path prefix -> (status, body)
         self.lock = threading.Lock()
         stand_in = self
 
@@ -78,8 +75,11 @@ class PaystackStandIn:
         with self.lock:
             return [r for r in self.requests if r[1] == path]
 
+    def parse(self, raw):
+        return json.loads(raw) if raw else None
+
     def handle(self, req, raw):
-        body = json.loads(raw) if raw else None
+        body = self.parse(raw)
         with self.lock:
             self.requests.append((req.command, req.path, dict(req.headers),
                                   body))
@@ -91,13 +91,31 @@ class PaystackStandIn:
         req.end_headers()
         req.wfile.write(data)
 
+    def given(self, path):
+        for prefix, answer in self.answers.items():
+            if path.startswith(prefix):
+                return answer
+        return None
+
+
+class PaystackStandIn(StandIn):
+    """Paystack's /transferrecipient, /transfer,
+    /transfer/finalize_transfer and /transfer/verify/{reference}; a
+    transfer starts in transfer_status ("pending", "otp")."""
+
+    def __init__(self):
+        super().__init__()
+        self.transfers = {}             # reference -> transfer object
+        self.recipients = {}            # account number -> code
+        self.transfer_status = "pending"
+
     def answer(self, req, body):
         path = req.path
         if req.headers.get("Authorization") != "Bearer " + KEY:
             return 401, {"status": False, "message": "Invalid key"}
-        for prefix, given in self.answers.items():
-            if path.startswith(prefix):
-                return given
+        given = self.given(path)
+        if given:
+            return given
         if path == "/transferrecipient":
             code = self.recipients.setdefault(
                 body["account_number"],
@@ -141,18 +159,59 @@ class PaystackStandIn:
         return 404, {"status": False, "message": "No such route"}
 
 
+class StripeStandIn(StandIn):
+    """Stripe's POST /v1/transfers, form-encoded: a transfer object."""
+
+    def parse(self, raw):
+        return dict(urllib.parse.parse_qsl(raw.decode())) if raw else None
+
+    def answer(self, req, body):
+        given = self.given(req.path)
+        if given:
+            return given
+        if req.path == "/v1/transfers":
+            return 200, {"id": "tr_" + uuidlib.uuid4().hex[:16],
+                         "object": "transfer",
+                         "amount": int(body["amount"]),
+                         "currency": body["currency"],
+                         "destination": body["destination"],
+                         "metadata": {"payout_uuid":
+                                      body["metadata[payout_uuid]"]},
+                         "reversed": False}
+        return 404, {"error": {"type": "invalid_request_error",
+                               "message": "Unrecognized request URL"}}
+
+
+def secret_file(tmp_path, name, value):
+    path = tmp_path / name
+    path.write_text(value + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def provider_nginx(nginx_factory, tmp_path, name, stand_in):
+    """nginx with gateway name (connector name) on the stand-in."""
+    return nginx_factory(http="""
+    payout_gateway %s connector=%s mode=test url=%s
+                   secret_file=%s timeout=3s;
+""" % (name, name, stand_in.url, secret_file(tmp_path, name + ".key", KEY)))
+
+
 @pytest.fixture
 def paystack(nginx_factory, tmp_path):
     """(nginx with gateway "paystack" on the stand-in, the stand-in)."""
     stand_in = PaystackStandIn()
-    key = tmp_path / "paystack.key"
-    key.write_text(KEY + "\n")
-    os.chmod(key, 0o600)
-    ngx = nginx_factory(http="""
-    payout_gateway paystack connector=paystack mode=test url=%s
-                   secret_file=%s timeout=3s;
-""" % (stand_in.url, key))
-    yield ngx, stand_in
+    yield provider_nginx(nginx_factory, tmp_path, "paystack", stand_in), \
+        stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def stripe(nginx_factory, tmp_path):
+    """(nginx with gateway "stripe" on the stand-in, the stand-in)."""
+    stand_in = StripeStandIn()
+    yield provider_nginx(nginx_factory, tmp_path, "stripe", stand_in), \
+        stand_in
     stand_in.stop()
 
 
@@ -256,6 +315,25 @@ def test_enrollment_without_answer_stays_created(paystack, pg, tenant,
     assert ps.calls("/transfer") == []
     assert pg.sql("SELECT gateway_recipient_code FROM recipients "
                   "WHERE uuid = %s", (out["recipient_uuid"],)) == [(None,)]
+
+
+def test_connected_account_is_paid_without_enrollment(stripe, pg, tenant,
+                                                      http):
+    """A Stripe connected account is the destination itself: nothing to
+    enroll, the transfer goes straight to it."""
+    ngx, st = stripe
+    out = create(http, ngx, tenant, {
+        "amount": 1500, "currency": "USD", "gateway": "stripe",
+        "account_id": "acct_1Nnlp9GPxmnHQRkJ", "name": "Shop"})
+    assert out["status"] == "success", out
+    [call] = [r for r in st.requests]
+    assert call[1] == "/v1/transfers"
+    assert call[3]["destination"] == "acct_1Nnlp9GPxmnHQRkJ"
+    assert call[3]["metadata[payout_uuid]"] == out["payout_uuid"]
+    assert call[3]["currency"] == "usd"
+    assert call[2]["Idempotency-Key"] == out["payout_uuid"]
+    assert "Stripe-Account" not in call[2]
+    assert out["gateway_payout_id"].startswith("tr_")
 
 
 # the OTP --
