@@ -35,16 +35,16 @@ typedef struct {
     ngx_str_t                         gateway_payout_id;
     char                              reference[37];
     ngx_http_payout_provider_call_t   call;
-} ngx_http_payout_finalize_t;
+} ngx_http_payout_otp_t;
 
 
 static void ngx_http_payout_finalize_loaded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
-static ngx_int_t ngx_http_payout_finalize_call(ngx_http_payout_finalize_t *f);
+static ngx_int_t ngx_http_payout_finalize_call(ngx_http_payout_otp_t *f);
 static void ngx_http_payout_finalize_answer(
     ngx_http_payout_provider_call_t *pc);
 static ngx_int_t ngx_http_payout_finalize_refused(
-    ngx_http_payout_finalize_t *f, const char *reason);
+    ngx_http_payout_otp_t *f, const char *reason);
 static void ngx_http_payout_finalize_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 
@@ -56,7 +56,7 @@ ngx_http_payout_payouts_finalize(ngx_http_request_t *r,
     ngx_int_t                    rc;
     ngx_payout_error_t           err;
     ngx_payout_finalize_input_t  in;
-    ngx_http_payout_finalize_t  *f;
+    ngx_http_payout_otp_t       *f;
     ngx_http_payout_pg_query_t  *q;
 
     if (ngx_payout_validate_finalize(ctx->body, &in, &err)
@@ -72,7 +72,7 @@ ngx_http_payout_payouts_finalize(ngx_http_request_t *r,
         return rc;
     }
 
-    f = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_finalize_t));
+    f = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_otp_t));
     if (f == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -103,7 +103,7 @@ ngx_http_payout_finalize_loaded(ngx_http_payout_pg_query_t *q,
     ngx_int_t                    rc;
     ngx_str_t                    gateway, next;
     ngx_http_request_t          *r;
-    ngx_http_payout_finalize_t  *f;
+    ngx_http_payout_otp_t       *f;
 
     f = q->data;
     r = f->request;
@@ -170,7 +170,7 @@ ngx_http_payout_finalize_loaded(ngx_http_payout_pg_query_t *q,
 
 
 static ngx_int_t
-ngx_http_payout_finalize_call(ngx_http_payout_finalize_t *f)
+ngx_http_payout_finalize_call(ngx_http_payout_otp_t *f)
 {
     ngx_str_t                        *uuid;
     ngx_http_request_t               *r;
@@ -207,7 +207,7 @@ ngx_http_payout_finalize_answer(ngx_http_payout_provider_call_t *pc)
     ngx_int_t                    rc;
     ngx_http_request_t          *r;
     ngx_payout_result_t         *res;
-    ngx_http_payout_finalize_t  *f;
+    ngx_http_payout_otp_t       *f;
 
     f = pc->data;
     r = f->request;
@@ -250,7 +250,7 @@ ngx_http_payout_finalize_answer(ngx_http_payout_provider_call_t *pc)
 
 
 static ngx_int_t
-ngx_http_payout_finalize_refused(ngx_http_payout_finalize_t *f,
+ngx_http_payout_finalize_refused(ngx_http_payout_otp_t *f,
     const char *reason)
 {
     json_t  *detail;
@@ -276,7 +276,7 @@ ngx_http_payout_finalize_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
     ngx_int_t                    rc;
-    ngx_http_payout_finalize_t  *f;
+    ngx_http_payout_otp_t       *f;
 
     f = q->data;
 
