@@ -28,10 +28,6 @@ assert sbx  # a fixture, used by name
 KEY = "sk_test_" + "s3nd" * 8       # the stand-in's secret key
 OTP = "123456"
 
-# until the recipients stream's enrollment step is merged (its stub
-# declines every destination)
-NEEDS_ENROLL = pytest.mark.skip(reason="enrollment step not wired yet")
-
 
 class StandIn:
     """A loopback provider: records every request (method, path,
@@ -278,7 +274,6 @@ def test_rejected_create_is_400_and_so_is_its_replay(sbx, pg, tenant, http):
 
 # enroll before initiate --
 
-@NEEDS_ENROLL
 def test_enroll_then_transfer_with_the_code(paystack, pg, tenant, http):
     ngx, ps = paystack
     acct = new_account()
@@ -305,7 +300,6 @@ def test_enroll_then_transfer_with_the_code(paystack, pg, tenant, http):
     assert second[3]["recipient"] == code
 
 
-@NEEDS_ENROLL
 def test_refused_destination_is_rejected(paystack, pg, tenant, http):
     ngx, ps = paystack
     ps.answers["/transferrecipient"] = (400, {
@@ -330,7 +324,6 @@ def test_enrollment_without_answer_stays_created(paystack, pg, tenant,
                   "WHERE uuid = %s", (out["recipient_uuid"],)) == [(None,)]
 
 
-@NEEDS_ENROLL
 def test_reconciler_enrolls_again(paystack, pg, tenant, http):
     """No answer to the enrollment: the reconciler finds no transfer
     (/transfer/verify: 404) and sends the payout again, through the same
@@ -477,17 +470,35 @@ def test_finalize_unknown_other_tenant_and_not_waiting(paystack, pg, tenant,
     assert ps.calls("/transfer/finalize_transfer") == []
 
 
-def test_finalize_without_answer_is_502(paystack, pg, tenant, http):
+def test_finalize_without_answer_is_503(paystack, pg, tenant, http):
     ngx, ps = paystack
     u = otp_payout(paystack, pg, tenant, http)
     ps.answers["/transfer/finalize_transfer"] = (503, {"status": False,
                                                        "message": "Down"})
     r = finalize(http, ngx, tenant, u, {"otp": OTP})
-    assert r.status_code == 502, r.text
+    assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "gateway_unavailable"
+    assert r.headers["Retry-After"]
     p = get_payout(http, ngx, tenant, u)
     assert (p["sub_status"], p["next_action"]) \
         == ("pending_created", "otp_required")
+
+
+def test_finalize_with_a_refused_key_is_502(paystack, pg, tenant, http):
+    ngx, ps = paystack
+    u = otp_payout(paystack, pg, tenant, http)
+    ps.answers["/transfer/finalize_transfer"] = (401, {
+        "status": False, "message": "Invalid key"})
+    r = finalize(http, ngx, tenant, u, {"otp": OTP})
+    assert r.status_code == 502, r.text
+    assert r.json()["error"]["code"] == "gateway_auth_failed"
+    p = get_payout(http, ngx, tenant, u)
+    assert (p["sub_status"], p["next_action"]) \
+        == ("pending_created", "otp_required")
+    log = read_log(ngx)
+    assert re.search(r'\[error\].*gateway "paystack" refused its secret '
+                     r'key .*on the finalization of payout %s' % u, log)
+    assert KEY not in log and OTP not in log
 
 
 def test_finalize_on_sandbox_is_not_supported(sbx, pg, tenant, http):
@@ -499,7 +510,6 @@ def test_finalize_on_sandbox_is_not_supported(sbx, pg, tenant, http):
 
 # a refused secret key --
 
-@NEEDS_ENROLL
 def test_refused_key_is_canceled_failure(paystack, pg, tenant, http):
     ngx, ps = paystack
     ps.answers["/"] = (401, {"status": False, "message": "Invalid key"})
