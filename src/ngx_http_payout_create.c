@@ -68,6 +68,7 @@ typedef struct {
     ngx_str_t                sub_status;
     ngx_str_t                gateway_payout_id;
     ngx_str_t                failure_reason;
+    ngx_str_t                next_action;
     unsigned                 created:1;
 } ngx_http_payout_create_t;
 
@@ -83,6 +84,9 @@ static void ngx_http_payout_create_send(ngx_http_payout_create_t *cr);
 static void ngx_http_payout_create_sent(ngx_http_payout_send_t *s);
 static void ngx_http_payout_create_cleanup(void *data);
 static ngx_int_t ngx_http_payout_create_respond(ngx_http_payout_create_t *cr);
+static ngx_int_t ngx_http_payout_create_rejected(
+    ngx_http_payout_create_t *cr);
+static json_t *ngx_http_payout_str_json(ngx_str_t *s);
 
 
 ngx_int_t
@@ -546,6 +550,12 @@ ngx_http_payout_create_sent(ngx_http_payout_send_t *s)
         cr->failure_reason.len = s->failure_reason.len;
     }
 
+    if (s->next_action.len) {
+        cr->next_action.data = ngx_pstrdup(cr->request->pool,
+                                           &s->next_action);
+        cr->next_action.len = s->next_action.len;
+    }
+
     ngx_http_payout_finalize(cr->request,
                              ngx_http_payout_create_respond(cr));
 }
@@ -566,6 +576,13 @@ ngx_http_payout_create_respond(ngx_http_payout_create_t *cr)
     ngx_http_request_t  *r;
 
     r = cr->request;
+
+    if (ngx_payout_state_parse((char *) cr->sub_status.data,
+                               cr->sub_status.len)
+        == NGX_PAYOUT_CANCELED_REJECTED)
+    {
+        return ngx_http_payout_create_rejected(cr);
+    }
 
     json = json_object();
     if (json == NULL) {
@@ -593,10 +610,62 @@ ngx_http_payout_create_respond(ngx_http_payout_create_t *cr)
                          cr->failure_reason.len));
     }
 
+    if (cr->next_action.data) {
+        json_object_set_new(json, "next_action",
+                            ngx_http_payout_str_json(&cr->next_action));
+    }
+
     rc = ngx_http_payout_send_json_t(r, NGX_HTTP_CREATED, json);
     json_decref(json);
 
     return rc;
+}
+
+
+/*
+ * Seed 004: a gateway initiation error is a 400.  The payout exists (it
+ * ended canceled_rejected), so the error names it; a replay of the create
+ * answers the same.
+ */
+
+static ngx_int_t
+ngx_http_payout_create_rejected(ngx_http_payout_create_t *cr)
+{
+    json_t  *detail;
+
+    detail = json_object();
+
+    if (detail == NULL
+        || json_object_set_new(detail, "payout_uuid",
+                               ngx_http_payout_str_json(&cr->payout_uuid))
+           != 0
+        || json_object_set_new(detail, "sub_status",
+                               ngx_http_payout_str_json(&cr->sub_status))
+           != 0
+        || json_object_set_new(detail, "failure_reason",
+                               ngx_http_payout_str_json(&cr->failure_reason))
+           != 0
+        || json_object_set_new(detail, "resource_created",
+                               json_boolean(cr->created))
+           != 0)
+    {
+        json_decref(detail);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_payout_send_error_detail(cr->request,
+               NGX_HTTP_BAD_REQUEST, "gateway_rejected",
+               "The gateway rejected the payout; see failure_reason.",
+               detail);
+}
+
+
+/* a column copy as JSON: null for a NULL column */
+
+static json_t *
+ngx_http_payout_str_json(ngx_str_t *s)
+{
+    return s->data ? json_stringn((char *) s->data, s->len) : json_null();
 }
 
 
