@@ -428,10 +428,8 @@ static ngx_int_t
 ngx_http_payout_enroll_transfer(ngx_http_payout_enroll_req_t *er,
     PGresult *res)
 {
-    int                           col;
-    ngx_str_t                     uuid, type, sealed, number;
+    ngx_str_t                     uuid, type, number;
     ngx_pool_t                   *pool;
-    const char                   *field;
     ngx_payout_transfer_t        *t;
     ngx_http_payout_main_conf_t  *pmcf;
 
@@ -472,26 +470,13 @@ ngx_http_payout_enroll_transfer(ngx_http_payout_enroll_req_t *er,
         return NGX_OK;
     }
 
-    if (t->type == NGX_PAYOUT_RECIPIENT_MOBILE) {
-        col = NGX_HTTP_PAYOUT_ENROLLMENT_MOBILE_MONEY_NUMBER_ENC;
-        field = "mobile_money_number";
-
-    } else {
-        col = NGX_HTTP_PAYOUT_ENROLLMENT_ACCOUNT_NUMBER_ENC;
-        field = "account_number";
-    }
-
-    if (ngx_http_payout_pg_isnull(res, 0, col)) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_payout_pg_text(res, 0, col, &sealed);
-
     pmcf = ngx_http_get_module_main_conf(er->request, ngx_http_payout_module);
 
-    if (ngx_http_payout_open_number(pmcf, pool, er->ctx->auth.tenant_id,
-                                    field, (char *) sealed.data, sealed.len,
-                                    &number)
+    if (ngx_http_payout_open_destination(pmcf, pool, er->ctx->auth.tenant_id,
+                             res, t->type == NGX_PAYOUT_RECIPIENT_MOBILE,
+                             NGX_HTTP_PAYOUT_ENROLLMENT_ACCOUNT_NUMBER_ENC,
+                             NGX_HTTP_PAYOUT_ENROLLMENT_MOBILE_MONEY_NUMBER_ENC,
+                             &number)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -307,28 +307,15 @@ static ngx_int_t
 ngx_http_payout_send_number(ngx_http_payout_send_t *s, PGresult *res,
     ngx_payout_transfer_t *t)
 {
-    int         col;
-    ngx_str_t   sealed, number;
-    const char *field;
+    int        bank, mobile;
+    ngx_str_t  number;
 
-    if (t->type == NGX_PAYOUT_RECIPIENT_MOBILE) {
-        col = NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_NUMBER_ENC;
-        field = "mobile_money_number";
+    bank = NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_NUMBER_ENC;
+    mobile = NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_NUMBER_ENC;
 
-    } else {
-        col = NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_NUMBER_ENC;
-        field = "account_number";
-    }
-
-    if (ngx_http_payout_pg_isnull(res, 0, col)) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_payout_pg_text(res, 0, col, &sealed);
-
-    if (ngx_http_payout_open_number(s->pmcf, s->pool, s->tenant_id, field,
-                                    (char *) sealed.data, sealed.len,
-                                    &number)
+    if (ngx_http_payout_open_destination(s->pmcf, s->pool, s->tenant_id, res,
+                                         t->type == NGX_PAYOUT_RECIPIENT_MOBILE,
+                                         bank, mobile, &number)
         != NGX_OK)
     {
         return NGX_ERROR;

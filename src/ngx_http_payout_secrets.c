@@ -45,6 +45,29 @@ ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,
 }
 
 
+ngx_int_t
+ngx_http_payout_open_destination(ngx_http_payout_main_conf_t *pmcf,
+    ngx_pool_t *pool, int64_t tenant_id, PGresult *res, ngx_uint_t mobile,
+    int bank_col, int mobile_col, ngx_str_t *out)
+{
+    int          col;
+    ngx_str_t    sealed;
+    const char  *field;
+
+    col = mobile ? mobile_col : bank_col;
+    field = mobile ? "mobile_money_number" : "account_number";
+
+    if (ngx_http_payout_pg_isnull(res, 0, col)) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_payout_pg_text(res, 0, col, &sealed);
+
+    return ngx_http_payout_open_number(pmcf, pool, tenant_id, field,
+                                       (char *) sealed.data, sealed.len, out);
+}
+
+
 /* seal a number for storage: "\x<hex>", a bytea text parameter */
 
 ngx_int_t

@@ -11,6 +11,7 @@
 
 
 #include "ngx_http_payout.h"
+#include "ngx_http_payout_pg.h"
 #include "core/ngx_payout_validate.h"
 
 
@@ -22,6 +23,15 @@
 ngx_int_t ngx_http_payout_open_number(ngx_http_payout_main_conf_t *pmcf,
     ngx_pool_t *pool, int64_t tenant_id, const char *field,
     const char *hex, size_t hex_len, ngx_str_t *out);
+
+/*
+ * The destination number of a recipient row, opened: its mobile-money
+ * number (column mobile_col) if mobile, else its bank account number
+ * (bank_col).  NGX_ERROR when the column is NULL or does not open.
+ */
+ngx_int_t ngx_http_payout_open_destination(ngx_http_payout_main_conf_t *pmcf,
+    ngx_pool_t *pool, int64_t tenant_id, PGresult *res, ngx_uint_t mobile,
+    int bank_col, int mobile_col, ngx_str_t *out);
 
 /* seal a number for storage: "\x<hex>", a bytea text parameter */
 ngx_int_t ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
