@@ -222,3 +222,39 @@ ngx_http_payout_unauthorized(ngx_http_request_t *r, const char *message)
     return ngx_http_payout_send_error(r, NGX_HTTP_UNAUTHORIZED,
                                       "unauthorized", message, NULL);
 }
+
+
+/*
+ * The gateway a request names, or the payout it is about: configured,
+ * and of the key's mode.  NULL when not, with *rc the 400 given.
+ */
+
+ngx_http_payout_gateway_t *
+ngx_http_payout_key_gateway(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const char *name, size_t len, ngx_int_t *rc)
+{
+    ngx_http_payout_gateway_t    *gw;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    gw = ngx_http_payout_find_gateway(pmcf, name, len);
+
+    if (gw == NULL) {
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                  "unknown_gateway",
+                  "This gateway is not registered for payouts.", "gateway");
+        return NULL;
+    }
+
+    if (gw->livemode != ctx->auth.livemode) {
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                  "gateway_mode_mismatch", ctx->auth.livemode
+                  ? "This is a test mode gateway: a live key cannot use it."
+                  : "This is a live mode gateway: a test key cannot use it.",
+                  "gateway");
+        return NULL;
+    }
+
+    return gw;
+}

@@ -25,5 +25,13 @@ ngx_int_t ngx_http_payout_authenticate(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_unauthorized(ngx_http_request_t *r,
     const char *message);
 
+/*
+ * The gateway a request names: configured and of the key's mode.  NULL
+ * when not, with *rc the 400 given.
+ */
+ngx_http_payout_gateway_t *ngx_http_payout_key_gateway(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const char *name, size_t len,
+    ngx_int_t *rc);
+
 
 #endif /* NGX_HTTP_PAYOUT_AUTH_H_INCLUDED_ */

@@ -12,6 +12,8 @@
  */
 
 
+#include "ngx_http_payout_auth.h"
+#include "ngx_http_payout_recipients.h"
 #include "ngx_http_payout_gateway.h"
 #include "ngx_http_payout_secrets.h"
 #include "core/ngx_payout_validate.h"
@@ -177,42 +179,6 @@ ngx_http_payout_transfer_staged(ngx_http_request_t *r, ngx_str_t *uuid,
 }
 
 
-/*
- * The gateway a request names, or the payout it is about: configured,
- * and of the key's mode.  NULL when not, with *rc the 400 given.
- */
-
-ngx_http_payout_gateway_t *
-ngx_http_payout_key_gateway(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
-    const char *name, size_t len, ngx_int_t *rc)
-{
-    ngx_http_payout_gateway_t    *gw;
-    ngx_http_payout_main_conf_t  *pmcf;
-
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
-
-    gw = ngx_http_payout_find_gateway(pmcf, name, len);
-
-    if (gw == NULL) {
-        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                  "unknown_gateway",
-                  "This gateway is not registered for payouts.", "gateway");
-        return NULL;
-    }
-
-    if (gw->livemode != ctx->auth.livemode) {
-        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                  "gateway_mode_mismatch", ctx->auth.livemode
-                  ? "This is a test mode gateway: a live key cannot use it."
-                  : "This is a live mode gateway: a test key cannot use it.",
-                  "gateway");
-        return NULL;
-    }
-
-    return gw;
-}
-
-
 static ngx_int_t
 ngx_http_payout_create_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_create_t *in,
@@ -264,107 +230,6 @@ ngx_http_payout_create_params(ngx_http_request_t *r,
 
     return ngx_http_payout_recipient_params(r, ctx, &in->recipient,
                                             in->gateway, q);
-}
-
-
-/*
- * The inline recipient, $14..$28: type, fingerprint, contact and bank
- * details, the sealed number and its last four, account_id and country.
- * All NULL when the payout names an existing recipient; a connected
- * account has no number.
- */
-
-ngx_int_t
-ngx_http_payout_recipient_params(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
-    const char *gateway, ngx_http_payout_pg_query_t *q)
-{
-    u_char                        fp_hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
-    ngx_str_t                     sealed;
-    ngx_uint_t                    i, bank;
-    const char                   *number;
-    ngx_http_payout_main_conf_t  *pmcf;
-
-    if (rc->type == NGX_PAYOUT_RECIPIENT_NONE) {
-        for (i = 14; i <= 28; i++) {
-            ngx_http_payout_pg_param_null(q);
-        }
-
-        return NGX_OK;
-    }
-
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
-    bank = (rc->type == NGX_PAYOUT_RECIPIENT_BANK);
-    number = bank ? rc->account_number : rc->mobile_number;
-
-    /* the same destination at the same gateway is the same recipient */
-    if (ngx_http_payout_recipient_fingerprint(r, ctx->auth.tenant_id,
-                                              gateway, rc, fp_hex)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_payout_param_str(q, ngx_payout_recipient_type_name(
-                                         rc->type)) != NGX_OK
-        || ngx_http_payout_pg_param(q, fp_hex, sizeof(fp_hex)) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->name) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->email) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->phone) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->bank_code) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->bank_name) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->bank_account_name) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (rc->type == NGX_PAYOUT_RECIPIENT_CONNECTED) {
-        for (i = 22; i <= 26; i++) {
-            ngx_http_payout_pg_param_null(q);
-        }
-
-    } else if (ngx_http_payout_seal_number(pmcf, r->pool,
-                   ctx->auth.tenant_id,
-                   bank ? "account_number" : "mobile_money_number",
-                   (u_char *) number, ngx_strlen(number), &sealed)
-               != NGX_OK)
-    {
-        return NGX_ERROR;
-
-    } else if (bank) {
-        if (ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
-            || ngx_http_payout_param_str(q, ngx_payout_last4(number))
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        ngx_http_payout_pg_param_null(q);
-        ngx_http_payout_pg_param_null(q);
-        ngx_http_payout_pg_param_null(q);
-
-    } else {
-        ngx_http_payout_pg_param_null(q);
-        ngx_http_payout_pg_param_null(q);
-
-        if (ngx_http_payout_param_str(q, rc->mobile_money_provider)
-            != NGX_OK
-            || ngx_http_payout_pg_param(q, sealed.data, sealed.len)
-               != NGX_OK
-            || ngx_http_payout_param_str(q, ngx_payout_last4(number))
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_http_payout_param_str(q, rc->account_id) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->country) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -666,39 +531,4 @@ static json_t *
 ngx_http_payout_str_json(ngx_str_t *s)
 {
     return s->data ? json_stringn((char *) s->data, s->len) : json_null();
-}
-
-
-ngx_int_t
-ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q, const char *s)
-{
-    if (s == NULL) {
-        ngx_http_payout_pg_param_null(q);
-        return NGX_OK;
-    }
-
-    return ngx_http_payout_pg_param(q, (u_char *) s, ngx_strlen(s));
-}
-
-
-ngx_int_t
-ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q, json_t *json)
-{
-    char       *text;
-    ngx_int_t   rc;
-
-    if (json == NULL || json_is_null(json)) {
-        ngx_http_payout_pg_param_null(q);
-        return NGX_OK;
-    }
-
-    text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (text == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_payout_pg_param(q, (u_char *) text, ngx_strlen(text));
-    free(text);
-
-    return rc;
 }

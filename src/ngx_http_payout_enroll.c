@@ -9,6 +9,7 @@
  * recipient: nothing is asked of the gateway once a code is recorded.
  */
 
+#include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_enroll.h"
 #include "ngx_http_payout_gateway.h"
 #include "ngx_http_payout_secrets.h"

@@ -8,6 +8,7 @@
  * log line, no error message.
  */
 
+#include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_gateway.h"
 
 

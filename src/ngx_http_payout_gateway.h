@@ -83,23 +83,10 @@ enum {
 void ngx_http_payout_log_auth_failed(ngx_log_t *log,
     ngx_http_payout_gateway_t *gw, const char *what, const char *reference);
 
-/* the gateway named, if configured and of the key's mode (create.c) */
-ngx_http_payout_gateway_t *ngx_http_payout_key_gateway(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx, const char *name, size_t len,
-    ngx_int_t *rc);
-
 /* a staged payout, found and checked, is sent (create.c) */
 ngx_int_t ngx_http_payout_transfer_staged(ngx_http_request_t *r,
     ngx_str_t *uuid, int64_t payout_id);
 
-/* query parameters shared by payout and recipient creation */
-ngx_int_t ngx_http_payout_recipient_params(ngx_http_request_t *r,
-    ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
-    const char *gateway, ngx_http_payout_pg_query_t *q);
-ngx_int_t ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q,
-    const char *s);
-ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,
-    json_t *json);
 
 /* nginx has no name for 422 Unprocessable Content */
 #define NGX_HTTP_PAYOUT_422  422

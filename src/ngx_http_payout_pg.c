@@ -284,6 +284,43 @@ ngx_http_payout_pg_param_null(ngx_http_payout_pg_query_t *q)
 }
 
 
+/* a C string or NULL; JSON as its compact text, or NULL */
+
+ngx_int_t
+ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q, const char *s)
+{
+    if (s == NULL) {
+        ngx_http_payout_pg_param_null(q);
+        return NGX_OK;
+    }
+
+    return ngx_http_payout_pg_param(q, (u_char *) s, ngx_strlen(s));
+}
+
+
+ngx_int_t
+ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q, json_t *json)
+{
+    char       *text;
+    ngx_int_t   rc;
+
+    if (json == NULL || json_is_null(json)) {
+        ngx_http_payout_pg_param_null(q);
+        return NGX_OK;
+    }
+
+    text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_payout_pg_param(q, (u_char *) text, ngx_strlen(text));
+    free(text);
+
+    return rc;
+}
+
+
 /*
  * Row getters: the glue reads a result by column names (an enum beside
  * each SQL string), never by literal positions.

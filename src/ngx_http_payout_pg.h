@@ -59,6 +59,10 @@ ngx_int_t ngx_http_payout_pg_param_int(ngx_http_payout_pg_query_t *q,
 ngx_int_t ngx_http_payout_pg_param_bool(ngx_http_payout_pg_query_t *q,
     ngx_uint_t value);
 void ngx_http_payout_pg_param_null(ngx_http_payout_pg_query_t *q);
+ngx_int_t ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q,
+    const char *s);
+ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,
+    json_t *json);
 
 /* column col of row row of a result; cols are the enum beside the SQL */
 ngx_uint_t ngx_http_payout_pg_isnull(PGresult *res, int row, int col);

@@ -10,6 +10,7 @@
  *   POST /payouts/{uuid}/transfer send a staged payout (create.c sends)
  */
 
+#include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_gateway.h"
 
 
