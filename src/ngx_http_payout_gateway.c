@@ -638,3 +638,14 @@ ngx_http_payout_value(ngx_pool_t *pool, PGresult *res, int col)
 
     return (char *) v.data;
 }
+
+
+int
+ngx_http_payout_row_state(PGresult *res, int row, int col)
+{
+    ngx_str_t  name;
+
+    ngx_http_payout_pg_text(res, row, col, &name);
+
+    return ngx_payout_state_parse((char *) name.data, name.len);
+}

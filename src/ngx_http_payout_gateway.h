@@ -96,11 +96,8 @@ ngx_int_t ngx_http_payout_transfer_staged(ngx_http_request_t *r,
     ((pmcf)->webhook_allow_private ? NGX_PAYOUT_URL_ALLOW_PRIVATE : 0)
 
 
-
 /* the sub-status in a result column, as the state machine knows it */
-#define ngx_http_payout_row_state(res, row, col)                              \
-    ngx_payout_state_parse(PQgetvalue(res, row, col),                         \
-                           PQgetlength(res, row, col))
+int ngx_http_payout_row_state(PGresult *res, int row, int col);
 
 
 #endif /* NGX_HTTP_PAYOUT_GATEWAY_H_INCLUDED_ */

@@ -633,8 +633,8 @@ static void
 ngx_http_payout_sandbox_create_done(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
+    ngx_str_t                        status, reason;
     ngx_uint_t                       is_new;
-    const char                      *status, *reason;
     ngx_http_request_t              *r;
     ngx_http_payout_sandbox_init_t  *init;
 
@@ -645,14 +645,16 @@ ngx_http_payout_sandbox_create_done(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    is_new = (PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_IS_NEW)[0]
-              == 't');
-    status = PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_STATUS);
+    is_new = ngx_http_payout_pg_bool(res, 0,
+                                     NGX_HTTP_PAYOUT_SANDBOX_CREATE_IS_NEW);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_STATUS,
+                            &status);
 
-    if (ngx_strcmp(status, "rejected") == 0) {
-        reason = PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_REASON);
+    if (ngx_strcmp(status.data, "rejected") == 0) {
+        ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CREATE_REASON,
+                                &reason);
         ngx_http_payout_finalize(r, ngx_http_payout_sandbox_rejected(r,
-                                                                     reason));
+                                                 (char *) reason.data));
         return;
     }
 
@@ -891,7 +893,7 @@ ngx_http_payout_sandbox_cancel_done(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
     u_char              *p;
-    const char          *status;
+    ngx_str_t            status;
     ngx_http_request_t  *r;
 
     r = q->data;
@@ -903,22 +905,23 @@ ngx_http_payout_sandbox_cancel_done(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    status = PQgetvalue(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CANCEL_STATUS);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_SANDBOX_CANCEL_STATUS,
+                            &status);
 
-    if (ngx_strcmp(status, "canceled") == 0) {
+    if (ngx_strcmp(status.data, "canceled") == 0) {
         ngx_http_payout_finalize(r, ngx_http_payout_sandbox_send(r,
                                     NGX_HTTP_OK, res,
                                     NGX_HTTP_PAYOUT_SANDBOX_CANCEL_BODY));
         return;
     }
 
-    p = ngx_pnalloc(r->pool, sizeof("transfer is ") + ngx_strlen(status));
+    p = ngx_pnalloc(r->pool, sizeof("transfer is ") + status.len);
     if (p == NULL) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ngx_sprintf(p, "transfer is %s%Z", status);
+    ngx_sprintf(p, "transfer is %V%Z", &status);
 
     ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
                                 NGX_HTTP_CONFLICT, "not_cancelable",
@@ -934,9 +937,11 @@ ngx_http_payout_sandbox_send(ngx_http_request_t *r, ngx_uint_t status,
 {
     json_t     *json;
     ngx_int_t   rc;
+    ngx_str_t   text;
 
-    json = json_loadb(PQgetvalue(res, 0, field),
-                      PQgetlength(res, 0, field), 0, NULL);
+    ngx_http_payout_pg_text(res, 0, field, &text);
+
+    json = json_loadb((char *) text.data, text.len, 0, NULL);
     if (json == NULL) {
         return ngx_http_payout_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                           NULL, NULL, NULL);

@@ -83,17 +83,19 @@ check "only the sandbox server includes a connector's header" \
 
 
 # The glue reads a result's columns by name (an enum beside its SQL) with
-# the pool's row getters, never by a literal position; only the pool and
-# the sandbox server (its own stream of work) may still.
+# the pool's row getters, never by a literal position; libpq's own getters
+# are the pool's alone.
 glue="$(find src -maxdepth 1 -type f -name '*.[ch]' \
-    -not -name 'ngx_http_payout_pg.[ch]' \
-    -not -name 'ngx_http_payout_sandbox*' | LC_ALL=C sort)"
+    -not -name 'ngx_http_payout_pg.[ch]' | LC_ALL=C sort)"
 
 literal_columns() {
-    getter='PQget(value|isnull|length)'
-    getter="$getter|ngx_http_payout_pg_(text|int|bool|isnull)"
+    getter='ngx_http_payout_pg_(text|int|bool|isnull)'
     # shellcheck disable=SC2086
-    grep -nE "($getter) *\\([^,]*,[^,]*, *[0-9]+ *[,)]" $glue
+    grep -nE "PQget(value|isnull|length) *\\(" $glue
+    # shellcheck disable=SC2086
+    grep -nE "($getter) *\\(([^,]*,){2} *[0-9]+ *[,)]" $glue
+    # shellcheck disable=SC2086
+    grep -nE "ngx_http_payout_pg_copy *\\(([^,]*,){3} *[0-9]+ *[,)]" $glue
 }
 
 check "the glue reads columns by name, not literal position" \
