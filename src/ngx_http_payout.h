@@ -143,6 +143,10 @@ ngx_int_t ngx_http_payout_send_json_t(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     const char *field);
+/* an error object with more fields (detail: taken over) */
+ngx_int_t ngx_http_payout_send_error_detail(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    json_t *detail);
 ngx_int_t ngx_http_payout_send_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_payout_set_retry_after(ngx_http_request_t *r);
 ngx_int_t ngx_http_payout_add_header(ngx_http_request_t *r, const char *key,
@@ -220,6 +224,8 @@ ngx_int_t ngx_http_payout_payouts_transfer(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_payouts_status(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_payouts_cancel(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_finalize(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_recipients_list(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);

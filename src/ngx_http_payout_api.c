@@ -38,6 +38,8 @@ static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
       ngx_http_payout_payouts_transfer, 0, 0 },
     { NGX_HTTP_POST, "payouts/{uuid}/cancel", ngx_http_payout_payouts_cancel,
       0, 0 },
+    { NGX_HTTP_POST, "payouts/{uuid}/finalize",
+      ngx_http_payout_payouts_finalize, 0, 1 },
     { NGX_HTTP_GET, "payouts/{uuid}/webhooks", ngx_http_payout_webhooks_list,
       0, 0 },
     { NGX_HTTP_POST, "payouts/{uuid}/webhooks/{id}/redeliver",

@@ -30,7 +30,7 @@ static const char  ngx_http_payout_create_sql[] =
     "p_phone => $18, p_bank_code => $19, p_bank_name => $20, "
     "p_bank_account_name => $21, p_account_enc => $22::bytea, "
     "p_account_last4 => $23, p_mm_provider => $24, p_mm_enc => $25::bytea, "
-    "p_mm_last4 => $26)";
+    "p_mm_last4 => $26, p_account_id => $27, p_country => $28)";
 
 enum {
     NGX_HTTP_PAYOUT_CREATE_OUTCOME = 0,
@@ -68,6 +68,7 @@ typedef struct {
     ngx_str_t                sub_status;
     ngx_str_t                gateway_payout_id;
     ngx_str_t                failure_reason;
+    ngx_str_t                next_action;
     unsigned                 created:1;
 } ngx_http_payout_create_t;
 
@@ -83,6 +84,9 @@ static void ngx_http_payout_create_send(ngx_http_payout_create_t *cr);
 static void ngx_http_payout_create_sent(ngx_http_payout_send_t *s);
 static void ngx_http_payout_create_cleanup(void *data);
 static ngx_int_t ngx_http_payout_create_respond(ngx_http_payout_create_t *cr);
+static ngx_int_t ngx_http_payout_create_rejected(
+    ngx_http_payout_create_t *cr);
+static json_t *ngx_http_payout_str_json(ngx_str_t *s);
 
 
 ngx_int_t
@@ -105,12 +109,6 @@ ngx_http_payout_payouts_create(ngx_http_request_t *r,
     {
         return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
                                           err.message, err.field);
-    }
-
-    if (ngx_http_payout_recipient_storable(r, &in.recipient, &rc)
-        != NGX_OK)
-    {
-        return rc;
     }
 
     if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
@@ -270,9 +268,10 @@ ngx_http_payout_create_params(ngx_http_request_t *r,
 
 
 /*
- * The inline recipient, $14..$26: type, fingerprint, contact and bank
- * details, the sealed number and its last four.  All NULL when the
- * payout names an existing recipient.
+ * The inline recipient, $14..$28: type, fingerprint, contact and bank
+ * details, the sealed number and its last four, account_id and country.
+ * All NULL when the payout names an existing recipient; a connected
+ * account has no number.
  */
 
 ngx_int_t
@@ -283,11 +282,11 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     u_char                        fp_hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
     ngx_str_t                     sealed;
     ngx_uint_t                    i, bank;
-    const char                   *number, *type;
+    const char                   *number;
     ngx_http_payout_main_conf_t  *pmcf;
 
     if (rc->type == NGX_PAYOUT_RECIPIENT_NONE) {
-        for (i = 14; i <= 26; i++) {
+        for (i = 14; i <= 28; i++) {
             ngx_http_payout_pg_param_null(q);
         }
 
@@ -297,7 +296,6 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
     bank = (rc->type == NGX_PAYOUT_RECIPIENT_BANK);
     number = bank ? rc->account_number : rc->mobile_number;
-    type = bank ? "bank_account" : "mobile_money";
 
     /* the same destination at the same gateway is the same recipient */
     if (ngx_http_payout_recipient_fingerprint(r, ctx->auth.tenant_id,
@@ -307,16 +305,8 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
-                                    bank ? "account_number"
-                                         : "mobile_money_number",
-                                    (u_char *) number, ngx_strlen(number),
-                                    &sealed) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_payout_param_str(q, type) != NGX_OK
+    if (ngx_http_payout_param_str(q, ngx_payout_recipient_type_name(
+                                         rc->type)) != NGX_OK
         || ngx_http_payout_pg_param(q, fp_hex, sizeof(fp_hex)) != NGX_OK
         || ngx_http_payout_param_str(q, rc->name) != NGX_OK
         || ngx_http_payout_param_str(q, rc->email) != NGX_OK
@@ -328,7 +318,20 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (bank) {
+    if (rc->type == NGX_PAYOUT_RECIPIENT_CONNECTED) {
+        for (i = 22; i <= 26; i++) {
+            ngx_http_payout_pg_param_null(q);
+        }
+
+    } else if (ngx_http_payout_seal_number(pmcf, r->pool,
+                   ctx->auth.tenant_id,
+                   bank ? "account_number" : "mobile_money_number",
+                   (u_char *) number, ngx_strlen(number), &sealed)
+               != NGX_OK)
+    {
+        return NGX_ERROR;
+
+    } else if (bank) {
         if (ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
             || ngx_http_payout_param_str(q, ngx_payout_last4(number))
                != NGX_OK)
@@ -340,15 +343,23 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         ngx_http_payout_pg_param_null(q);
         ngx_http_payout_pg_param_null(q);
 
-        return NGX_OK;
+    } else {
+        ngx_http_payout_pg_param_null(q);
+        ngx_http_payout_pg_param_null(q);
+
+        if (ngx_http_payout_param_str(q, rc->mobile_money_provider)
+            != NGX_OK
+            || ngx_http_payout_pg_param(q, sealed.data, sealed.len)
+               != NGX_OK
+            || ngx_http_payout_param_str(q, ngx_payout_last4(number))
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
-    ngx_http_payout_pg_param_null(q);
-    ngx_http_payout_pg_param_null(q);
-
-    if (ngx_http_payout_param_str(q, rc->mobile_money_provider) != NGX_OK
-        || ngx_http_payout_pg_param(q, sealed.data, sealed.len) != NGX_OK
-        || ngx_http_payout_param_str(q, ngx_payout_last4(number)) != NGX_OK)
+    if (ngx_http_payout_param_str(q, rc->account_id) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->country) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -539,6 +550,12 @@ ngx_http_payout_create_sent(ngx_http_payout_send_t *s)
         cr->failure_reason.len = s->failure_reason.len;
     }
 
+    if (s->next_action.len) {
+        cr->next_action.data = ngx_pstrdup(cr->request->pool,
+                                           &s->next_action);
+        cr->next_action.len = s->next_action.len;
+    }
+
     ngx_http_payout_finalize(cr->request,
                              ngx_http_payout_create_respond(cr));
 }
@@ -559,6 +576,13 @@ ngx_http_payout_create_respond(ngx_http_payout_create_t *cr)
     ngx_http_request_t  *r;
 
     r = cr->request;
+
+    if (ngx_payout_state_parse((char *) cr->sub_status.data,
+                               cr->sub_status.len)
+        == NGX_PAYOUT_CANCELED_REJECTED)
+    {
+        return ngx_http_payout_create_rejected(cr);
+    }
 
     json = json_object();
     if (json == NULL) {
@@ -586,10 +610,62 @@ ngx_http_payout_create_respond(ngx_http_payout_create_t *cr)
                          cr->failure_reason.len));
     }
 
+    if (cr->next_action.data) {
+        json_object_set_new(json, "next_action",
+                            ngx_http_payout_str_json(&cr->next_action));
+    }
+
     rc = ngx_http_payout_send_json_t(r, NGX_HTTP_CREATED, json);
     json_decref(json);
 
     return rc;
+}
+
+
+/*
+ * Seed 004: a gateway initiation error is a 400.  The payout exists (it
+ * ended canceled_rejected), so the error names it; a replay of the create
+ * answers the same.
+ */
+
+static ngx_int_t
+ngx_http_payout_create_rejected(ngx_http_payout_create_t *cr)
+{
+    json_t  *detail;
+
+    detail = json_object();
+
+    if (detail == NULL
+        || json_object_set_new(detail, "payout_uuid",
+                               ngx_http_payout_str_json(&cr->payout_uuid))
+           != 0
+        || json_object_set_new(detail, "sub_status",
+                               ngx_http_payout_str_json(&cr->sub_status))
+           != 0
+        || json_object_set_new(detail, "failure_reason",
+                               ngx_http_payout_str_json(&cr->failure_reason))
+           != 0
+        || json_object_set_new(detail, "resource_created",
+                               json_boolean(cr->created))
+           != 0)
+    {
+        json_decref(detail);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_payout_send_error_detail(cr->request,
+               NGX_HTTP_BAD_REQUEST, "gateway_rejected",
+               "The gateway rejected the payout; see failure_reason.",
+               detail);
+}
+
+
+/* a column copy as JSON: null for a NULL column */
+
+static json_t *
+ngx_http_payout_str_json(ngx_str_t *s)
+{
+    return s->data ? json_stringn((char *) s->data, s->len) : json_null();
 }
 
 

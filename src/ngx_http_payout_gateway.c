@@ -11,11 +11,15 @@
 #include "core/ngx_payout_validate.h"
 
 
+/* the recipient's id too, for enrollment: payout_instruction() as is */
 static const char  ngx_http_payout_instruction_sql[] =
-    "SELECT payout_uuid, amount, currency, gateway, narration, sub_status, "
-    "recipient_type, account_number_enc, bank_code, bank_account_name, "
-    "mobile_money_number_enc, mobile_money_provider "
-    "FROM payout_instruction(p_tenant => $1, p_id => $2)";
+    "SELECT i.payout_uuid, i.amount, i.currency, i.gateway, i.narration, "
+    "i.sub_status, i.recipient_type, i.account_number_enc, i.bank_code, "
+    "i.bank_account_name, i.mobile_money_number_enc, "
+    "i.mobile_money_provider, i.recipient_name, i.recipient_uuid, "
+    "i.gateway_recipient_code, i.account_id, i.country, p.recipient_id "
+    "FROM payout_instruction(p_tenant => $1, p_id => $2) i "
+    "JOIN payouts p ON p.id = i.payout_id";
 
 enum {
     NGX_HTTP_PAYOUT_INSTRUCTION_PAYOUT_UUID = 0,
@@ -29,24 +33,61 @@ enum {
     NGX_HTTP_PAYOUT_INSTRUCTION_BANK_CODE,
     NGX_HTTP_PAYOUT_INSTRUCTION_BANK_ACCOUNT_NAME,
     NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_NUMBER_ENC,
-    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER
+    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_NAME,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_UUID,
+    NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY_RECIPIENT_CODE,
+    NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_ID,
+    NGX_HTTP_PAYOUT_INSTRUCTION_COUNTRY,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_ID
+};
+
+/* the text columns that go into the transfer as they are */
+static const struct {
+    size_t  offset;
+    int     col;
+} ngx_http_payout_transfer_columns[] = {
+    { offsetof(ngx_payout_transfer_t, currency),
+      NGX_HTTP_PAYOUT_INSTRUCTION_CURRENCY },
+    { offsetof(ngx_payout_transfer_t, narration),
+      NGX_HTTP_PAYOUT_INSTRUCTION_NARRATION },
+    { offsetof(ngx_payout_transfer_t, bank_code),
+      NGX_HTTP_PAYOUT_INSTRUCTION_BANK_CODE },
+    { offsetof(ngx_payout_transfer_t, account_name),
+      NGX_HTTP_PAYOUT_INSTRUCTION_BANK_ACCOUNT_NAME },
+    { offsetof(ngx_payout_transfer_t, provider),
+      NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER },
+    { offsetof(ngx_payout_transfer_t, recipient_reference),
+      NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_UUID },
+    { offsetof(ngx_payout_transfer_t, recipient_code),
+      NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY_RECIPIENT_CODE },
+    { offsetof(ngx_payout_transfer_t, account_id),
+      NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_ID },
+    { offsetof(ngx_payout_transfer_t, country),
+      NGX_HTTP_PAYOUT_INSTRUCTION_COUNTRY }
 };
 
 static const char  ngx_http_payout_transition_sql[] =
-    "SELECT applied, sub_status, gateway_payout_id, failure_reason "
-    "FROM payout_transition("
+    "SELECT applied, sub_status, gateway_payout_id, failure_reason, "
+    "next_action FROM payout_apply_result("
     "p_id => $1, p_from => $2, p_to => $3, p_source => $4, "
-    "p_gateway_payout_id => $5, p_failure_reason => $6, p_detail => NULL)";
+    "p_gateway_payout_id => $5, p_failure_reason => $6, "
+    "p_next_action => $7)";
 
 /* its columns: NGX_HTTP_PAYOUT_RESULT_* (ngx_http_payout_gateway.h) */
 
 
 static void ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
     PGresult *res);
-static ngx_int_t ngx_http_payout_send_call(ngx_http_payout_send_t *s,
-    ngx_payout_transfer_t *t);
+static ngx_int_t ngx_http_payout_send_transfer(ngx_http_payout_send_t *s,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_send_enroll(ngx_http_payout_send_t *s,
+    PGresult *res);
+static void ngx_http_payout_send_enrolled(ngx_http_payout_enroll_t *e);
+static ngx_int_t ngx_http_payout_send_call(ngx_http_payout_send_t *s);
 static void ngx_http_payout_send_answer(
     ngx_http_payout_provider_call_t *pc);
+static void ngx_http_payout_send_apply(ngx_http_payout_send_t *s);
 static void ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_send_finish(ngx_http_payout_send_t *s);
@@ -131,8 +172,8 @@ static void
 ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
-    ngx_str_t                gateway, uuid, type;
-    ngx_payout_transfer_t    t;
+    ngx_int_t                rc;
+    ngx_str_t                gateway, uuid;
     ngx_http_payout_send_t  *s;
 
     s = q->data;
@@ -177,31 +218,10 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    ngx_memzero(&t, sizeof(t));
     ngx_memcpy(s->reference, uuid.data, 36);
     s->reference[36] = '\0';
 
-    t.reference = s->reference;
-    t.amount = ngx_http_payout_pg_int(res, 0,
-                                      NGX_HTTP_PAYOUT_INSTRUCTION_AMOUNT);
-    t.currency = ngx_http_payout_value(s->pool, res,
-                                       NGX_HTTP_PAYOUT_INSTRUCTION_CURRENCY);
-    t.narration = ngx_http_payout_value(s->pool, res,
-                                        NGX_HTTP_PAYOUT_INSTRUCTION_NARRATION);
-    t.bank_code = ngx_http_payout_value(s->pool, res,
-                                        NGX_HTTP_PAYOUT_INSTRUCTION_BANK_CODE);
-    t.account_name = ngx_http_payout_value(s->pool, res,
-                                 NGX_HTTP_PAYOUT_INSTRUCTION_BANK_ACCOUNT_NAME);
-    t.provider = ngx_http_payout_value(s->pool, res,
-                             NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER);
-
-    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_TYPE,
-                            &type);
-
-    t.type = (ngx_strcmp(type.data, "mobile_money") == 0)
-             ? NGX_PAYOUT_RECIPIENT_MOBILE : NGX_PAYOUT_RECIPIENT_BANK;
-
-    if (ngx_http_payout_send_number(s, res, &t) != NGX_OK) {
+    if (ngx_http_payout_send_transfer(s, res) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, s->log, 0,
                       "payout: cannot decrypt the destination of payout %s "
                       "(wrong payout_master_key_file?)", s->reference);
@@ -209,9 +229,75 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    if (ngx_http_payout_send_call(s, &t) != NGX_OK) {
+    /* a destination the gateway does not know yet is registered first */
+    if (s->transfer.recipient_code == NULL
+        && ngx_http_payout_provider_can(s->gateway, NEEDS_ENROLL))
+    {
+        rc = ngx_http_payout_send_enroll(s, res);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        if (rc != NGX_DECLINED) {
+            ngx_http_payout_send_finish(s);
+            return;
+        }
+    }
+
+    if (ngx_http_payout_send_call(s) != NGX_OK) {
         ngx_http_payout_send_finish(s);
     }
+}
+
+
+/* the instruction's row as the connector reads it: s->transfer */
+
+static ngx_int_t
+ngx_http_payout_send_transfer(ngx_http_payout_send_t *s, PGresult *res)
+{
+    ngx_str_t               type;
+    ngx_uint_t              i;
+    ngx_payout_transfer_t  *t;
+
+    t = &s->transfer;
+    ngx_memzero(t, sizeof(ngx_payout_transfer_t));
+
+    t->reference = s->reference;
+    t->amount = ngx_http_payout_pg_int(res, 0,
+                                       NGX_HTTP_PAYOUT_INSTRUCTION_AMOUNT);
+    for (i = 0; i < sizeof(ngx_http_payout_transfer_columns)
+                    / sizeof(ngx_http_payout_transfer_columns[0]); i++)
+    {
+        *(char **) ((u_char *) t
+                    + ngx_http_payout_transfer_columns[i].offset)
+            = ngx_http_payout_value(s->pool, res,
+                                    ngx_http_payout_transfer_columns[i].col);
+    }
+
+    /* a mobile wallet has no account name: the recipient's name, then */
+    if (t->account_name == NULL) {
+        t->account_name = ngx_http_payout_value(s->pool, res,
+                                 NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_NAME);
+    }
+
+    if (t->recipient_code && t->recipient_code[0] == '\0') {
+        t->recipient_code = NULL;
+    }
+
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_TYPE,
+                            &type);
+
+    if (ngx_strcmp(type.data, "connected_account") == 0) {
+        /* the account is the destination: no number to open */
+        t->type = NGX_PAYOUT_RECIPIENT_CONNECTED;
+        return NGX_OK;
+    }
+
+    t->type = (ngx_strcmp(type.data, "mobile_money") == 0)
+              ? NGX_PAYOUT_RECIPIENT_MOBILE : NGX_PAYOUT_RECIPIENT_BANK;
+
+    return ngx_http_payout_send_number(s, res, t);
 }
 
 
@@ -255,9 +341,121 @@ ngx_http_payout_send_number(ngx_http_payout_send_t *s, PGresult *res,
 }
 
 
+/*
+ * Enroll before initiate (ngx_http_payout_enroll.c stores the code on the
+ * recipient).  NGX_OK: ngx_http_payout_send_enrolled() runs later;
+ * NGX_DECLINED: nothing to enroll for this destination (a Stripe
+ * connected account): initiate directly.
+ */
+
 static ngx_int_t
-ngx_http_payout_send_call(ngx_http_payout_send_t *s,
-    ngx_payout_transfer_t *t)
+ngx_http_payout_send_enroll(ngx_http_payout_send_t *s, PGresult *res)
+{
+    ngx_http_payout_enroll_t  *e;
+
+    if (ngx_http_payout_pg_isnull(res, 0,
+                                  NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_ID))
+    {
+        return NGX_DECLINED;
+    }
+
+    e = ngx_pcalloc(s->pool, sizeof(ngx_http_payout_enroll_t));
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    e->gateway = s->gateway;
+    e->pool = s->pool;
+    e->log = s->log;
+    e->tenant_id = s->tenant_id;
+    e->recipient_id = ngx_http_payout_pg_int(res, 0,
+                                    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_ID);
+    e->transfer = &s->transfer;
+    e->handler = ngx_http_payout_send_enrolled;
+    e->data = s;
+
+    s->enroll = e;
+
+    return ngx_http_payout_enroll_start(e);
+}
+
+
+/*
+ * Enrolled: initiate with the code.  The destination refused: the payout
+ * ends canceled_rejected with the provider's reason (canceled_failure
+ * for a refused key).  No definite answer: it stays pending_created for
+ * the reconciler, whose resubmit enrolls again (the providers dedupe).
+ */
+
+static void
+ngx_http_payout_send_enrolled(ngx_http_payout_enroll_t *e)
+{
+    size_t                   len;
+    u_char                  *code;
+    ngx_payout_result_t     *res;
+    ngx_http_payout_send_t  *s;
+
+    s = e->data;
+    res = &e->result;
+
+    if (res->outcome == NGX_PAYOUT_OUTCOME_STATE && res->gateway_id[0]
+        && (res->state < 0 || ngx_payout_state_pending(res->state)))
+    {
+        len = ngx_strlen(res->gateway_id) + 1;
+        code = ngx_pnalloc(s->pool, len);
+
+        if (code == NULL) {
+            ngx_http_payout_send_finish(s);
+            return;
+        }
+
+        (void) ngx_cpystrn(code, (u_char *) res->gateway_id, len);
+        s->transfer.recipient_code = (char *) code;
+
+        if (ngx_http_payout_send_call(s) != NGX_OK) {
+            ngx_http_payout_send_finish(s);
+        }
+
+        return;
+    }
+
+    if (res->outcome == NGX_PAYOUT_OUTCOME_REFUSED
+        || (res->outcome == NGX_PAYOUT_OUTCOME_STATE && res->state >= 0
+            && !ngx_payout_state_pending(res->state)))
+    {
+        ngx_memzero(&s->result, sizeof(ngx_payout_result_t));
+        s->result.outcome = NGX_PAYOUT_OUTCOME_STATE;
+
+        if (ngx_strcmp(res->reason, NGX_HTTP_PAYOUT_AUTH_FAILED) == 0) {
+            ngx_http_payout_log_auth_failed(s->log, s->gateway,
+                                            "enrollment", s->reference);
+            s->result.state = NGX_PAYOUT_CANCELED_FAILURE;
+
+        } else {
+            s->result.state = NGX_PAYOUT_CANCELED_REJECTED;
+        }
+
+        (void) ngx_cpystrn((u_char *) s->result.reason,
+                           (u_char *) (res->reason[0]
+                                       ? res->reason
+                                       : "recipient_refused"),
+                           sizeof(s->result.reason));
+
+        ngx_http_payout_send_apply(s);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, s->log, 0,
+                  "payout: gateway \"%V\" gave no definite answer to the "
+                  "enrollment for payout %s; it stays pending_created for "
+                  "the reconciler", &s->gateway->name, s->reference);
+
+    ngx_http_payout_send_finish(s);
+}
+
+
+static ngx_int_t
+ngx_http_payout_send_call(ngx_http_payout_send_t *s)
 {
     ngx_http_payout_provider_call_t  *pc;
 
@@ -270,15 +468,14 @@ ngx_http_payout_send_call(ngx_http_payout_send_t *s,
     pc->handler = ngx_http_payout_send_answer;
     pc->data = s;
 
-    return ngx_http_payout_provider_call(pc, t) == NGX_OK ? NGX_OK
-                                                          : NGX_ERROR;
+    return ngx_http_payout_provider_call(pc, &s->transfer) == NGX_OK
+           ? NGX_OK : NGX_ERROR;
 }
 
 
 static void
 ngx_http_payout_send_answer(ngx_http_payout_provider_call_t *pc)
 {
-    ngx_int_t                rc;
     ngx_http_payout_send_t  *s;
 
     s = pc->data;
@@ -294,13 +491,40 @@ ngx_http_payout_send_answer(ngx_http_payout_provider_call_t *pc)
         return;
     }
 
+    if (ngx_strcmp(pc->result.reason, NGX_HTTP_PAYOUT_AUTH_FAILED) == 0) {
+        ngx_http_payout_log_auth_failed(s->log, s->gateway, "transfer",
+                                        s->reference);
+    }
+
+    s->result = pc->result;
+
+    ngx_http_payout_send_apply(s);
+}
+
+
+static void
+ngx_http_payout_send_apply(ngx_http_payout_send_t *s)
+{
+    ngx_int_t  rc;
+
     rc = ngx_http_payout_apply_result(s->pool, s->log, NULL, s->payout_id,
-                                      &pc->result, s->source,
+                                      &s->result, s->source,
                                       ngx_http_payout_send_recorded, s);
     if (rc != NGX_OK) {
         s->unavailable = 1;
         ngx_http_payout_send_finish(s);
     }
+}
+
+
+void
+ngx_http_payout_log_auth_failed(ngx_log_t *log, ngx_http_payout_gateway_t *gw,
+    const char *what, const char *reference)
+{
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "payout: gateway \"%V\" refused its secret key (401/403) "
+                  "on the %s of payout %s: check its secret_file; the "
+                  "payout is not retried", &gw->name, what, reference);
 }
 
 
@@ -349,6 +573,13 @@ ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
         ngx_http_payout_pg_param_null(q);
     }
 
+    if (res->next_action[0]) {
+        ngx_http_payout_pg_param(q, (u_char *) res->next_action,
+                                 ngx_strlen(res->next_action));
+    } else {
+        ngx_http_payout_pg_param_null(q);
+    }
+
     q->handler = handler;
     q->data = data;
 
@@ -388,6 +619,9 @@ ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q, PGresult *res)
     (void) ngx_http_payout_pg_copy(s->pool, res, 0,
                                    NGX_HTTP_PAYOUT_RESULT_FAILURE_REASON,
                                    &s->failure_reason);
+    (void) ngx_http_payout_pg_copy(s->pool, res, 0,
+                                   NGX_HTTP_PAYOUT_RESULT_NEXT_ACTION,
+                                   &s->next_action);
 
     ngx_http_payout_send_finish(s);
 }

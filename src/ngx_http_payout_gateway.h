@@ -13,6 +13,7 @@
 #include "ngx_http_payout.h"
 #include "ngx_http_payout_pg.h"
 #include "ngx_http_payout_provider.h"
+#include "ngx_http_payout_enroll.h"
 #include "core/ngx_payout_validate.h"
 #include "core/ngx_payout_state.h"
 
@@ -40,9 +41,13 @@ struct ngx_http_payout_send_s {
     ngx_str_t                       sub_status;
     ngx_str_t                       gateway_payout_id;
     ngx_str_t                       failure_reason;
+    ngx_str_t                       next_action;  /* "otp_required" */
 
     /* private */
     ngx_http_payout_gateway_t      *gateway;
+    ngx_payout_transfer_t           transfer;
+    ngx_payout_result_t             result;       /* what is applied */
+    ngx_http_payout_enroll_t       *enroll;
     ngx_http_payout_provider_call_t call;
     char                            reference[37];
 };
@@ -55,7 +60,9 @@ void ngx_http_payout_send_detach(ngx_http_payout_send_t *s);
 
 /*
  * Apply a provider's result to a payout, e.g. from a webhook; the
- * handler's row has the columns below.
+ * handler's row has the columns below.  A result in the payout's own
+ * state with a next_action stores it and keeps the state; a transition
+ * clears it (payout_apply_result(), sql/functions/send.sql).
  */
 ngx_int_t ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_request_t *r, int64_t payout_id, ngx_payout_result_t *res,
@@ -65,8 +72,16 @@ enum {
     NGX_HTTP_PAYOUT_RESULT_APPLIED = 0,
     NGX_HTTP_PAYOUT_RESULT_SUB_STATUS,
     NGX_HTTP_PAYOUT_RESULT_GATEWAY_PAYOUT_ID,
-    NGX_HTTP_PAYOUT_RESULT_FAILURE_REASON
+    NGX_HTTP_PAYOUT_RESULT_FAILURE_REASON,
+    NGX_HTTP_PAYOUT_RESULT_NEXT_ACTION
 };
+
+/* the reason connectors give a refused secret key */
+#define NGX_HTTP_PAYOUT_AUTH_FAILED  "gateway_auth_failed"
+
+/* one [error] naming the gateway, never its secret */
+void ngx_http_payout_log_auth_failed(ngx_log_t *log,
+    ngx_http_payout_gateway_t *gw, const char *what, const char *reference);
 
 /* the gateway named, if configured and of the key's mode (create.c) */
 ngx_http_payout_gateway_t *ngx_http_payout_key_gateway(ngx_http_request_t *r,
@@ -81,9 +96,6 @@ ngx_int_t ngx_http_payout_transfer_staged(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_recipient_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,
     const char *gateway, ngx_http_payout_pg_query_t *q);
-/* NGX_DECLINED: issue 8's fields, not stored yet, refused (recipients.c) */
-ngx_int_t ngx_http_payout_recipient_storable(ngx_http_request_t *r,
-    ngx_payout_recipient_input_t *in, ngx_int_t *rc);
 ngx_int_t ngx_http_payout_param_str(ngx_http_payout_pg_query_t *q,
     const char *s);
 ngx_int_t ngx_http_payout_param_json(ngx_http_payout_pg_query_t *q,

@@ -16,7 +16,8 @@ static const char  ngx_http_payout_recipient_create_sql[] =
     "p_phone => $8, p_bank_code => $9, p_bank_name => $10, "
     "p_bank_account_name => $11, p_account_enc => $12::bytea, "
     "p_account_last4 => $13, p_mm_provider => $14, p_mm_enc => $15::bytea, "
-    "p_mm_last4 => $16, p_idempotency_key => $17, p_metadata => $18::jsonb)";
+    "p_mm_last4 => $16, p_account_id => $17, p_country => $18, "
+    "p_idempotency_key => $19, p_metadata => $20::jsonb)";
 
 enum {
     NGX_HTTP_PAYOUT_RECIPIENT_CREATE_OUTCOME = 0,
@@ -39,6 +40,8 @@ static const ngx_payout_filter_column_t  ngx_http_payout_recipient_filters[] =
     { "name", "p.name", NGX_PAYOUT_FILTER_TEXT },
     { "email", "p.email", NGX_PAYOUT_FILTER_TEXT },
     { "bank_code", "p.bank_code", NGX_PAYOUT_FILTER_TEXT },
+    { "account_id", "p.account_id", NGX_PAYOUT_FILTER_TEXT },
+    { "country", "p.country", NGX_PAYOUT_FILTER_TEXT },
     { "idempotency_key", "p.idempotency_key", NGX_PAYOUT_FILTER_TEXT },
     { "created_at", "p.created_at", NGX_PAYOUT_FILTER_TIMESTAMP },
     { "uuid", "p.uuid", NGX_PAYOUT_FILTER_UUID },
@@ -65,8 +68,8 @@ static const char *const  ngx_http_payout_recipient_select[] = {
     "uuid", "tenant_id", "gateway", "recipient_type", "name", "email",
     "phone", "bank_code", "bank_name", "bank_account_name",
     "bank_account_number", "mobile_money_provider", "mobile_money_number",
-    "gateway_recipient_code", "idempotency_key", "metadata", "livemode",
-    "created_at", "updated_at", NULL
+    "account_id", "country", "gateway_recipient_code", "idempotency_key",
+    "metadata", "livemode", "created_at", "updated_at", NULL
 };
 
 
@@ -101,10 +104,6 @@ ngx_http_payout_recipients_create(ngx_http_request_t *r,
     {
         return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST, err.code,
                                           err.message, err.field);
-    }
-
-    if (ngx_http_payout_recipient_storable(r, &in, &rc) != NGX_OK) {
-        return rc;
     }
 
     if (ngx_http_payout_key_gateway(r, ctx, in.gateway,
@@ -187,34 +186,4 @@ ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
     json_decref(json);
 
     ngx_http_payout_finalize(r, rc);
-}
-
-
-/*
- * Issue 8's account_id and country are validated, but the recipients
- * table has no columns for them yet: refuse them rather than lose them.
- * NGX_DECLINED: answered, *rc is what the handler returns.
- */
-
-ngx_int_t
-ngx_http_payout_recipient_storable(ngx_http_request_t *r,
-    ngx_payout_recipient_input_t *in, ngx_int_t *rc)
-{
-    const char  *field;
-
-    if (in->type != NGX_PAYOUT_RECIPIENT_CONNECTED
-        && in->account_id == NULL && in->country == NULL)
-    {
-        return NGX_OK;
-    }
-
-    field = in->account_id ? "account_id" : "country";
-
-    *rc = ngx_http_payout_send_error(r, NGX_HTTP_PAYOUT_422,
-                                     "not_supported",
-                                     "Connected accounts, account_id and "
-                                     "country are not supported yet.",
-                                     field);
-
-    return NGX_DECLINED;
 }

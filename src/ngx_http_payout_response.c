@@ -139,6 +139,43 @@ ngx_http_payout_send_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/*
+ * An error whose object carries more than code and message (a rejected
+ * payout's payout_uuid, sub_status, failure_reason): detail is that
+ * object, taken over here.
+ */
+
+ngx_int_t
+ngx_http_payout_send_error_detail(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message, json_t *detail)
+{
+    json_t     *root, *err;
+    ngx_int_t   rc;
+
+    /* code and message first, as in every other error */
+    err = json_pack("{ssss}", "code", code, "message", message);
+    root = json_object();
+
+    if (err == NULL || root == NULL || detail == NULL
+        || json_object_update(err, detail) != 0
+        || json_object_set(root, "error", err) != 0)
+    {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto done;
+    }
+
+    rc = ngx_http_payout_send_json_t(r, status, root);
+
+done:
+
+    json_decref(detail);
+    json_decref(err);
+    json_decref(root);
+
+    return rc;
+}
+
+
 ngx_int_t
 ngx_http_payout_set_retry_after(ngx_http_request_t *r)
 {

@@ -124,29 +124,56 @@ ngx_http_payout_recipient_fingerprint(ngx_http_request_t *r,
     int64_t tenant_id, const char *gateway,
     ngx_payout_recipient_input_t *rc, u_char *hex)
 {
-    u_char                        fp[32], *p, *last;
-    ngx_uint_t                    bank;
+    u_char                        fp[32], *p, *last, *cased;
     ngx_http_payout_main_conf_t  *pmcf;
 
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
-    bank = (rc->type == NGX_PAYOUT_RECIPIENT_BANK);
 
     p = ngx_pnalloc(r->pool, 512);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    /* a bank account under another holder's name is another recipient */
-    last = ngx_snprintf(p, 512, "%L\n%s\n%s\n%s\n%s\n%s",
-                        tenant_id, gateway,
-                        bank ? "bank_account" : "mobile_money",
-                        bank ? rc->bank_code
-                             : (rc->mobile_money_provider
-                                ? rc->mobile_money_provider : ""),
-                        bank ? rc->account_number : rc->mobile_number,
-                        bank && rc->bank_account_name
-                        ? rc->bank_account_name : "");
-    ngx_strlow(p, p, last - p);
+    last = ngx_snprintf(p, 512, "%L\n%s\n%s\n", tenant_id, gateway,
+                        ngx_payout_recipient_type_name(rc->type));
+
+    switch (rc->type) {
+
+    case NGX_PAYOUT_RECIPIENT_BANK:
+        /* a bank account under another holder's name is another recipient */
+        last = ngx_snprintf(last, p + 512 - last, "%s\n%s\n%s",
+                            rc->bank_code, rc->account_number,
+                            rc->bank_account_name ? rc->bank_account_name
+                                                  : "");
+
+        cased = last;
+
+        /*
+         * and so is one held by another connected account; without one,
+         * the text is what it was before account_id existed
+         */
+        if (rc->account_id) {
+            last = ngx_snprintf(last, p + 512 - last, "\n%s",
+                                rc->account_id);
+        }
+
+        break;
+
+    case NGX_PAYOUT_RECIPIENT_CONNECTED:
+        cased = last;
+        last = ngx_snprintf(last, p + 512 - last, "%s", rc->account_id);
+        break;
+
+    default: /* NGX_PAYOUT_RECIPIENT_MOBILE */
+        last = ngx_snprintf(last, p + 512 - last, "%s\n%s\n",
+                            rc->mobile_money_provider
+                            ? rc->mobile_money_provider : "",
+                            rc->mobile_number);
+        cased = last;
+    }
+
+    /* provider ids (acct_...) are case-sensitive; the rest is not */
+    ngx_strlow(p, p, cased - p);
     ngx_payout_hmac_sha256(pmcf->keys.fingerprint, 32, p, last - p, fp);
 
     ngx_http_payout_bytea(fp, sizeof(fp), hex);

@@ -120,6 +120,17 @@ int ngx_payout_validate_create_flags(json_t *body, unsigned flags,
 int ngx_payout_validate_create(json_t *body, ngx_payout_create_t *out,
     ngx_payout_error_t *err);
 
+/* POST /payouts/{uuid}/finalize: {"otp"}, digits only */
+#define NGX_PAYOUT_OTP_MIN  4
+#define NGX_PAYOUT_OTP_MAX  10
+
+typedef struct {
+    const char                     *otp;
+} ngx_payout_finalize_input_t;
+
+int ngx_payout_validate_finalize(json_t *body,
+    ngx_payout_finalize_input_t *out, ngx_payout_error_t *err);
+
 /* POST /webhook-endpoints: {"url"} */
 int ngx_payout_validate_endpoint(json_t *body, unsigned flags,
     ngx_payout_endpoint_input_t *out, ngx_payout_error_t *err);
@@ -143,6 +154,9 @@ int ngx_payout_validate_recipient(json_t *body,
 int ngx_payout_url_check(const char *s, size_t len, unsigned flags,
     char *why, size_t size);
 int ngx_payout_url_valid(const char *s, size_t len);
+
+/* "bank_account", "mobile_money", "connected_account"; "none" */
+const char *ngx_payout_recipient_type_name(int type);
 
 /* the last four characters, for display: "******6789" */
 const char *ngx_payout_last4(const char *number);

@@ -9,7 +9,6 @@
 #include "ngx_payout_validate_field.h"
 
 
-static const char *ngx_payout_recipient_type_name(int type);
 static int ngx_payout_phone_value(json_t *value,
     const ngx_payout_field_t *f, char *digits, const char **s,
     ngx_payout_error_t *err);
@@ -638,7 +637,7 @@ ngx_payout_check_country(json_t *value, const ngx_payout_field_t *f,
 
 /* the API's name of a NGX_PAYOUT_RECIPIENT_* type */
 
-static const char *
+const char *
 ngx_payout_recipient_type_name(int type)
 {
     switch (type) {

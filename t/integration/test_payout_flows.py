@@ -31,11 +31,13 @@ def ledger(ngx, reference):
                                           ("0003", "insufficient_funds")])
 def test_rejected_at_initiation(sbx, pg, tenant, http, make, last4, reason):
     number = ("555000" if make is bank else "23324100") + last4
-    out = create(http, sbx, tenant, make(number))
-    assert out["status"] == "canceled_rejected", out
-    assert out.get("failure_reason") == reason, out
-    assert out["resource_created"] is True
-    u = out["payout_uuid"]
+    # seed 004: a gateway initiation error is a 400 naming the payout
+    err = create(http, sbx, tenant, make(number), status=400)["error"]
+    assert err["code"] == "gateway_rejected", err
+    assert err["sub_status"] == "canceled_rejected", err
+    assert err["failure_reason"] == reason, err
+    assert err["resource_created"] is True
+    u = err["payout_uuid"]
 
     p = get_payout(http, sbx, tenant, u)
     assert p["status"] == "canceled"
@@ -196,7 +198,9 @@ def test_history_in_order_for_many(sbx, pg, tenant, http):
     made = {}
     for number, final in plan.items():
         make = mobile if number.startswith("233") else bank
-        made[create(http, sbx, tenant, make(number))["payout_uuid"]] = final
+        out = create(http, sbx, tenant, make(number),
+                     status=400 if final == "canceled_rejected" else 201)
+        made[out.get("error", out)["payout_uuid"]] = final
     for u, final in made.items():
         wait_status(http, sbx, tenant, u, final)
     for u, final in made.items():

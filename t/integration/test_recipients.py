@@ -350,9 +350,9 @@ def test_numbers_encrypted_at_rest(sbx, pg, tenant, http):
         "bank_account_number"] == "******6789"
 
 
-# issue 8: account_id and country are validated in core, and refused by
-# the glue until the recipients table stores them; nothing is written
-NOT_STORED = [
+# issue 8: account_id and country are stored now; the recipient and the
+# inline payout recipient keep them (t/integration/test_recipient_fields.py)
+STORED = [
     ("connected", {"gateway": "sandbox", "account_id": "acct_1"},
      "account_id"),
     ("bank_owner", bank_recipient(account_id="acct_1"), "account_id"),
@@ -360,17 +360,16 @@ NOT_STORED = [
 ]
 
 
-@pytest.mark.parametrize("name,body,field", NOT_STORED,
-                         ids=[c[0] for c in NOT_STORED])
-def test_issue8_fields_not_stored_yet(sbx, pg, tenant, http, name, body,
-                                      field):
-    before = counts(pg, tenant)
-    r = post_json(http, sbx, tenant, PATH, body)
-    assert_error(r, 422, "not_supported", field)
-    payout = dict(body, amount=100, currency="NGN")
+@pytest.mark.parametrize("name,body,field", STORED,
+                         ids=[c[0] for c in STORED])
+def test_issue8_fields_stored(sbx, pg, tenant, http, name, body, field):
+    rec = post_recipient(http, sbx, tenant, body, 201)
+    assert rec[field] == body[field]
+    payout = dict(body, amount=100, currency="NGN", stage=True)
     r = post_json(http, sbx, tenant, "/v1/payouts", payout)
-    assert_error(r, 422, "not_supported", field)
-    assert counts(pg, tenant) == before
+    assert r.status_code == 201, r.text
+    got = get_payout(http, sbx, tenant, r.json()["payout_uuid"])
+    assert got["recipient"]["uuid"] == rec["uuid"]
 
 
 def test_issue8_fields_validated(sbx, pg, tenant, http):

@@ -116,7 +116,7 @@ def test_no_secret_in_a_debug_log(nginx_factory, pg, tenant, http):
 
     # a rejected transfer, whose account number is the sandbox's 0002
     create(http, ngx, tenant, bank(account[:-4] + "0002",
-                                   webhook_secret=secret))
+                                   webhook_secret=secret), status=400)
 
     log = read_log(ngx)
     assert "[debug]" in log and "/hook" in log and " failed: " in log

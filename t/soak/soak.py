@@ -205,8 +205,13 @@ def create_payout(soak, http, ngx, headers, cr, last_start):
         if r is not None:
             with soak.lock:
                 soak.codes["create %d" % r.status_code] += 1
-        if r is not None and r.status_code == 201:
-            out = r.json()
+        rejected = (r is not None and r.status_code == 400
+                    and (r.json().get("error") or {}).get("code")
+                    == "gateway_rejected")
+        if r is not None and (r.status_code == 201 or rejected):
+            # a gateway's rejection at initiation is a 400 naming the
+            # payout it ended (seed 004)
+            out = r.json().get("error") if rejected else r.json()
             if not out.get("payout_uuid"):
                 soak.violation("201 without payout_uuid", r.text)
                 return

@@ -27,6 +27,7 @@ main(void)
     failed += run_stripe_tests();
     failed += run_webhook_tests();
     failed += run_text_tests();
+    failed += run_finalize_tests();
 
     if (failed) {
         print_error("%d unit test(s) failed\n", failed);
