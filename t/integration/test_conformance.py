@@ -328,20 +328,24 @@ def test_stripe_transfer_and_lookup(st, env, tenant, http):
 
 @GLUE
 def test_stripe_unknown_answer_is_sent_again(st, env, tenant, http):
-    """prism's own payout (status "string"): unknown; the reconciler
-    sends the same POST with the same key, which conforms too."""
-    ngx = env.ngx
-    acct = "acct_1C0nf" + digits(12)
-    out = create(http, ngx, tenant, {
+    """prism's own answers: a bank account "string", then a payout of
+    status "string", an unknown outcome; the reconciler sends the same
+    POST with the same key, which conforms too.  (prism's transfer is a
+    readable transfer, a success: nothing to send again.)"""
+    out = create(http, env.ngx, tenant, {
         "amount": 700, "currency": "USD", "gateway": "stripe",
-        "recipient_type": "connected_account", "account_id": acct})
+        "bank_account_number": "000" + digits(9),
+        "bank_account_name": "JENNY ROSEN", "bank_code": "110000000",
+        "country": "US"})
     u = out["payout_uuid"]
+    assert out["status"] == "pending_created", out
 
     def sent(xs):
-        return [x for x in xs if x.path == "/v1/transfers"
+        return [x for x in xs if x.path == "/v1/payouts"
                 and form_of(x).get("metadata[payout_uuid]") == u]
     xs = st.wait(lambda xs: len(sent(xs)) >= 2 and sent(xs), timeout=10,
                  what="the reconciler's second send")
-    accepted(xs, "transfer")
+    accepted(xs, "payout")
     assert {x.headers["idempotency-key"] for x in xs} == {u}
+    assert {x.headers["stripe-account"] for x in xs} == {ACCT}
     assert len({x.body for x in xs}) == 1
