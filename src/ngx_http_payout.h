@@ -233,6 +233,9 @@ ngx_int_t ngx_http_payout_recipients_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_recipients_get(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
+/* POST /payout-recipients/{uuid}/accounts (ngx_http_payout_enroll.c) */
+ngx_int_t ngx_http_payout_recipients_enroll(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
 
 /*
  * a socket libpq or libcurl owns: nginx stops watching it and lets the

@@ -58,6 +58,8 @@ static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
       0, 1 },
     { NGX_HTTP_GET, "payout-recipients/{uuid}",
       ngx_http_payout_recipients_get, 0, 0 },
+    { NGX_HTTP_POST, "payout-recipients/{uuid}/accounts",
+      ngx_http_payout_recipients_enroll, 0, 0 },
 
     { 0, NULL, NULL, 0, 0 }
 };

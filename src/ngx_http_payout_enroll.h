@@ -39,6 +39,8 @@ struct ngx_http_payout_enroll_s {
                                                    * code */
     ngx_uint_t                        stored;     /* the code is recorded on
                                                    * the recipient */
+    ngx_str_t                         recipient;  /* stored: the recipient
+                                                   * as the API shows it */
 
     /* private */
     ngx_http_payout_provider_call_t   call;

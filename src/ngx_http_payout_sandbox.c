@@ -7,6 +7,9 @@
  *   POST <base>/transfers                      initiate (idempotent)
  *   GET  <base>/transfers/{reference}          the transfer as it is now
  *   POST <base>/transfers/{reference}/cancel   cancel while pending
+ *   POST <base>/recipients                     enroll a destination (its
+ *                                              code follows from the
+ *                                              reference: idempotent)
  *   GET  <base>/ledger[?reference=]            every transfer, for tests
  *
  * The provider's state lives in PostgreSQL (sql/sandbox/), one round trip
@@ -58,16 +61,27 @@ typedef struct {
 } ngx_http_payout_sandbox_outcome_t;
 
 
+/* a POST body's parser: NGX_OK, or NGX_ERROR with message and field */
+typedef ngx_int_t (*ngx_http_payout_sandbox_parse_pt)(json_t *body,
+    ngx_http_payout_sandbox_transfer_t *t, const char **message,
+    const char **field);
+
+
 static ngx_int_t ngx_http_payout_sandbox_handler(ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_payout_sandbox_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
+static ngx_int_t ngx_http_payout_sandbox_request(ngx_http_request_t *r,
+    json_t *body, ngx_http_payout_sandbox_parse_pt parse,
+    ngx_http_payout_sandbox_transfer_t *t, ngx_int_t *rc);
 static ngx_int_t ngx_http_payout_sandbox_parse(json_t *body,
     ngx_http_payout_sandbox_transfer_t *t, const char **message,
     const char **field);
-static ngx_int_t ngx_http_payout_sandbox_parse_destination(json_t *dest,
+static ngx_int_t ngx_http_payout_sandbox_parse_destination(json_t *body,
     ngx_http_payout_sandbox_transfer_t *t, const char **message,
     const char **field);
+static ngx_int_t ngx_http_payout_sandbox_currency(json_t *body,
+    ngx_uint_t required, u_char *currency);
 static ngx_int_t ngx_http_payout_sandbox_string(json_t *obj,
     const char *key, ngx_uint_t required, ngx_str_t *out);
 static ngx_int_t ngx_http_payout_sandbox_idempotency(ngx_http_request_t *r,
@@ -81,6 +95,11 @@ static void ngx_http_payout_sandbox_create_done(
 static ngx_int_t ngx_http_payout_sandbox_rejected(ngx_http_request_t *r,
     const char *reason);
 
+static ngx_int_t ngx_http_payout_sandbox_enroll(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+static ngx_int_t ngx_http_payout_sandbox_enroll_parse(json_t *body,
+    ngx_http_payout_sandbox_transfer_t *t, const char **message,
+    const char **field);
 static ngx_int_t ngx_http_payout_sandbox_get(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 static ngx_int_t ngx_http_payout_sandbox_cancel(ngx_http_request_t *r,
@@ -113,6 +132,7 @@ static ngx_http_payout_route_t  ngx_http_payout_sandbox_routes[] = {
     { NGX_HTTP_POST, "transfers/{reference}/cancel",
       ngx_http_payout_sandbox_cancel, 1, 0 },
     { NGX_HTTP_GET, "ledger", ngx_http_payout_sandbox_ledger, 1, 0 },
+    { NGX_HTTP_POST, "recipients", ngx_http_payout_sandbox_enroll, 1, 1 },
 
     { 0, NULL, NULL, 0, 0 }
 };
@@ -201,26 +221,17 @@ static ngx_int_t
 ngx_http_payout_sandbox_create(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    const char                          *message, *field;
+    ngx_int_t                            rc;
     ngx_http_payout_pg_query_t          *q;
     ngx_http_payout_sandbox_init_t      *init;
     ngx_http_payout_sandbox_transfer_t   t;
 
-    ngx_memzero(&t, sizeof(ngx_http_payout_sandbox_transfer_t));
-
-    if (ngx_http_payout_sandbox_parse(ctx->body, &t, &message, &field)
+    if (ngx_http_payout_sandbox_request(r, ctx->body,
+                                        ngx_http_payout_sandbox_parse, &t,
+                                        &rc)
         != NGX_OK)
     {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                          "invalid_request", message, field);
-    }
-
-    if (ngx_http_payout_sandbox_idempotency(r, &t.reference) != NGX_OK) {
-        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                          "idempotency_key_mismatch",
-                                          "The Idempotency-Key header must "
-                                          "equal the reference.",
-                                          "reference");
+        return rc;
     }
 
     init = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_sandbox_init_t));
@@ -243,6 +254,39 @@ ngx_http_payout_sandbox_create(ngx_http_request_t *r,
 }
 
 
+/*
+ * A POST body parsed by parse, and the Idempotency-Key checked against
+ * its reference.  NGX_DECLINED: refused, *rc is what the handler returns.
+ */
+
+static ngx_int_t
+ngx_http_payout_sandbox_request(ngx_http_request_t *r, json_t *body,
+    ngx_http_payout_sandbox_parse_pt parse,
+    ngx_http_payout_sandbox_transfer_t *t, ngx_int_t *rc)
+{
+    const char  *message, *field;
+
+    ngx_memzero(t, sizeof(ngx_http_payout_sandbox_transfer_t));
+
+    if (parse(body, t, &message, &field) != NGX_OK) {
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_request", message, field);
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_payout_sandbox_idempotency(r, &t->reference) != NGX_OK) {
+        *rc = ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "idempotency_key_mismatch",
+                                         "The Idempotency-Key header must "
+                                         "equal the reference.",
+                                         "reference");
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 /* NGX_OK, or NGX_ERROR with message and field saying what is wrong */
 
 static ngx_int_t
@@ -250,9 +294,7 @@ ngx_http_payout_sandbox_parse(json_t *body,
     ngx_http_payout_sandbox_transfer_t *t, const char **message,
     const char **field)
 {
-    json_t      *amount, *dest;
-    ngx_str_t    currency;
-    ngx_uint_t   i;
+    json_t      *amount;
 
     *field = "reference";
     *message = "reference must be our payout's UUID.";
@@ -278,19 +320,8 @@ ngx_http_payout_sandbox_parse(json_t *body,
     *field = "currency";
     *message = "currency must be a three-letter ISO 4217 code.";
 
-    if (ngx_http_payout_sandbox_string(body, "currency", 1, &currency)
-        != NGX_OK
-        || currency.len != 3)
-    {
+    if (ngx_http_payout_sandbox_currency(body, 1, t->currency) != NGX_OK) {
         return NGX_ERROR;
-    }
-
-    for (i = 0; i < 3; i++) {
-        t->currency[i] = ngx_toupper(currency.data[i]);
-
-        if (t->currency[i] < 'A' || t->currency[i] > 'Z') {
-            return NGX_ERROR;
-        }
     }
 
     *field = "narration";
@@ -302,6 +333,21 @@ ngx_http_payout_sandbox_parse(json_t *body,
         return NGX_ERROR;
     }
 
+    return ngx_http_payout_sandbox_parse_destination(body, t, message,
+                                                     field);
+}
+
+
+/* the body's "destination" object */
+
+static ngx_int_t
+ngx_http_payout_sandbox_parse_destination(json_t *body,
+    ngx_http_payout_sandbox_transfer_t *t, const char **message,
+    const char **field)
+{
+    json_t     *dest;
+    ngx_str_t   type, name;
+
     *field = "destination";
     *message = "destination must be an object.";
 
@@ -310,18 +356,6 @@ ngx_http_payout_sandbox_parse(json_t *body,
     if (!json_is_object(dest)) {
         return NGX_ERROR;
     }
-
-    return ngx_http_payout_sandbox_parse_destination(dest, t, message,
-                                                     field);
-}
-
-
-static ngx_int_t
-ngx_http_payout_sandbox_parse_destination(json_t *dest,
-    ngx_http_payout_sandbox_transfer_t *t, const char **message,
-    const char **field)
-{
-    ngx_str_t  type, name;
 
     *field = "destination.type";
     *message = "destination.type must be \"bank_account\" or "
@@ -398,6 +432,43 @@ ngx_http_payout_sandbox_parse_destination(json_t *dest,
 
     t->outcome = ngx_payout_sandbox_outcome((char *) t->number.data,
                                             t->number.len);
+
+    return NGX_OK;
+}
+
+
+/* three letters, upper-cased into currency; optional: absent is "" */
+
+static ngx_int_t
+ngx_http_payout_sandbox_currency(json_t *body, ngx_uint_t required,
+    u_char *currency)
+{
+    ngx_str_t   v;
+    ngx_uint_t  i;
+
+    currency[0] = '\0';
+
+    if (ngx_http_payout_sandbox_string(body, "currency", required, &v)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (v.len == 0 && !required) {
+        return NGX_OK;
+    }
+
+    if (v.len != 3) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < 3; i++) {
+        currency[i] = ngx_toupper(v.data[i]);
+
+        if (currency[i] < 'A' || currency[i] > 'Z') {
+            return NGX_ERROR;
+        }
+    }
 
     return NGX_OK;
 }
@@ -612,6 +683,101 @@ ngx_http_payout_sandbox_rejected(ngx_http_request_t *r, const char *reason)
 
     return ngx_http_payout_send_error(r, NGX_HTTP_PAYOUT_SANDBOX_422,
                                       reason, message, NULL);
+}
+
+
+/*
+ * POST /recipients {reference, currency?, destination}: a recipient code
+ * for the destination.  It is derived from the reference alone, so every
+ * call with the reference gets the same one and nothing is stored.  An
+ * account ending in 0002 is refused, as its transfers are.
+ */
+
+static ngx_int_t
+ngx_http_payout_sandbox_enroll(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx)
+{
+    char                                 code[sizeof("SBX_RCP_") + 20];
+    char                                 last4[5], currency[4];
+    size_t                               i, n;
+    json_t                              *json;
+    ngx_int_t                            rc;
+    ngx_http_payout_sandbox_transfer_t   t;
+
+    if (ngx_http_payout_sandbox_request(r, ctx->body,
+                                        ngx_http_payout_sandbox_enroll_parse,
+                                        &t, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    if (t.outcome == NGX_PAYOUT_SANDBOX_INVALID_ACCOUNT) {
+        return ngx_http_payout_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_account",
+                                          "The destination account is "
+                                          "invalid; no recipient was made.",
+                                          "destination");
+    }
+
+    /* the reference's first 20 hex digits, upper-cased */
+    n = ngx_cpymem(code, "SBX_RCP_", 8) - (u_char *) code;
+
+    for (i = 0; i < t.reference.len && n < sizeof(code) - 1; i++) {
+        if (t.reference.data[i] != '-') {
+            code[n++] = ngx_toupper(t.reference.data[i]);
+        }
+    }
+
+    code[n] = '\0';
+
+    /* the sandbox shows only the last four digits of a destination */
+    n = ngx_min(t.number.len, 4);
+    ngx_memcpy(last4, t.number.data + t.number.len - n, n);
+    last4[n] = '\0';
+
+    ngx_memcpy(currency, t.currency, 3);
+    currency[3] = '\0';
+
+    json = json_pack("{s:s, s:s%, s:s, s:s, s:s?}", "recipient_code", code,
+                     "reference", t.reference.data, t.reference.len,
+                     "type", t.type, "last4", last4,
+                     "currency", currency[0] ? currency : NULL);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_payout_send_json_t(r, NGX_HTTP_CREATED, json);
+    json_decref(json);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_payout_sandbox_enroll_parse(json_t *body,
+    ngx_http_payout_sandbox_transfer_t *t, const char **message,
+    const char **field)
+{
+    *field = "reference";
+    *message = "reference must be our recipient's UUID.";
+
+    if (ngx_http_payout_sandbox_string(body, "reference", 1, &t->reference)
+        != NGX_OK
+        || !ngx_payout_uuid_valid(t->reference.data, t->reference.len))
+    {
+        return NGX_ERROR;
+    }
+
+    *field = "currency";
+    *message = "currency must be a three-letter ISO 4217 code.";
+
+    if (ngx_http_payout_sandbox_currency(body, 0, t->currency) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_payout_sandbox_parse_destination(body, t, message,
+                                                     field);
 }
 
 

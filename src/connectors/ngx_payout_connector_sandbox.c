@@ -5,6 +5,8 @@
  *   INITIATE  POST /transfers               Idempotency-Key: our uuid
  *   LOOKUP    GET  /transfers/{uuid}        404: never received
  *   CANCEL    POST /transfers/{uuid}/cancel
+ *   ENROLL    POST /recipients              Idempotency-Key: our recipient
+ *                                           uuid; bank and mobile money
  *   webhooks  Sandbox-Signature: t=<unix>,v1=<hex HMAC-SHA256(t.body)>
  *
  * It needs no API secret and has no settings of its own.
@@ -25,8 +27,12 @@
 static int ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
     ngx_payout_op_e op, const ngx_payout_transfer_t *t,
     ngx_payout_call_t *call);
+static int ngx_payout_sandbox_build_enroll(const ngx_payout_account_t *acct,
+    const ngx_payout_transfer_t *t, ngx_payout_call_t *call);
 static int ngx_payout_sandbox_header(const ngx_payout_account_t *acct,
     ngx_payout_call_t *call, const char *name, const char *value);
+static int ngx_payout_sandbox_body(const ngx_payout_account_t *acct,
+    ngx_payout_call_t *call, const char *key, char *body, size_t len);
 static void ngx_payout_sandbox_parse(const ngx_payout_account_t *acct,
     ngx_payout_op_e op, const ngx_payout_answer_t *a,
     ngx_payout_result_t *res);
@@ -34,6 +40,10 @@ static int ngx_payout_sandbox_hook_verify(const ngx_payout_account_t *acct,
     const ngx_payout_hook_t *hook, long now);
 static int ngx_payout_sandbox_hook_event(const ngx_payout_account_t *acct,
     const ngx_payout_hook_t *hook, ngx_payout_event_t *ev);
+static char *ngx_payout_sandbox_dump(const ngx_payout_transfer_t *t,
+    const char *reference, json_t *body, size_t *len);
+static void ngx_payout_sandbox_destination(const ngx_payout_transfer_t *t,
+    json_t *dest);
 static int ngx_payout_sandbox_state(const char *status);
 static void ngx_payout_sandbox_copy(char *dst, size_t size,
     const char *src);
@@ -84,6 +94,10 @@ ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
 
     memset(call, 0, sizeof(ngx_payout_call_t));
 
+    if (op == NGX_PAYOUT_OP_ENROLL) {
+        return ngx_payout_sandbox_build_enroll(acct, t, call);
+    }
+
     if (op != NGX_PAYOUT_OP_INITIATE && op != NGX_PAYOUT_OP_LOOKUP
         && op != NGX_PAYOUT_OP_CANCEL)
     {
@@ -123,15 +137,69 @@ ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
 
     snprintf(path, len, "/transfers");
 
-    if (ngx_payout_sandbox_header(acct, call, "Idempotency-Key",
-                                  t->reference)
+    body = ngx_payout_sandbox_transfer_body(t, &len);
+
+    return ngx_payout_sandbox_body(acct, call, t->reference, body, len);
+}
+
+
+/* a bank account or a wallet; the sandbox has no connected accounts */
+
+static int
+ngx_payout_sandbox_build_enroll(const ngx_payout_account_t *acct,
+    const ngx_payout_transfer_t *t, ngx_payout_call_t *call)
+{
+    char    *body;
+    size_t   len;
+
+    if (t->type != NGX_PAYOUT_RECIPIENT_BANK
+        && t->type != NGX_PAYOUT_RECIPIENT_MOBILE)
+    {
+        return NGX_PAYOUT_DECLINED;
+    }
+
+    if (t->recipient_reference == NULL
+        || !ngx_payout_uuid_valid((const unsigned char *)
+                                      t->recipient_reference,
+                                  strlen(t->recipient_reference)))
+    {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    call->method = "POST";
+    call->path = "/recipients";
+
+    if (ngx_payout_sandbox_header(acct, call, "Content-Type",
+                                  "application/json")
         != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
     }
 
-    body = ngx_payout_sandbox_transfer_body(t, &len);
+    body = ngx_payout_sandbox_recipient_body(t, &len);
+
+    return ngx_payout_sandbox_body(acct, call, t->recipient_reference, body,
+                                   len);
+}
+
+
+/*
+ * A POST's Idempotency-Key and its body, malloc'd (or NULL), copied to
+ * the account's memory and freed
+ */
+
+static int
+ngx_payout_sandbox_body(const ngx_payout_account_t *acct,
+    ngx_payout_call_t *call, const char *key, char *body, size_t len)
+{
     if (body == NULL) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    if (ngx_payout_sandbox_header(acct, call, "Idempotency-Key", key)
+        != NGX_PAYOUT_OK)
+    {
+        free(body);
         return NGX_PAYOUT_ERROR;
     }
 
@@ -179,6 +247,12 @@ ngx_payout_sandbox_parse(const ngx_payout_account_t *acct,
     ngx_payout_result_t *res)
 {
     (void) acct;
+
+    if (op == NGX_PAYOUT_OP_ENROLL) {
+        ngx_payout_sandbox_parse_enroll(a->status, a->body, a->body_len,
+                                        res);
+        return;
+    }
 
     if (op == NGX_PAYOUT_OP_INITIATE) {
         ngx_payout_sandbox_parse_initiate(a->status, a->body, a->body_len,
@@ -380,11 +454,42 @@ char *
 ngx_payout_sandbox_transfer_body(const ngx_payout_transfer_t *t,
     size_t *len)
 {
+    json_t  *body;
+
+    body = json_pack("{s:I}", "amount", (json_int_t) t->amount);
+
+    if (body && t->narration) {
+        json_object_set_new(body, "narration", json_string(t->narration));
+    }
+
+    return ngx_payout_sandbox_dump(t, t->reference, body, len);
+}
+
+
+/* POST /recipients: {reference, currency, destination} */
+
+char *
+ngx_payout_sandbox_recipient_body(const ngx_payout_transfer_t *t,
+    size_t *len)
+{
+    return ngx_payout_sandbox_dump(t, t->recipient_reference, json_object(),
+                                   len);
+}
+
+
+/*
+ * body (consumed; NULL: out of memory) with the reference, the currency
+ * and the destination, as compact JSON (malloc'd), or NULL
+ */
+
+static char *
+ngx_payout_sandbox_dump(const ngx_payout_transfer_t *t,
+    const char *reference, json_t *body, size_t *len)
+{
     char    *out;
-    json_t  *body, *dest;
+    json_t  *dest;
 
     dest = json_object();
-    body = json_object();
 
     if (dest == NULL || body == NULL) {
         json_decref(dest);
@@ -392,35 +497,15 @@ ngx_payout_sandbox_transfer_body(const ngx_payout_transfer_t *t,
         return NULL;
     }
 
-    if (t->type == NGX_PAYOUT_RECIPIENT_MOBILE) {
-        json_object_set_new(dest, "type", json_string("mobile_money"));
-        json_object_set_new(dest, "mobile_number",
-                            json_string(t->mobile_number));
+    ngx_payout_sandbox_destination(t, dest);
 
-        if (t->provider) {
-            json_object_set_new(dest, "provider", json_string(t->provider));
-        }
+    json_object_set_new(body, "reference", json_string(reference));
 
-    } else {
-        json_object_set_new(dest, "type", json_string("bank_account"));
-        json_object_set_new(dest, "account_number",
-                            json_string(t->account_number));
-        json_object_set_new(dest, "bank_code", json_string(t->bank_code));
-
-        if (t->account_name) {
-            json_object_set_new(dest, "account_name",
-                                json_string(t->account_name));
-        }
+    if (t->currency) {
+        json_object_set_new(body, "currency", json_string(t->currency));
     }
 
-    json_object_set_new(body, "reference", json_string(t->reference));
-    json_object_set_new(body, "amount", json_integer(t->amount));
-    json_object_set_new(body, "currency", json_string(t->currency));
     json_object_set_new(body, "destination", dest);
-
-    if (t->narration) {
-        json_object_set_new(body, "narration", json_string(t->narration));
-    }
 
     out = json_dumps(body, JSON_COMPACT);
     json_decref(body);
@@ -430,6 +515,81 @@ ngx_payout_sandbox_transfer_body(const ngx_payout_transfer_t *t,
     }
 
     return out;
+}
+
+
+/* a transfer's or a recipient's destination object */
+
+static void
+ngx_payout_sandbox_destination(const ngx_payout_transfer_t *t,
+    json_t *dest)
+{
+    if (t->type == NGX_PAYOUT_RECIPIENT_MOBILE) {
+        json_object_set_new(dest, "type", json_string("mobile_money"));
+        json_object_set_new(dest, "mobile_number",
+                            json_string(t->mobile_number));
+
+        if (t->provider) {
+            json_object_set_new(dest, "provider", json_string(t->provider));
+        }
+
+        return;
+    }
+
+    json_object_set_new(dest, "type", json_string("bank_account"));
+    json_object_set_new(dest, "account_number",
+                        json_string(t->account_number));
+    json_object_set_new(dest, "bank_code", json_string(t->bank_code));
+
+    if (t->account_name) {
+        json_object_set_new(dest, "account_name",
+                            json_string(t->account_name));
+    }
+}
+
+
+/*
+ * The answer to POST /recipients: 200 or 201 with a recipient_code is
+ * the code; 400 or 422 with the sandbox's error is a refusal, its code
+ * the reason; anything else is no answer.  An enrollment has no state.
+ */
+
+void
+ngx_payout_sandbox_parse_enroll(long status, const char *body, size_t len,
+    ngx_payout_result_t *res)
+{
+    json_t      *json;
+    const char  *code;
+
+    res->state = -1;
+    res->outcome = NGX_PAYOUT_OUTCOME_UNKNOWN;
+    res->gateway_id[0] = '\0';
+    res->reason[0] = '\0';
+    res->next_action[0] = '\0';
+
+    json = (body && len) ? json_loadb(body, len, 0, NULL) : NULL;
+
+    if (status == 200 || status == 201) {
+        code = json_string_value(json_object_get(json, "recipient_code"));
+
+        if (code && code[0] && strlen(code) < sizeof(res->gateway_id)) {
+            ngx_payout_sandbox_copy(res->gateway_id,
+                                    sizeof(res->gateway_id), code);
+            res->outcome = NGX_PAYOUT_OUTCOME_STATE;
+        }
+
+    } else if (status == 400 || status == 422) {
+        code = json_string_value(json_object_get(json_object_get(json,
+                                                                 "error"),
+                                                 "code"));
+
+        if (code && code[0]) {
+            ngx_payout_sandbox_copy(res->reason, sizeof(res->reason), code);
+            res->outcome = NGX_PAYOUT_OUTCOME_REFUSED;
+        }
+    }
+
+    json_decref(json);
 }
 
 

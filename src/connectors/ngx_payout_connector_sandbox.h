@@ -50,6 +50,14 @@ int ngx_payout_sandbox_verify(const ngx_payout_keys_t *keys,
 char *ngx_payout_sandbox_transfer_body(const ngx_payout_transfer_t *t,
     size_t *len);
 
+/* POST /recipients (ENROLL): the JSON body (malloc'd), or NULL */
+char *ngx_payout_sandbox_recipient_body(const ngx_payout_transfer_t *t,
+    size_t *len);
+
+/* the answer to POST /recipients: the code, a refusal, or unknown */
+void ngx_payout_sandbox_parse_enroll(long status, const char *body,
+    size_t len, ngx_payout_result_t *res);
+
 /* the answer to POST /transfers */
 void ngx_payout_sandbox_parse_initiate(long status, const char *body,
     size_t len, ngx_payout_result_t *res);

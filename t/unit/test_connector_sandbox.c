@@ -280,6 +280,25 @@ test_registry(void **state)
 }
 
 
+/* an account on m's memory, and an NGN bank destination */
+
+static void
+table_setup(unit_mem_t *m, ngx_payout_account_t *acct,
+    ngx_payout_transfer_t *t)
+{
+    memset(m, 0, sizeof(unit_mem_t));
+    memset(acct, 0, sizeof(ngx_payout_account_t));
+    memset(t, 0, sizeof(ngx_payout_transfer_t));
+    acct->mem.alloc = unit_mem_alloc;
+    acct->mem.data = m;
+
+    t->currency = "NGN";
+    t->type = NGX_PAYOUT_RECIPIENT_BANK;
+    t->account_number = "0123456789";
+    t->bank_code = "058";
+}
+
+
 static void
 test_table_build(void **state)
 {
@@ -290,18 +309,9 @@ test_table_build(void **state)
 
     (void) state;
 
-    memset(&m, 0, sizeof(m));
-    memset(&acct, 0, sizeof(acct));
-    memset(&t, 0, sizeof(t));
-    acct.mem.alloc = unit_mem_alloc;
-    acct.mem.data = &m;
-
+    table_setup(&m, &acct, &t);
     t.reference = ref;
     t.amount = 1500;
-    t.currency = "NGN";
-    t.type = NGX_PAYOUT_RECIPIENT_BANK;
-    t.account_number = "0123456789";
-    t.bank_code = "058";
 
     assert_int_equal(sandbox()->build(&acct, NGX_PAYOUT_OP_INITIATE, &t,
                                       &call), NGX_PAYOUT_OK);
@@ -330,10 +340,116 @@ test_table_build(void **state)
                         "4c56e5c2-7ef0-4db0-8d2e-5e980f3f3bc7/cancel");
     assert_int_equal(call.body_len, 2);
 
+    /* enrollment (test_table_enroll) needs the recipient's uuid */
     assert_int_equal(sandbox()->build(&acct, NGX_PAYOUT_OP_ENROLL, &t,
-                                      &call), NGX_PAYOUT_DECLINED);
+                                      &call), NGX_PAYOUT_ERROR);
     assert_int_equal(sandbox()->build(&acct, NGX_PAYOUT_OP_FINALIZE, &t,
                                       &call), NGX_PAYOUT_DECLINED);
+
+    unit_mem_free(&m);
+}
+
+
+static void
+test_table_enroll(void **state)
+{
+    json_t                 *body;
+    unit_mem_t              m;
+    ngx_payout_call_t       call;
+    ngx_payout_account_t    acct;
+    ngx_payout_result_t     res;
+    ngx_payout_transfer_t   t;
+
+    static const char  rref[] = "0b0e2a5c-3f3a-4c1e-9d6e-2c7d9e1f4a55";
+
+    (void) state;
+
+    table_setup(&m, &acct, &t);
+    t.recipient_reference = rref;
+    t.account_name = "JOHN SELLER";
+
+    assert_int_equal(sandbox()->build(&acct, NGX_PAYOUT_OP_ENROLL, &t,
+                                      &call), NGX_PAYOUT_OK);
+    assert_string_equal(call.method, "POST");
+    assert_string_equal(call.path, "/recipients");
+    assert_int_equal(call.nheaders, 2);
+    assert_string_equal(call.headers[0], "Content-Type: application/json");
+    assert_string_equal(call.headers[1],
+        "Idempotency-Key: 0b0e2a5c-3f3a-4c1e-9d6e-2c7d9e1f4a55");
+
+    body = json_loadb(call.body, call.body_len, 0, NULL);
+    assert_non_null(body);
+    assert_string_equal(json_string_value(json_object_get(body,
+                                                          "reference")),
+                        rref);
+    assert_string_equal(json_string_value(json_object_get(body,
+                                                          "currency")),
+                        "NGN");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(body, "destination"),
+                            "account_number")), "0123456789");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(body, "destination"), "type")),
+                        "bank_account");
+    json_decref(body);
+
+    /* a wallet, without a currency */
+    t.type = NGX_PAYOUT_RECIPIENT_MOBILE;
+    t.currency = NULL;
+    t.mobile_number = "233241234567";
+    t.provider = "MTN";
+    assert_int_equal(sandbox()->build(&acct, NGX_PAYOUT_OP_ENROLL, &t,
+                                      &call), NGX_PAYOUT_OK);
+    body = json_loadb(call.body, call.body_len, 0, NULL);
+    assert_null(json_object_get(body, "currency"));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(body, "destination"),
+                            "mobile_number")), "233241234567");
+    json_decref(body);
+
+    /* the sandbox has no connected accounts to enroll */
+    t.type = NGX_PAYOUT_RECIPIENT_CONNECTED;
+    t.account_id = "acct_1";
+    assert_int_equal(sandbox()->build(&acct, NGX_PAYOUT_OP_ENROLL, &t,
+                                      &call), NGX_PAYOUT_DECLINED);
+
+    t.type = NGX_PAYOUT_RECIPIENT_BANK;
+    t.recipient_reference = "not-a-uuid";
+    assert_int_equal(sandbox()->build(&acct, NGX_PAYOUT_OP_ENROLL, &t,
+                                      &call), NGX_PAYOUT_ERROR);
+
+    /* answers */
+    unit_parse(sandbox(), NGX_PAYOUT_OP_ENROLL, 201,
+               "{\"recipient_code\":\"SBX_RCP_0B0E2A5C3F3A4C1E9D6E\"}",
+               &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_STATE);
+    assert_int_equal(res.state, -1);
+    assert_string_equal(res.gateway_id, "SBX_RCP_0B0E2A5C3F3A4C1E9D6E");
+
+    unit_parse(sandbox(), NGX_PAYOUT_OP_ENROLL, 200,
+               "{\"recipient_code\":\"SBX_RCP_X\"}", &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_STATE);
+    assert_string_equal(res.gateway_id, "SBX_RCP_X");
+
+    unit_parse(sandbox(), NGX_PAYOUT_OP_ENROLL, 201, "{}", &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_UNKNOWN);
+    assert_string_equal(res.gateway_id, "");
+
+    unit_parse(sandbox(), NGX_PAYOUT_OP_ENROLL, 400,
+               "{\"error\":{\"code\":\"invalid_account\","
+               "\"message\":\"no\"}}", &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_REFUSED);
+    assert_string_equal(res.reason, "invalid_account");
+    assert_string_equal(res.gateway_id, "");
+
+    /* a proxy's page, a 5xx, no answer: unknown */
+    unit_parse(sandbox(), NGX_PAYOUT_OP_ENROLL, 400, "<html>", &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_UNKNOWN);
+    unit_parse(sandbox(), NGX_PAYOUT_OP_ENROLL, 503,
+               "{\"error\":{\"code\":\"x\"}}", &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_UNKNOWN);
+    unit_parse(sandbox(), NGX_PAYOUT_OP_ENROLL, 0, NULL, &res);
+    assert_int_equal(res.outcome, NGX_PAYOUT_OUTCOME_UNKNOWN);
 
     unit_mem_free(&m);
 }
@@ -499,6 +615,7 @@ run_sandbox_tests(void)
         cmocka_unit_test(test_parse_long_multibyte),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_table_build),
+        cmocka_unit_test(test_table_enroll),
         cmocka_unit_test(test_table_parse),
         cmocka_unit_test(test_table_hook),
         cmocka_unit_test(test_status_table),
