@@ -174,6 +174,10 @@ class StandIn(Recorder):
         self.hold_max = 30.0
         self._release = threading.Event()
         self.held = threading.Event()   # set once a call is being held
+        # reference or key -> answers still to drop when it is sent
+        # again: libcurl sends a request once more, by itself, when a
+        # reused connection closes without an answer
+        self.drops = {}
         self.port = None
 
     @property
@@ -195,11 +199,20 @@ class StandIn(Recorder):
         with self.lock:
             self.outcome.clear()
             del self.next[:]
+            self.drops.clear()
             self.hold_max = 30.0
         self.release()
 
     def release(self):
         self._release.set()
+
+    def redrop(self, key):
+        """A request sent again soon after its answer was dropped: drop
+        this one too (once)."""
+        with self.lock:
+            if self.drops.get(key):
+                self.drops[key] -= 1
+                raise _Drop()
 
     def pick(self, destination):
         """The outcome of a money move to destination."""
@@ -208,10 +221,12 @@ class StandIn(Recorder):
                 return self.next.pop(0)
             return self.outcome.get(destination, "ok")
 
-    def after_execute(self, outcome):
+    def after_execute(self, outcome, key=None):
         """For "drop" and "hold": what happens to the answer of a
         request that did execute."""
         if outcome == "drop":
+            with self.lock:
+                self.drops[key] = 1
             raise _Drop()
         if outcome == "hold":
             self._release.clear()
@@ -328,6 +343,7 @@ class Paystack(StandIn):
         with self.lock:
             t = self.transfers.get(ref)
             if t is not None:
+                self.redrop(ref)
                 # the reference is Paystack's idempotency: the first one
                 return 200, {"status": True, "message": "Transfer exists",
                              "data": dict(t)}
@@ -353,7 +369,7 @@ class Paystack(StandIn):
             self.transfers[ref] = t
             self.executions[ref] = self.executions.get(ref, 0) + 1
             answer = dict(t)
-        self.after_execute(outcome)
+        self.after_execute(outcome, ref)
         return 200, {"status": True, "message": "Transfer has been queued"
                      if answer["status"] == "pending"
                      else "Transfer requires OTP to continue",
@@ -440,6 +456,7 @@ class Stripe(StandIn):
         if call.method == "POST" and key:
             with self.lock:
                 if key in self.keys:
+                    self.redrop(key)
                     path, answer = self.keys[key]
                     if answer is None:
                         return self.error(409, "A request with this key "
@@ -461,7 +478,7 @@ class Stripe(StandIn):
                     self.keys[key] = (call.path, answer)
                 else:
                     del self.keys[key]
-        self.after_execute(outcome)
+        self.after_execute(outcome, key)
         return answer
 
     def route(self, call):

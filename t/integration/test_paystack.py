@@ -239,7 +239,10 @@ def test_no_answer_is_reconciled(ps, env, ngx, tenant, http):
     p = wait_status(http, ngx, tenant, u, "pending_promise", timeout=15)
     assert p["status"] == "pending"
     assert ps.got("GET", "/transfer/verify/" + u)
-    assert ps.executed(u) == 1 and len(transfers(ps, u)) == 1
+    # libcurl may send it once more on its own (a reused connection that
+    # closed unanswered): the same reference, one transfer
+    assert ps.executed(u) == 1
+    assert len({c.body for c in transfers(ps, u)}) == 1
     assert ps.hook(ngx, "transfer.success", u).status_code == 200
     wait_status(http, ngx, tenant, u, "success")
     assert ps.executed(u) == 1
