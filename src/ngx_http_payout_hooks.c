@@ -11,11 +11,22 @@
 #include "ngx_http_payout_gateway.h"
 
 
+/*
+ * The payout an event is about: by our uuid when the event carries it,
+ * else by the provider's id among the payouts of this gateway and its
+ * mode.  Both give the same columns.
+ */
 static const char  ngx_http_payout_hook_find_sql[] =
-    "SELECT id FROM payouts WHERE uuid = $1::uuid AND gateway = $2";
+    "SELECT id, sub_status FROM payouts "
+    "WHERE uuid = $1::uuid AND gateway = $2";
+
+static const char  ngx_http_payout_hook_find_id_sql[] =
+    "SELECT id, sub_status FROM payouts "
+    "WHERE gateway = $1 AND livemode = $2 AND gateway_payout_id = $3";
 
 enum {
-    NGX_HTTP_PAYOUT_HOOK_FIND_ID = 0
+    NGX_HTTP_PAYOUT_HOOK_FIND_ID = 0,
+    NGX_HTTP_PAYOUT_HOOK_FIND_SUB_STATUS
 };
 
 
@@ -28,6 +39,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_payout_hook_handler(ngx_http_request_t *r);
 static void ngx_http_payout_hook_body(ngx_http_request_t *r);
+static ngx_http_payout_pg_query_t *ngx_http_payout_hook_find(
+    ngx_http_request_t *r, ngx_http_payout_hook_t *hook);
 static void ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q,
@@ -150,14 +163,8 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
         return;
     }
 
-    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
-                                        ngx_http_payout_hook_find_sql);
-    if (q == NULL
-        || ngx_http_payout_pg_param(q, (u_char *) hook->event.reference, 36)
-           != NGX_OK
-        || ngx_http_payout_pg_param(q, hook->gateway->name.data,
-                                    hook->gateway->name.len) != NGX_OK)
-    {
+    q = ngx_http_payout_hook_find(r, hook);
+    if (q == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -167,6 +174,50 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
 
     (void) ngx_http_payout_query_started(r,
                                   ngx_http_payout_pg_run_for_request(r, q));
+}
+
+
+static ngx_http_payout_pg_query_t *
+ngx_http_payout_hook_find(ngx_http_request_t *r, ngx_http_payout_hook_t *hook)
+{
+    const char                  *id;
+    ngx_http_payout_gateway_t   *gw;
+    ngx_http_payout_pg_query_t  *q;
+
+    gw = hook->gateway;
+
+    if (hook->event.reference[0]) {
+        q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                            ngx_http_payout_hook_find_sql);
+        if (q == NULL
+            || ngx_http_payout_pg_param(q, (u_char *) hook->event.reference,
+                                        36)
+               != NGX_OK
+            || ngx_http_payout_pg_param(q, gw->name.data, gw->name.len)
+               != NGX_OK)
+        {
+            return NULL;
+        }
+
+        return q;
+    }
+
+    /* no reference: the bridge let it through for its provider id */
+    id = hook->event.result.gateway_id;
+
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_hook_find_id_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param(q, gw->name.data, gw->name.len)
+           != NGX_OK
+        || ngx_http_payout_pg_param_bool(q, gw->livemode) != NGX_OK
+        || ngx_http_payout_pg_param(q, (u_char *) id, ngx_strlen(id))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return q;
 }
 
 
@@ -193,6 +244,12 @@ ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     id = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_HOOK_FIND_ID);
+
+    /* e.g. Stripe's failure of a paid payout: its reversal */
+    ngx_http_payout_provider_word(hook->gateway,
+                                  ngx_http_payout_row_state(res, 0,
+                                      NGX_HTTP_PAYOUT_HOOK_FIND_SUB_STATUS),
+                                  &hook->event.result);
 
     rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r, id,
                                       &hook->event.result, "webhook",

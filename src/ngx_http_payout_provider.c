@@ -6,12 +6,15 @@
  */
 
 #include "ngx_http_payout_provider.h"
+#include "core/ngx_payout_validate.h"
 
 
 static void ngx_http_payout_provider_account(ngx_http_payout_gateway_t *gw,
     ngx_pool_t *pool, ngx_payout_account_t *acct);
 static void *ngx_http_payout_provider_alloc(void *data, size_t size);
 static void ngx_http_payout_provider_answer(ngx_http_payout_http_req_t *hr);
+static const char *ngx_http_payout_provider_column(ngx_pool_t *pool,
+    PGresult *res, int row, int col, ngx_int_t *rc);
 static ngx_int_t ngx_http_payout_provider_hook(ngx_http_request_t *r,
     ngx_str_t *body, ngx_payout_hook_t *hook);
 
@@ -153,14 +156,85 @@ ngx_http_payout_provider_event(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    /* found by our reference only, for now: no connector refetches */
-    if (ev->reference[0] == '\0'
+    /*
+     * Found by our reference, or by the provider's id alone (a Stripe
+     * event may carry no metadata); no connector refetches yet.
+     */
+    if ((ev->reference[0] == '\0' && ev->result.gateway_id[0] == '\0')
         || ev->follow_up != NGX_PAYOUT_FOLLOW_NONE)
     {
         return NGX_DECLINED;
     }
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_payout_provider_word(ngx_http_payout_gateway_t *gw, int current,
+    ngx_payout_result_t *res)
+{
+    if (current < 0 || res->outcome != NGX_PAYOUT_OUTCOME_STATE
+        || res->state < 0)
+    {
+        return;
+    }
+
+    res->state = ngx_payout_state_provider_word(current, res->state,
+                     ngx_http_payout_provider_can(gw, FAILS_AFTER_PAID));
+}
+
+
+ngx_int_t
+ngx_http_payout_provider_transfer_ids(ngx_pool_t *pool, PGresult *res,
+    int row, int first, ngx_payout_transfer_t *t)
+{
+    ngx_int_t    rc;
+    const char  *type;
+
+    rc = NGX_OK;
+
+    t->gateway_id = ngx_http_payout_provider_column(pool, res, row,
+                        first + NGX_HTTP_PAYOUT_TRANSFER_IDS_GATEWAY_PAYOUT_ID,
+                        &rc);
+    type = ngx_http_payout_provider_column(pool, res, row,
+                        first + NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_TYPE,
+                        &rc);
+    t->account_id = ngx_http_payout_provider_column(pool, res, row,
+                        first + NGX_HTTP_PAYOUT_TRANSFER_IDS_ACCOUNT_ID,
+                        &rc);
+    t->recipient_code = ngx_http_payout_provider_column(pool, res, row,
+                        first + NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_CODE,
+                        &rc);
+
+    /* as the send path: a payout without a recipient row is a bank's */
+    if (type && ngx_strcmp(type, "connected_account") == 0) {
+        t->type = NGX_PAYOUT_RECIPIENT_CONNECTED;
+
+    } else if (type && ngx_strcmp(type, "mobile_money") == 0) {
+        t->type = NGX_PAYOUT_RECIPIENT_MOBILE;
+
+    } else {
+        t->type = NGX_PAYOUT_RECIPIENT_BANK;
+    }
+
+    return rc;
+}
+
+
+/* a copy of a column, or NULL when it is NULL (or the copy failed) */
+
+static const char *
+ngx_http_payout_provider_column(ngx_pool_t *pool, PGresult *res, int row,
+    int col, ngx_int_t *rc)
+{
+    ngx_str_t  v;
+
+    if (ngx_http_payout_pg_copy(pool, res, row, col, &v) != NGX_OK) {
+        *rc = NGX_ERROR;
+    }
+
+    return (char *) v.data;
 }
 
 

@@ -11,6 +11,7 @@
 
 #include "ngx_http_payout.h"
 #include "ngx_http_payout_http.h"
+#include "ngx_http_payout_pg.h"
 #include "core/ngx_payout_connector.h"
 
 
@@ -48,6 +49,36 @@ ngx_int_t ngx_http_payout_provider_verify(ngx_http_request_t *r,
 /* a verified hook's event: NGX_OK, or NGX_DECLINED (ignore it) */
 ngx_int_t ngx_http_payout_provider_event(ngx_http_request_t *r,
     ngx_http_payout_gateway_t *gw, ngx_str_t *body, ngx_payout_event_t *ev);
+
+/*
+ * A provider's word for a payout stored in state "current" (-1: not
+ * known): res->state becomes the state to apply, e.g. Stripe's failure
+ * of a paid payout is its reversal (ngx_payout_state_provider_word).
+ */
+void ngx_http_payout_provider_word(ngx_http_payout_gateway_t *gw,
+    int current, ngx_payout_result_t *res);
+
+/*
+ * What a connector needs besides our reference to look up or cancel a
+ * payout (Stripe: its po_/tr_ id, which endpoint, which Stripe-Account):
+ * these columns, in this order, from column "first" of a result, spliced
+ * into a query over payouts p LEFT JOIN recipients r.
+ */
+#define NGX_HTTP_PAYOUT_TRANSFER_IDS_SQL                                    \
+    "p.gateway_payout_id, r.recipient_type, r.account_id, "                 \
+    "r.gateway_recipient_code"
+
+enum {
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_GATEWAY_PAYOUT_ID = 0,
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_TYPE,
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_ACCOUNT_ID,
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_CODE,
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_N
+};
+
+/* t's gateway_id, type, account_id and recipient_code, copied to pool */
+ngx_int_t ngx_http_payout_provider_transfer_ids(ngx_pool_t *pool,
+    PGresult *res, int row, int first, ngx_payout_transfer_t *t);
 
 /* what the gateway's connector can do: LOOKUP_BY_REFERENCE, ... */
 #define ngx_http_payout_provider_can(gw, cap)                               \

@@ -10,7 +10,16 @@
  *                                       idempotency key: never twice paid
  *   NOT_FOUND, past the window       -> canceled_timeout, since the
  *                                       provider confirms nothing ran
- * RESUBMIT_SAME_KEY: a payout not yet sent is sent again, same key
+ * RESUBMIT_SAME_KEY (Stripe): the provider is asked by its own id
+ *   a payout it gave an id           -> LOOKUP by that id, record its
+ *                                       state
+ *   no id yet (unknown outcome)      -> send again, same key: answered
+ *                                       with the first result; never
+ *                                       canceled_timeout, which only the
+ *                                       provider could confirm.  Past the
+ *                                       key's lifetime (key_ttl) a send
+ *                                       could pay twice: left pending,
+ *                                       with an error for the operator
  *
  * Claims use leases in PostgreSQL (FOR UPDATE SKIP LOCKED), so workers
  * and nodes sharing the database never check one payout at once.
@@ -22,10 +31,12 @@
 
 static const char  ngx_http_payout_reconcile_sql[] =
     "SELECT c.payout_id, c.tenant_id, c.payout_uuid, c.gateway, "
-    "c.sub_status, c.age_s "
+    "c.sub_status, c.age_s, " NGX_HTTP_PAYOUT_TRANSFER_IDS_SQL " "
     "FROM payout_reconcile_claim("
     "p_limit => $1, p_grace_ms => $2, p_gateways => $3::text[], "
-    "p_backoff_ms => $4, p_backoff_max_ms => $5) c";
+    "p_backoff_ms => $4, p_backoff_max_ms => $5) c "
+    "JOIN payouts p ON p.id = c.payout_id "
+    "LEFT JOIN recipients r ON r.id = p.recipient_id";
 
 enum {
     NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_ID = 0,
@@ -33,7 +44,8 @@ enum {
     NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_UUID,
     NGX_HTTP_PAYOUT_RECONCILE_GATEWAY,
     NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS,
-    NGX_HTTP_PAYOUT_RECONCILE_AGE_S
+    NGX_HTTP_PAYOUT_RECONCILE_AGE_S,
+    NGX_HTTP_PAYOUT_RECONCILE_TRANSFER_IDS  /* NGX_HTTP_PAYOUT_TRANSFER_IDS_* */
 };
 
 
@@ -51,6 +63,7 @@ typedef struct {
     int64_t                        payout_id;
     int64_t                        tenant_id;
     int64_t                        age;
+    int                            state;         /* as claimed */
     char                           uuid[37];
     unsigned                       created:1;     /* pending_created */
     ngx_http_payout_provider_call_t  call;
@@ -245,7 +258,8 @@ static ngx_int_t
 ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
     PGresult *res, int row)
 {
-    ngx_int_t                         lookup;
+    int                               state;
+    ngx_int_t                         lookup, resend;
     ngx_str_t                         gateway, uuid;
     ngx_pool_t                       *pool;
     ngx_payout_transfer_t             t;
@@ -263,14 +277,20 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
         return NGX_DECLINED;
     }
 
-    lookup = ngx_http_payout_provider_can(gw, LOOKUP_BY_REFERENCE);
+    state = ngx_http_payout_row_state(res, row,
+                                      NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS);
 
-    if (!lookup
-        && !(ngx_http_payout_provider_can(gw, RESUBMIT_SAME_KEY)
-             && ngx_http_payout_row_state(res, row,
-                                          NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS)
-                == NGX_PAYOUT_PENDING_CREATED))
-    {
+    /* a provider that knows our uuid is asked by it; else by its own id */
+    lookup = ngx_http_payout_provider_can(gw, LOOKUP_BY_REFERENCE)
+             || !ngx_http_payout_pg_isnull(res, row,
+                    NGX_HTTP_PAYOUT_RECONCILE_TRANSFER_IDS
+                    + NGX_HTTP_PAYOUT_TRANSFER_IDS_GATEWAY_PAYOUT_ID);
+
+    resend = !lookup
+             && ngx_http_payout_provider_can(gw, RESUBMIT_SAME_KEY)
+             && state == NGX_PAYOUT_PENDING_CREATED;
+
+    if (!lookup && !resend) {
         /* nothing to ask: the provider's webhooks settle it */
         return NGX_OK;
     }
@@ -295,23 +315,47 @@ ngx_http_payout_reconcile_check(ngx_http_payout_reconciler_t *rc,
                                           NGX_HTTP_PAYOUT_RECONCILE_TENANT_ID);
     ck->age = ngx_http_payout_pg_int(res, row,
                                      NGX_HTTP_PAYOUT_RECONCILE_AGE_S);
-    ck->created = (ngx_http_payout_row_state(res, row,
-                                         NGX_HTTP_PAYOUT_RECONCILE_SUB_STATUS)
-                   == NGX_PAYOUT_PENDING_CREATED);
+    ck->state = state;
+    ck->created = (state == NGX_PAYOUT_PENDING_CREATED);
 
     ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_RECONCILE_PAYOUT_UUID,
                             &uuid);
     ngx_memcpy(ck->uuid, uuid.data, 36);
     ck->uuid[36] = '\0';
 
+    if (resend && gw->actions->key_ttl > 0
+        && ck->age >= gw->actions->key_ttl)
+    {
+        /* the key has expired: a send now could be a second payment */
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "payout: payout %s at gateway \"%V\" has had no "
+                      "answer for longer than the gateway keeps its "
+                      "idempotency key (%l s); it is not sent again and "
+                      "stays pending_created: check it at the provider",
+                      ck->uuid, &gw->name, gw->actions->key_ttl);
+        ngx_destroy_pool(pool);
+        return NGX_OK;
+    }
+
     ngx_http_payout_job_started(&rc->job);
 
-    if (!lookup) {
+    if (resend) {
         ngx_http_payout_reconcile_resend(ck);
         return NGX_OK;
     }
 
     ngx_memzero(&t, sizeof(ngx_payout_transfer_t));
+
+    if (ngx_http_payout_provider_transfer_ids(pool, res, row,
+                                         NGX_HTTP_PAYOUT_RECONCILE_TRANSFER_IDS,
+                                         &t)
+        != NGX_OK)
+    {
+        ngx_http_payout_job_done(&rc->job);
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
     t.reference = ck->uuid;
 
     pc = &ck->call;
@@ -342,7 +386,10 @@ ngx_http_payout_reconcile_answer(ngx_http_payout_provider_call_t *pc)
     ck = pc->data;
     res = &pc->result;
 
-    if (res->outcome == NGX_PAYOUT_OUTCOME_NOT_FOUND && ck->created) {
+    /* only a lookup by our uuid can show the provider never got it */
+    if (res->outcome == NGX_PAYOUT_OUTCOME_NOT_FOUND && ck->created
+        && ngx_http_payout_provider_can(ck->gateway, LOOKUP_BY_REFERENCE))
+    {
 
         if (ck->age < ck->reconciler->pmcf->reconcile_window) {
             /* never arrived: send again, same idempotency key */
@@ -363,6 +410,9 @@ ngx_http_payout_reconcile_answer(ngx_http_payout_provider_call_t *pc)
         ngx_http_payout_reconcile_done(ck);
         return;
     }
+
+    /* e.g. Stripe's failure of a paid payout: its reversal */
+    ngx_http_payout_provider_word(ck->gateway, ck->state, res);
 
     rc = ngx_http_payout_apply_result(ck->pool, ngx_cycle->log, NULL,
                                       ck->payout_id, res, "reconciler",

@@ -14,13 +14,16 @@
 
 
 static const char  ngx_http_payout_load_sql[] =
-    "SELECT p.id, p.gateway, p.sub_status FROM payouts p "
+    "SELECT p.id, p.gateway, p.sub_status, "
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_SQL " "
+    "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id "
     "WHERE p.tenant_id = $1 AND p.livemode = $2 AND p.uuid = $3::uuid";
 
 enum {
     NGX_HTTP_PAYOUT_LOAD_ID = 0,
     NGX_HTTP_PAYOUT_LOAD_GATEWAY,
-    NGX_HTTP_PAYOUT_LOAD_SUB_STATUS
+    NGX_HTTP_PAYOUT_LOAD_SUB_STATUS,
+    NGX_HTTP_PAYOUT_LOAD_TRANSFER_IDS     /* NGX_HTTP_PAYOUT_TRANSFER_IDS_* */
 };
 
 static const char  ngx_http_payout_void_sql[] =
@@ -39,6 +42,8 @@ typedef struct {
     ngx_http_payout_ctx_t        *ctx;
     ngx_http_payout_gateway_t    *gateway;
     int64_t                       payout_id;
+    int                           state;        /* stored; -1: unknown */
+    ngx_payout_transfer_t         ids;          /* gateway id, type ... */
     ngx_http_payout_provider_call_t  call;
     unsigned                      cancel:1;
     unsigned                      transfer:1;
@@ -61,10 +66,15 @@ static void ngx_http_payout_op_ask(ngx_http_payout_op_t *op);
 static ngx_int_t ngx_http_payout_op_call(ngx_http_payout_op_t *op);
 static void ngx_http_payout_op_status_answer(
     ngx_http_payout_provider_call_t *pc);
+static void ngx_http_payout_op_status_send(ngx_http_payout_op_t *op,
+    const char *type, long code, json_t *response, const char *message);
 static void ngx_http_payout_op_cancel_answer(
     ngx_http_payout_provider_call_t *pc);
 static void ngx_http_payout_op_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static void ngx_http_payout_op_stored(ngx_http_payout_op_t *op);
+static void ngx_http_payout_op_retry(ngx_http_payout_op_t *op,
+    const char *code, const char *message);
 static void ngx_http_payout_op_show(ngx_http_payout_op_t *op);
 
 
@@ -146,6 +156,16 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
     state = ngx_http_payout_row_state(res, 0,
                                       NGX_HTTP_PAYOUT_LOAD_SUB_STATUS);
     op->created = (state == NGX_PAYOUT_PENDING_CREATED);
+    op->state = state;
+
+    if (ngx_http_payout_provider_transfer_ids(r->pool, res, 0,
+                                              NGX_HTTP_PAYOUT_LOAD_TRANSFER_IDS,
+                                              &op->ids)
+        != NGX_OK)
+    {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
     if (op->gateway == NULL) {
         ngx_http_payout_finalize(r, rc);
@@ -218,20 +238,41 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 }
 
 
-/* ask the provider; a connector without the operation cannot cancel */
+/*
+ * Ask the provider.  A connector that cannot build the call: a cancel it
+ * does not have (Paystack; a Stripe transfer) is 422 not_supported, one
+ * that lacks the provider's id yet (a Stripe payout still being sent)
+ * is asked again later; a status it cannot ask (no provider id yet) is
+ * answered from the stored payout.
+ */
 
 static void
 ngx_http_payout_op_ask(ngx_http_payout_op_t *op)
 {
-    ngx_int_t  rc;
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = op->request;
 
     rc = ngx_http_payout_op_call(op);
 
-    if (rc == NGX_DECLINED && op->cancel) {
-        ngx_http_payout_finalize(op->request,
-            ngx_http_payout_send_error(op->request, NGX_HTTP_CONFLICT,
-                "not_cancelable",
-                "The gateway can no longer cancel this payout.", NULL));
+    if (rc == NGX_DECLINED && !op->cancel) {
+        ngx_http_payout_op_stored(op);
+
+    } else if (rc == NGX_DECLINED
+               && ngx_http_payout_provider_can(op->gateway, CAN_CANCEL)
+               && (op->ids.gateway_id == NULL
+                   || op->ids.gateway_id[0] == '\0'))
+    {
+        ngx_http_payout_op_retry(op, "payout_in_flight",
+                                 "The gateway has not confirmed the payout "
+                                 "yet: retry the cancel.");
+
+    } else if (rc == NGX_DECLINED) {
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_PAYOUT_422, "not_supported",
+            "The payout's gateway has no cancellation for this payout.",
+            NULL));
 
     } else if (rc != NGX_OK) {
         ngx_http_payout_finalize(op->request,
@@ -260,7 +301,7 @@ ngx_http_payout_op_call(ngx_http_payout_op_t *op)
     ngx_memcpy(reference, uuid->data, 36);
     reference[36] = '\0';
 
-    ngx_memzero(&t, sizeof(ngx_payout_transfer_t));
+    t = op->ids;
     t.reference = reference;
 
     pc->gateway = op->gateway;
@@ -282,7 +323,7 @@ static void
 ngx_http_payout_op_status_answer(ngx_http_payout_provider_call_t *pc)
 {
     long                         code;
-    json_t                      *out, *response;
+    json_t                      *response;
     const char                  *type, *message;
     ngx_http_payout_op_t        *op;
     ngx_http_payout_http_req_t  *hr;
@@ -318,6 +359,18 @@ ngx_http_payout_op_status_answer(ngx_http_payout_provider_call_t *pc)
         message = hr->error_text ? hr->error_text
                                  : "The gateway did not answer.";
     }
+
+    ngx_http_payout_op_status_send(op, type, code, response, message);
+}
+
+
+/* the seed-004 shape; response: a new reference, taken over here */
+
+static void
+ngx_http_payout_op_status_send(ngx_http_payout_op_t *op, const char *type,
+    long code, json_t *response, const char *message)
+{
+    json_t  *out;
 
     if (response == NULL) {
         response = json_object();
@@ -380,11 +433,7 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_provider_call_t *pc)
     }
 
     if (code) {
-        ngx_http_payout_finalize(r,
-            ngx_http_payout_set_retry_after(r) != NGX_OK
-            ? NGX_HTTP_INTERNAL_SERVER_ERROR
-            : ngx_http_payout_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                         code, message, NULL));
+        ngx_http_payout_op_retry(op, code, message);
         return;
     }
 
@@ -419,6 +468,41 @@ ngx_http_payout_op_recorded(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     ngx_http_payout_op_show(op);
+}
+
+
+/*
+ * No provider call could be built (a Stripe payout has no id before
+ * Stripe answers its creation): the stored state, in the seed-004 shape,
+ * code.type "stored".
+ */
+
+static void
+ngx_http_payout_op_stored(ngx_http_payout_op_t *op)
+{
+    ngx_http_payout_op_status_send(op, "stored", 200,
+        json_pack("{ss}", "sub_status",
+                  op->state >= 0 ? ngx_payout_state_name(op->state)
+                                 : "unknown"),
+        NULL);
+}
+
+
+/* 503 with Retry-After: ask again */
+
+static void
+ngx_http_payout_op_retry(ngx_http_payout_op_t *op, const char *code,
+    const char *message)
+{
+    ngx_http_request_t  *r;
+
+    r = op->request;
+
+    ngx_http_payout_finalize(r,
+        ngx_http_payout_set_retry_after(r) != NGX_OK
+        ? NGX_HTTP_INTERNAL_SERVER_ERROR
+        : ngx_http_payout_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     code, message, NULL));
 }
 
 

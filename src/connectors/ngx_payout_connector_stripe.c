@@ -101,7 +101,7 @@ static const ngx_payout_status_map_t  ngx_payout_stripe_statuses[] = {
 const ngx_payout_connector_t  ngx_payout_connector_stripe = {
     "stripe",
     NGX_PAYOUT_CAP_RESUBMIT_SAME_KEY | NGX_PAYOUT_CAP_CAN_CANCEL
-    | NGX_PAYOUT_CAP_NEEDS_ENROLL,
+    | NGX_PAYOUT_CAP_NEEDS_ENROLL | NGX_PAYOUT_CAP_FAILS_AFTER_PAID,
     "https://api.stripe.com",
     86400,                              /* idempotency keys: ~24 hours */
     ngx_payout_stripe_configure,

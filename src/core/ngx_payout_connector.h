@@ -47,6 +47,9 @@ typedef enum {
 #define NGX_PAYOUT_CAP_HOOK_REFETCH         0x10  /* events carry an id
                                                    * only: LOOKUP it */
 #define NGX_PAYOUT_CAP_TEST_ONLY            0x20  /* moves no money */
+#define NGX_PAYOUT_CAP_FAILS_AFTER_PAID     0x40  /* a failure may follow
+                                                   * success: the money
+                                                   * came back */
 
 
 typedef struct {

@@ -143,6 +143,21 @@ ngx_payout_state_implied(ngx_payout_state_e from, ngx_payout_state_e to)
 }
 
 
+ngx_payout_state_e
+ngx_payout_state_provider_word(ngx_payout_state_e current,
+    ngx_payout_state_e said, int fails_after_paid)
+{
+    if (fails_after_paid
+        && current == NGX_PAYOUT_SUCCESS
+        && said == NGX_PAYOUT_CANCELED_FAILURE)
+    {
+        return NGX_PAYOUT_CANCELED_REVERSED;
+    }
+
+    return said;
+}
+
+
 size_t
 ngx_payout_state_sources(ngx_payout_state_e to, char *buf, size_t size)
 {

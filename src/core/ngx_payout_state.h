@@ -54,5 +54,16 @@ int ngx_payout_state_implied(ngx_payout_state_e from, ngx_payout_state_e to);
 size_t ngx_payout_state_event_sources(ngx_payout_state_e to, char *buf,
     size_t size);
 
+/*
+ * The state a provider's word "said" applies as, for a payout stored in
+ * "current".  Where a failure may follow a payment (fails_after_paid:
+ * Stripe's paid -> failed, the bank sent the money back), a failure of a
+ * payout already at success is its reversal (SPEC §6); elsewhere it is a
+ * late event, which the transition's from-list ignores.  Any other word
+ * is itself.
+ */
+ngx_payout_state_e ngx_payout_state_provider_word(ngx_payout_state_e current,
+    ngx_payout_state_e said, int fails_after_paid);
+
 
 #endif /* NGX_PAYOUT_STATE_H_INCLUDED_ */

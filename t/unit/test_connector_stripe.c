@@ -142,7 +142,8 @@ test_table(void **state)
     assert_int_equal(c->key_ttl, 86400);
     assert_int_equal(c->caps, NGX_PAYOUT_CAP_RESUBMIT_SAME_KEY
                               | NGX_PAYOUT_CAP_CAN_CANCEL
-                              | NGX_PAYOUT_CAP_NEEDS_ENROLL);
+                              | NGX_PAYOUT_CAP_NEEDS_ENROLL
+                              | NGX_PAYOUT_CAP_FAILS_AFTER_PAID);
 
     ngx_payout_connector_names(names, sizeof(names));
     assert_non_null(strstr(names, "stripe"));

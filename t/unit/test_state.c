@@ -153,6 +153,61 @@ test_provider_events(void **state)
  * state the other does not know.  Read from the schema file itself.
  */
 
+/* Stripe's paid -> failed is a reversal; any other word is itself */
+
+static void
+test_provider_word(void **state)
+{
+    int  from, said, to;
+
+    (void) state;
+
+    assert_int_equal(ngx_payout_state_provider_word(NGX_PAYOUT_SUCCESS,
+                         NGX_PAYOUT_CANCELED_FAILURE, 1),
+                     NGX_PAYOUT_CANCELED_REVERSED);
+
+    /* where a failure cannot follow a payment it is a late event */
+    assert_int_equal(ngx_payout_state_provider_word(NGX_PAYOUT_SUCCESS,
+                         NGX_PAYOUT_CANCELED_FAILURE, 0),
+                     NGX_PAYOUT_CANCELED_FAILURE);
+
+    for (from = 0; from < NGX_PAYOUT_NSTATES; from++) {
+        for (said = 0; said < NGX_PAYOUT_NSTATES; said++) {
+            to = ngx_payout_state_provider_word(from, said, 1);
+
+            if (from == NGX_PAYOUT_SUCCESS
+                && said == NGX_PAYOUT_CANCELED_FAILURE)
+            {
+                /* and the transition exists */
+                assert_true(ngx_payout_state_allowed(from, to));
+                continue;
+            }
+
+            assert_int_equal(to, said);
+        }
+    }
+
+    /*
+     * What the glue then applies never moves back: after a reversal a
+     * late success, failure or pending is no transition at all; after a
+     * success a late pending is none either.
+     */
+    to = NGX_PAYOUT_CANCELED_REVERSED;
+
+    for (said = 0; said < NGX_PAYOUT_NSTATES; said++) {
+        assert_false(ngx_payout_state_implied(to,
+                         ngx_payout_state_provider_word(to, said, 1)));
+    }
+
+    assert_false(ngx_payout_state_implied(NGX_PAYOUT_SUCCESS,
+                     ngx_payout_state_provider_word(NGX_PAYOUT_SUCCESS,
+                         NGX_PAYOUT_PENDING_PROMISE, 1)));
+    assert_false(ngx_payout_state_implied(NGX_PAYOUT_SUCCESS,
+                     ngx_payout_state_provider_word(NGX_PAYOUT_SUCCESS,
+                         NGX_PAYOUT_SUCCESS, 1)));
+}
+
+
 static void
 test_sql_states_equal_c_table(void **state)
 {
@@ -207,6 +262,7 @@ run_state_tests(void)
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_sources_literal),
         cmocka_unit_test(test_provider_events),
+        cmocka_unit_test(test_provider_word),
         cmocka_unit_test(test_sql_states_equal_c_table),
     };
 
