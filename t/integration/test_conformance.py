@@ -34,13 +34,6 @@ VERSION = "2023-09-12"
 _n = itertools.count(1)
 
 
-# features of issue 8 not merged into this branch yet
-GLUE = pytest.mark.xfail(
-    strict=False,
-    reason="needs the issue 8 glue: recipient fields, enroll endpoint, "
-           "send path (branches recipients, send, events)")
-
-
 @pytest.fixture(scope="module")
 def env(pg, prism_server):
     e = Site(pg)
@@ -104,7 +97,6 @@ def paystack_answers(ex, body):
     return json.dumps(out)
 
 
-@GLUE
 def test_paystack_enroll(ps, env, tenant, http):
     ps.rewrite = paystack_answers
     ngx = env.ngx
@@ -122,7 +114,6 @@ def test_paystack_enroll(ps, env, tenant, http):
     assert x.json["type"] == "nuban" and x.json["currency"] == "NGN"
 
 
-@GLUE
 def test_paystack_transfer_status_and_reconcile(ps, env, tenant, http):
     ps.rewrite = paystack_answers
     ngx = env.ngx
@@ -169,7 +160,6 @@ def test_paystack_unknown_answer_is_verified(ps, env, tenant, http):
     accepted(ps.got("GET", "/transfer/verify/" + u), "verify")
 
 
-@GLUE
 def test_paystack_finalize(ps, env, tenant, http):
     def otp(ex, body):
         out = json.loads(body)
@@ -236,7 +226,6 @@ def stripe_post_headers(x, key):
     assert x.headers["authorization"] == "Bearer " + STRIPE_KEY
 
 
-@GLUE
 def test_stripe_enroll(st, env, tenant, http):
     st.rewrite = stripe_answers
     ngx = env.ngx
@@ -257,7 +246,6 @@ def test_stripe_enroll(st, env, tenant, http):
     assert f["external_account[currency]"] == "usd"
 
 
-@GLUE
 def test_stripe_bank_payout_status_and_cancel(st, env, tenant, http):
     st.rewrite = stripe_answers
     ngx = env.ngx
@@ -297,7 +285,6 @@ def test_stripe_bank_payout_status_and_cancel(st, env, tenant, http):
     assert x.headers["stripe-account"] == ACCT
 
 
-@GLUE
 def test_stripe_transfer_and_lookup(st, env, tenant, http):
     st.rewrite = stripe_answers
     ngx = env.ngx
@@ -326,7 +313,6 @@ def test_stripe_transfer_and_lookup(st, env, tenant, http):
         assert "stripe-account" not in x.headers
 
 
-@GLUE
 def test_stripe_unknown_answer_is_sent_again(st, env, tenant, http):
     """prism's own answers: a bank account "string", then a payout of
     status "string", an unknown outcome; the reconciler sends the same
