@@ -391,9 +391,13 @@ class Paystack(StandIn):
             return 200, {"status": True, "message": "Transfer has been "
                          "queued", "data": dict(t)}
 
-    def set_status(self, reference, status, gateway_response=None):
+    def set_status(self, reference, status, gateway_response=None,
+                   apply=True):
+        """The transfer with status; stored too when apply."""
         with self.lock:
             t = self.transfers[reference]
+            if not apply:
+                t = dict(t)
             t["status"] = status
             t["gateway_response"] = gateway_response
             return dict(t)
@@ -401,14 +405,14 @@ class Paystack(StandIn):
     def sign(self, body):
         return hmac.new(self.key.encode(), body, hashlib.sha512).hexdigest()
 
-    def event(self, event, reference, status=None):
+    def event(self, event, reference, status=None, apply=True):
         """A webhook body (bytes) for the transfer of reference; moves
-        the stand-in's transfer to status too."""
+        the stand-in's transfer to status too, unless not apply (a
+        forged event: what the reconciler finds must not change)."""
         status = status or event.split(".", 1)[1]
         t = self.set_status(reference, status,
-                            None if status == "success" else
                             "Could not credit account" if status == "failed"
-                            else None)
+                            else None, apply)
         return json.dumps({"event": event, "data": t},
                           separators=(",", ":")).encode()
 
@@ -587,10 +591,14 @@ class Stripe(StandIn):
                     return dict(o)
         return None
 
-    def set(self, object_id, **fields):
+    def set(self, object_id, apply=True, **fields):
+        """The object with fields; stored too when apply."""
         with self.lock:
-            self.objects[object_id].update(fields)
-            return self.public(self.objects[object_id])
+            o = self.objects[object_id]
+            if not apply:
+                o = dict(o)
+            o.update(fields)
+            return self.public(o)
 
     def sign(self, body, t=None, secret=None):
         t = int(time.time()) if t is None else int(t)
@@ -599,9 +607,10 @@ class Stripe(StandIn):
                        hashlib.sha256).hexdigest()
         return "t=%d,v1=%s" % (t, mac)
 
-    def event(self, event_type, object_id, **fields):
-        """A webhook body (bytes): the object as it is after fields."""
-        o = self.set(object_id, **fields)
+    def event(self, event_type, object_id, apply=True, **fields):
+        """A webhook body (bytes): the object as it is after fields
+        (stored unless not apply, as for set())."""
+        o = self.set(object_id, apply, **fields)
         account = self.objects[object_id]["_account"]
         ev = {"id": new_id("evt_"), "object": "event", "type": event_type,
               "api_version": "2023-09-12", "created": int(time.time()),

@@ -100,15 +100,17 @@ def paystack_answers(ex, body):
 def test_paystack_enroll(ps, env, tenant, http):
     ps.rewrite = paystack_answers
     ngx = env.ngx
+    number = digits()
     r = post_json(http, ngx, tenant, "/v1/payout-recipients", {
-        "gateway": "paystack", "bank_account_number": digits(),
+        "gateway": "paystack", "bank_account_number": number,
         "bank_account_name": "JOHN SELLER", "bank_code": "058"})
     assert r.status_code == 201, r.text
     ru = r.json()["uuid"]
     r = post_json(http, ngx, tenant, "/v1/payout-recipients/%s/accounts"
                   % ru, {"currency": "NGN"})
     assert r.status_code == 201, r.text
-    (x,) = accepted(ps.got("POST", "/transferrecipient"), "enrollment")
+    (x,) = accepted([x for x in ps.got("POST", "/transferrecipient")
+                     if x.json["account_number"] == number], "enrollment")
     assert x.headers["authorization"] == "Bearer " + PAYSTACK_KEY
     assert x.headers["content-type"].startswith("application/json")
     assert x.json["type"] == "nuban" and x.json["currency"] == "NGN"
@@ -181,10 +183,11 @@ def test_paystack_finalize(ps, env, tenant, http):
     r = post_json(http, ngx, tenant, "/v1/payouts/%s/finalize" % u,
                   {"otp": "123456"})
     assert r.status_code == 200, r.text
-    (x,) = accepted(ps.got("POST", "/transfer/finalize_transfer"),
-                    "finalize")
+    code = get_payout(http, ngx, tenant, u)["gateway_payout_id"]
+    assert code.startswith("TRF_otp")
+    (x,) = accepted([x for x in ps.got("POST", "/transfer/finalize_transfer")
+                     if x.json["transfer_code"] == code], "finalize")
     assert x.json["otp"] == "123456"
-    assert x.json["transfer_code"].startswith("TRF_otp")
 
 
 # -- Stripe ------------------------------------------------------------------
@@ -238,8 +241,10 @@ def test_stripe_enroll(st, env, tenant, http):
     r = post_json(http, ngx, tenant, "/v1/payout-recipients/%s/accounts"
                   % ru, {"currency": "USD"})
     assert r.status_code == 201, r.text
-    (x,) = accepted(st.got("POST", "/v1/accounts/%s/external_accounts"
-                           % ACCT), "enrollment")
+    (x,) = accepted([x for x in st.got("POST", "/v1/accounts/%s/"
+                                       "external_accounts" % ACCT)
+                     if form_of(x)["metadata[recipient_uuid]"] == ru],
+                    "enrollment")
     stripe_post_headers(x, "enroll-" + ru)
     f = form_of(x)
     assert f["external_account[country]"] == "US"
