@@ -5,6 +5,7 @@ are pointed at a private directory.  Its gateways are the real ones
 (sandbox, Paystack, Stripe), so a setting a connector refuses fails
 here."""
 
+import glob
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ import tempfile
 
 import pytest
 
-from conftest import ERRORS_CONF, MODULE, ROOT
+from conftest import ERRORS_CONF, MODULE, ROOT, nginx_env
 
 CONF = os.path.join(ROOT, "conf", "nginx.production.conf")
 SECRETS = {
@@ -63,13 +64,14 @@ def nginx_t(d, conf):
     return subprocess.run(["nginx", "-t", "-p", d, "-c", path,
                            "-e", os.path.join(d, "error.log"),
                            "-g", "pid %s/nginx.pid;" % d],
-                          capture_output=True, text=True)
+                          env=nginx_env(d), capture_output=True, text=True)
 
 
 def test_production_conf_parses(prefix):
     out = nginx_t(prefix, localised(prefix))
     assert out.returncode == 0, out.stderr
     assert "[warn]" not in out.stderr, out.stderr
+    assert not glob.glob(os.path.join(prefix, "asan*")), "sanitizer report"
     for secret in SECRETS.values():
         assert secret not in out.stderr
 
