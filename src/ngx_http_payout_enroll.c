@@ -16,7 +16,8 @@
 
 static const char  ngx_http_payout_enrolled_sql[] =
     "SELECT gateway_recipient_code, body FROM payout_recipient_enrolled("
-    "p_tenant => $1::bigint, p_id => $2::bigint, p_code => $3)";
+    "p_tenant => $1::bigint, p_id => $2::bigint, p_uuid => $3::uuid, "
+    "p_code => $4)";
 
 enum {
     NGX_HTTP_PAYOUT_ENROLLED_CODE = 0,
@@ -61,6 +62,8 @@ typedef struct {
 
 static void ngx_http_payout_enroll_answer(
     ngx_http_payout_provider_call_t *pc);
+static ngx_int_t ngx_http_payout_enroll_recipient(
+    ngx_http_payout_enroll_t *e, ngx_http_payout_pg_query_t *q);
 static void ngx_http_payout_enroll_stored(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 
@@ -73,7 +76,7 @@ static ngx_int_t ngx_http_payout_enroll_transfer(
 static char *ngx_http_payout_enroll_value(ngx_pool_t *pool, PGresult *res,
     int col);
 static ngx_int_t ngx_http_payout_enroll_declined(
-    ngx_http_payout_enroll_req_t *er, const char *why);
+    ngx_http_payout_enroll_req_t *er, ngx_uint_t incomplete);
 static void ngx_http_payout_enroll_done(ngx_http_payout_enroll_t *e);
 static ngx_int_t ngx_http_payout_enroll_show(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *json);
@@ -143,7 +146,7 @@ ngx_http_payout_enroll_answer(ngx_http_payout_provider_call_t *pc)
                                         ngx_http_payout_enrolled_sql);
     if (q == NULL
         || ngx_http_payout_pg_param_int(q, e->tenant_id) != NGX_OK
-        || ngx_http_payout_pg_param_int(q, e->recipient_id) != NGX_OK
+        || ngx_http_payout_enroll_recipient(e, q) != NGX_OK
         || ngx_http_payout_pg_param(q, (u_char *) e->result.gateway_id,
                                     ngx_strlen(e->result.gateway_id))
            != NGX_OK)
@@ -165,6 +168,36 @@ ngx_http_payout_enroll_answer(ngx_http_payout_provider_call_t *pc)
                       e->transfer->recipient_reference);
         e->handler(e);
     }
+}
+
+
+/* the recipient by id, or by its uuid when the caller has no id */
+
+static ngx_int_t
+ngx_http_payout_enroll_recipient(ngx_http_payout_enroll_t *e,
+    ngx_http_payout_pg_query_t *q)
+{
+    const char  *uuid;
+
+    if (e->recipient_id > 0) {
+        if (ngx_http_payout_pg_param_int(q, e->recipient_id) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_payout_pg_param_null(q);
+
+        return NGX_OK;
+    }
+
+    uuid = e->transfer->recipient_reference;
+
+    if (uuid == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_payout_pg_param_null(q);
+
+    return ngx_http_payout_pg_param(q, (u_char *) uuid, ngx_strlen(uuid));
 }
 
 
@@ -385,7 +418,7 @@ ngx_http_payout_enroll_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     ngx_http_payout_finalize(r, ngx_http_payout_enroll_declined(er,
-                                    rc == NGX_DECLINED ? NULL : "detail"));
+                                                    rc != NGX_DECLINED));
 }
 
 
@@ -487,13 +520,13 @@ ngx_http_payout_enroll_value(ngx_pool_t *pool, PGresult *res, int col)
 
 
 /*
- * 422: the gateway's connector has no enrollment for this destination
- * (why NULL), or cannot build one from what the recipient holds.
+ * 422: the gateway's connector has no enrollment for this destination,
+ * or (incomplete) cannot build one from what the recipient holds.
  */
 
 static ngx_int_t
 ngx_http_payout_enroll_declined(ngx_http_payout_enroll_req_t *er,
-    const char *why)
+    ngx_uint_t incomplete)
 {
     u_char                     *msg, *last;
     const char                 *type;
@@ -509,7 +542,7 @@ ngx_http_payout_enroll_declined(ngx_http_payout_enroll_req_t *er,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (why == NULL) {
+    if (!incomplete) {
         last = ngx_snprintf(msg, 511, "The %V gateway (connector %V) has no "
                             "enrollment for this %s recipient",
                             &gw->name, &gw->connector, type);

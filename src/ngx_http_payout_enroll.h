@@ -27,7 +27,9 @@ struct ngx_http_payout_enroll_s {
     ngx_log_t                        *log;
     ngx_http_request_t               *request;    /* or NULL */
     int64_t                           tenant_id;
-    int64_t                           recipient_id;
+    int64_t                           recipient_id;  /* 0: found by the
+                                                      * transfer's
+                                                      * recipient_reference */
     /* the destination, decrypted; recipient_reference: the recipient uuid */
     const ngx_payout_transfer_t      *transfer;
     ngx_http_payout_enroll_pt         handler;

@@ -29,9 +29,10 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- the gateway's code, recorded unless one is already: the first stays,
--- so concurrent enrollments agree on one.  No row: no such recipient.
+-- so concurrent enrollments agree on one.  The recipient by id, or by
+-- uuid when p_id is NULL.  No row: no such recipient.
 CREATE OR REPLACE FUNCTION payout_recipient_enrolled(p_tenant bigint,
-    p_id bigint, p_code text)
+    p_id bigint, p_uuid uuid, p_code text)
 RETURNS TABLE (gateway_recipient_code text, body json)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -39,11 +40,15 @@ DECLARE
 BEGIN
     UPDATE recipients
     SET gateway_recipient_code = p_code, updated_at = now()
-    WHERE recipients.id = p_id AND recipients.tenant_id = p_tenant
+    WHERE recipients.tenant_id = p_tenant
+      AND (recipients.id = p_id
+           OR (p_id IS NULL AND recipients.uuid = p_uuid))
       AND recipients.gateway_recipient_code IS NULL;
 
     SELECT * INTO r FROM recipients
-    WHERE recipients.id = p_id AND recipients.tenant_id = p_tenant;
+    WHERE recipients.tenant_id = p_tenant
+      AND (recipients.id = p_id
+           OR (p_id IS NULL AND recipients.uuid = p_uuid));
 
     IF FOUND THEN
         RETURN QUERY SELECT r.gateway_recipient_code,

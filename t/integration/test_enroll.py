@@ -5,8 +5,11 @@ shown as gateway_recipient_code; a second call makes no provider call.
 With the sandbox (POST /sandbox/recipients), and a Stripe gateway on a
 dead loopback port for what the sandbox cannot show."""
 
+import json
 import os
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -186,16 +189,20 @@ def test_unconfigured_gateway(sbx, pg, tenant, http):
 
 # -- a Stripe gateway on a dead loopback port ------------------------------
 
-@pytest.fixture
-def stripe(nginx_factory, tmp_path):
+def stripe_nginx(nginx_factory, tmp_path, port):
+    """The sandbox and a Stripe gateway (a test key) at loopback port."""
     key = tmp_path / "stripe.key"
     key.write_text("sk_test_4eC39HqLyjWDarjtT1zdp7dc\n")
     os.chmod(key, 0o600)
-    dead = free_port()
     return sandbox_nginx(nginx_factory, http="""
     payout_gateway stripe connector=stripe mode=test secret_file=%s
-                   url=http://127.0.0.1:%d timeout=1s;
-""" % (key, dead))
+                   url=http://127.0.0.1:%d timeout=2s;
+""" % (key, port))
+
+
+@pytest.fixture
+def stripe(nginx_factory, tmp_path):
+    return stripe_nginx(nginx_factory, tmp_path, free_port())
 
 
 def test_stripe_connected_account_not_supported(stripe, pg, tenant, http):
@@ -225,3 +232,131 @@ def test_stripe_unreachable_is_retryable(stripe, pg, tenant, http):
     assert stored_code(pg, rec["uuid"]) is None
     with open(stripe.error_log) as f:
         assert "sk_test_4eC39" not in f.read()
+
+
+# -- Stripe through a loopback stand-in ------------------------------------
+
+class StandIn:
+    """Answers every request with the next scripted (status, JSON body)
+    and records what it got."""
+
+    def __init__(self):
+        self.answers = []
+        self.requests = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                stand_in.requests.append((self.path, dict(self.headers),
+                                          self.rfile.read(n).decode()))
+                status, body = stand_in.answers.pop(0)
+                out = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stripe_stand_in(nginx_factory, tmp_path):
+    stand_in = StandIn()
+    ngx = stripe_nginx(nginx_factory, tmp_path, stand_in.port)
+    yield ngx, stand_in
+    stand_in.stop()
+
+
+BANK_ACCOUNT = {"id": "ba_1NvQ2g2eZvKYlo2CdbAunIQJ", "object": "bank_account",
+                "account": ACCT, "country": "US", "currency": "usd",
+                "last4": "6789", "status": "new"}
+
+
+def test_stripe_enrolls_a_bank_account(stripe_stand_in, pg, tenant, http):
+    ngx, stand_in = stripe_stand_in
+    rec = create_recipient(http, ngx, tenant,
+                           bank_recipient(gateway="stripe", account_id=ACCT,
+                                          country="US",
+                                          bank_code="110000000"))
+    stand_in.answers.append((200, BANK_ACCOUNT))
+    r = enroll(http, ngx, tenant, rec["uuid"], {"currency": "USD"})
+    assert r.status_code == 201, r.text
+    assert r.json()["gateway_recipient_code"] == BANK_ACCOUNT["id"]
+    assert stored_code(pg, rec["uuid"]) == BANK_ACCOUNT["id"]
+
+    path, headers, body = stand_in.requests[0]
+    assert path == "/v1/accounts/%s/external_accounts" % ACCT
+    assert headers["Idempotency-Key"] == "enroll-" + rec["uuid"]
+    assert headers["Authorization"].startswith("Bearer sk_test_")
+    assert "external_account%5Bcountry%5D=US" in body \
+        or "external_account[country]=US" in body
+    assert "0123456789" in body      # the opened number, to Stripe only
+
+    # enrolled: Stripe is not asked again
+    r = enroll(http, ngx, tenant, rec["uuid"])
+    assert r.status_code == 200, r.text
+    assert len(stand_in.requests) == 1
+    with open(ngx.error_log) as f:
+        log = f.read()
+    assert "0123456789" not in log and "sk_test_4eC39" not in log
+
+
+@pytest.mark.parametrize("status,answer,code,http_status", [
+    (400, {"error": {"type": "invalid_request_error",
+                     "code": "account_number_invalid",
+                     "message": "The account number is invalid."}},
+     "gateway_rejected", 400),
+    (401, {"error": {"type": "invalid_request_error",
+                     "message": "Invalid API Key provided."}},
+     "gateway_auth_failed", 502),
+    (500, {"error": {"type": "api_error", "message": "boom"}},
+     "gateway_unavailable", 503),
+])
+def test_stripe_enrollment_errors(stripe_stand_in, pg, tenant, http, status,
+                                  answer, code, http_status):
+    ngx, stand_in = stripe_stand_in
+    rec = create_recipient(http, ngx, tenant,
+                           bank_recipient(gateway="stripe", account_id=ACCT,
+                                          country="US"))
+    stand_in.answers.append((status, answer))
+    err = assert_error(enroll(http, ngx, tenant, rec["uuid"]), http_status,
+                       code)
+    if code == "gateway_rejected":
+        assert err["message"] == ("The gateway refused the recipient: "
+                                  "account_number_invalid")
+    assert stored_code(pg, rec["uuid"]) is None
+
+
+def test_enrolled_sql_by_id_or_uuid(sbx, pg, tenant, http):
+    """payout_recipient_enrolled(): by id, or by uuid for a caller (the
+    send path) that has no id; the first code stays."""
+    a = create_recipient(http, sbx, tenant, bank_recipient())
+    b = create_recipient(http, sbx, tenant, bank_recipient("1111222233"))
+    rid = pg.sql("SELECT id FROM recipients WHERE uuid = %s",
+                 (a["uuid"],))[0][0]
+    q = ("SELECT gateway_recipient_code, body->>'uuid' FROM "
+         "payout_recipient_enrolled(p_tenant => %s, p_id => %s, "
+         "p_uuid => %s, p_code => %s)")
+    assert pg.sql(q, (tenant.id, rid, None, "RCP_A")) == [("RCP_A",
+                                                           a["uuid"])]
+    assert pg.sql(q, (tenant.id, None, b["uuid"], "RCP_B")) == [("RCP_B",
+                                                                 b["uuid"])]
+    # again with another code: the first stays
+    assert pg.sql(q, (tenant.id, None, b["uuid"], "RCP_X")) == [("RCP_B",
+                                                                 b["uuid"])]
+    # another tenant's: nothing
+    assert pg.sql(q, (tenant.id + 100000, rid, None, "RCP_Y")) == []
