@@ -213,11 +213,6 @@ ngx_http_payout_finalize_answer(ngx_http_payout_provider_call_t *pc)
     r = f->request;
     res = &pc->result;
 
-    if (ngx_strcmp(res->reason, NGX_HTTP_PAYOUT_AUTH_FAILED) == 0) {
-        ngx_http_payout_log_auth_failed(r->connection->log, f->gateway,
-                                        "finalization", f->reference);
-    }
-
     if (res->outcome == NGX_PAYOUT_OUTCOME_STATE && res->state >= 0) {
         /* the provider's word moves the payout and ends the wait */
         rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r,
@@ -226,6 +221,20 @@ ngx_http_payout_finalize_answer(ngx_http_payout_provider_call_t *pc)
                                           f);
 
         (void) ngx_http_payout_query_started(r, rc);
+        return;
+    }
+
+    if (res->outcome == NGX_PAYOUT_OUTCOME_REFUSED
+        && ngx_strcmp(res->reason, NGX_HTTP_PAYOUT_AUTH_FAILED) == 0)
+    {
+        /* our key, not the merchant's code: as the enrollment answers */
+        ngx_http_payout_log_auth_failed(r->connection->log, f->gateway,
+                                        "finalization", f->reference);
+
+        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
+            NGX_HTTP_BAD_GATEWAY, "gateway_auth_failed",
+            "The gateway refused this server's credentials; the payout is "
+            "unchanged.", NULL));
         return;
     }
 
@@ -242,10 +251,14 @@ ngx_http_payout_finalize_answer(ngx_http_payout_provider_call_t *pc)
                   "finalization of payout %s (HTTP %l); it is unchanged",
                   &f->gateway->name, f->reference, pc->http.status);
 
-    ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-        NGX_HTTP_BAD_GATEWAY, "gateway_unavailable",
-        "The gateway gave no definite answer; the payout is unchanged: "
-        "retry the finalize.", NULL));
+    /* as cancel and enrollment answer it: ask again */
+    ngx_http_payout_finalize(r,
+        ngx_http_payout_set_retry_after(r) != NGX_OK
+        ? NGX_HTTP_INTERNAL_SERVER_ERROR
+        : ngx_http_payout_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+              "gateway_unavailable",
+              "The gateway gave no definite answer; the payout is "
+              "unchanged: retry the finalize.", NULL));
 }
 
 

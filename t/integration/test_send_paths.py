@@ -27,11 +27,6 @@ assert sbx  # a fixture, used by name
 
 KEY = "sk_test_" + "s3nd" * 8       # the stand-in's secret key
 OTP = "123456"
-ACCOUNT = "0123456789"
-
-# until the recipients stream's enrollment step is merged (its stub
-# declines every destination)
-NEEDS_ENROLL = pytest.mark.skip(reason="enrollment step not wired yet")
 
 
 class StandIn:
@@ -71,9 +66,14 @@ class StandIn:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
-    def calls(self, path):
+    def calls(self, path, **match):
+        """The requests to path whose body has the fields of match: the
+        database is shared, so a reconciler may send other tests'
+        payouts here too."""
         with self.lock:
-            return [r for r in self.requests if r[1] == path]
+            return [r for r in self.requests if r[1] == path
+                    and all((r[3] or {}).get(k) == v
+                            for k, v in match.items())]
 
     def parse(self, raw):
         return json.loads(raw) if raw else None
@@ -190,10 +190,13 @@ def secret_file(tmp_path, name, value):
 
 
 def provider_nginx(nginx_factory, tmp_path, name, stand_in):
-    """nginx with gateway name (connector name) on the stand-in."""
+    """nginx with gateway name (connector name) on the stand-in; the
+    reconciler looks at a payout left pending_created after 1 s."""
     return nginx_factory(http="""
     payout_gateway %s connector=%s mode=test url=%s
                    secret_file=%s timeout=3s;
+    payout_reconcile_interval 300ms;
+    payout_reconcile_grace 1s;
 """ % (name, name, stand_in.url, secret_file(tmp_path, name + ".key", KEY)))
 
 
@@ -215,7 +218,12 @@ def stripe(nginx_factory, tmp_path):
     stand_in.stop()
 
 
-def paystack_bank(account=ACCOUNT, **kw):
+def new_account():
+    """A destination of this test alone."""
+    return "%010d" % (uuidlib.uuid4().int % 10 ** 10)
+
+
+def paystack_bank(account, **kw):
     return bank(account, gateway="paystack", currency="NGN", **kw)
 
 
@@ -228,11 +236,11 @@ def finalize(http, ngx, tenant, u, body):
     return post_json(http, ngx, tenant, "/v1/payouts/%s/finalize" % u, body)
 
 
-def enrolled_recipient(http, ngx, tenant, pg, code):
+def enrolled_recipient(http, ngx, tenant, pg, code, account):
     """A Paystack recipient that already has its code."""
     r = post_json(http, ngx, tenant, "/v1/payout-recipients",
                   {"gateway": "paystack", "name": "Ada Obi",
-                   "bank_account_number": ACCOUNT, "bank_code": "058",
+                   "bank_account_number": account, "bank_code": "058",
                    "bank_account_name": "ADA OBI"})
     assert r.status_code in (200, 201), r.text
     u = r.json()["uuid"]
@@ -266,19 +274,19 @@ def test_rejected_create_is_400_and_so_is_its_replay(sbx, pg, tenant, http):
 
 # enroll before initiate --
 
-@NEEDS_ENROLL
 def test_enroll_then_transfer_with_the_code(paystack, pg, tenant, http):
     ngx, ps = paystack
-    out = create(http, ngx, tenant, paystack_bank())
+    acct = new_account()
+    out = create(http, ngx, tenant, paystack_bank(acct))
     assert out["status"] == "pending_promise", out
-    [enroll] = ps.calls("/transferrecipient")
+    [enroll] = ps.calls("/transferrecipient", account_number=acct)
     assert enroll[3] == {"type": "nuban", "name": "JOHN SELLER",
-                         "account_number": ACCOUNT, "bank_code": "058",
+                         "account_number": acct, "bank_code": "058",
                          "currency": "NGN"}
-    code = ps.recipients[ACCOUNT]
-    [transfer] = ps.calls("/transfer")
+    assert enroll[2]["Authorization"] == "Bearer " + KEY
+    code = ps.recipients[acct]
+    [transfer] = ps.calls("/transfer", reference=out["payout_uuid"])
     assert transfer[3]["recipient"] == code
-    assert transfer[3]["reference"] == out["payout_uuid"]
     assert pg.sql("SELECT gateway_recipient_code FROM recipients "
                   "WHERE uuid = %s", (out["recipient_uuid"],)) == [(code,)]
 
@@ -287,22 +295,21 @@ def test_enroll_then_transfer_with_the_code(paystack, pg, tenant, http):
         "amount": 700, "currency": "NGN", "gateway": "paystack",
         "recipient_uuid": out["recipient_uuid"]})
     assert again["status"] == "pending_promise", again
-    assert len(ps.calls("/transferrecipient")) == 1
-    second = ps.calls("/transfer")[1]
+    assert len(ps.calls("/transferrecipient", account_number=acct)) == 1
+    [second] = ps.calls("/transfer", reference=again["payout_uuid"])
     assert second[3]["recipient"] == code
-    assert second[3]["reference"] == again["payout_uuid"]
 
 
-@NEEDS_ENROLL
 def test_refused_destination_is_rejected(paystack, pg, tenant, http):
     ngx, ps = paystack
     ps.answers["/transferrecipient"] = (400, {
         "status": False, "message": "Account number is invalid"})
-    err = create(http, ngx, tenant, paystack_bank(), status=400)["error"]
+    err = create(http, ngx, tenant, paystack_bank(new_account()),
+                 status=400)["error"]
     assert err["code"] == "gateway_rejected", err
     assert err["sub_status"] == "canceled_rejected"
     assert err["failure_reason"] == "Account number is invalid"
-    assert ps.calls("/transfer") == []
+    assert ps.calls("/transfer", reference=err["payout_uuid"]) == []
 
 
 def test_enrollment_without_answer_stays_created(paystack, pg, tenant,
@@ -310,11 +317,38 @@ def test_enrollment_without_answer_stays_created(paystack, pg, tenant,
     ngx, ps = paystack
     ps.answers["/transferrecipient"] = (502, {"status": False,
                                               "message": "Bad gateway"})
-    out = create(http, ngx, tenant, paystack_bank())
+    out = create(http, ngx, tenant, paystack_bank(new_account()))
     assert out["status"] == "pending_created", out
-    assert ps.calls("/transfer") == []
+    assert ps.calls("/transfer", reference=out["payout_uuid"]) == []
     assert pg.sql("SELECT gateway_recipient_code FROM recipients "
                   "WHERE uuid = %s", (out["recipient_uuid"],)) == [(None,)]
+
+
+def test_reconciler_enrolls_again(paystack, pg, tenant, http):
+    """No answer to the enrollment: the reconciler finds no transfer
+    (/transfer/verify: 404) and sends the payout again, through the same
+    enrollment, once Paystack answers."""
+    ngx, ps = paystack
+    ps.answers["/transferrecipient"] = (502, {"status": False,
+                                              "message": "Bad gateway"})
+    acct = new_account()
+    out = create(http, ngx, tenant, paystack_bank(acct))
+    assert out["status"] == "pending_created", out
+    u = out["payout_uuid"]
+    with ps.lock:
+        del ps.answers["/transferrecipient"]
+
+    p = wait_for(lambda: (lambda p: p if p["sub_status"] != "pending_created"
+                          else None)(get_payout(http, ngx, tenant, u)),
+                 timeout=15, what="the reconciler's send")
+    assert p["sub_status"] == "pending_promise", p
+    assert len(ps.calls("/transferrecipient", account_number=acct)) >= 2
+    # each send, however many, is the same transfer: Paystack's
+    # idempotency is the reference (the reconciler may also send other
+    # tests' payouts of the shared database)
+    transfers = ps.calls("/transfer", reference=u)
+    assert transfers
+    assert {t[3]["recipient"] for t in transfers} == {ps.recipients[acct]}
 
 
 def test_connected_account_is_paid_without_enrollment(stripe, pg, tenant,
@@ -326,8 +360,9 @@ def test_connected_account_is_paid_without_enrollment(stripe, pg, tenant,
         "amount": 1500, "currency": "USD", "gateway": "stripe",
         "account_id": "acct_1Nnlp9GPxmnHQRkJ", "name": "Shop"})
     assert out["status"] == "success", out
-    [call] = [r for r in st.requests]
-    assert call[1] == "/v1/transfers"
+    [call] = st.calls("/v1/transfers",
+                      **{"metadata[payout_uuid]": out["payout_uuid"]})
+    assert [r for r in st.requests if r[1].startswith("/v1/accounts")] == []
     assert call[3]["destination"] == "acct_1Nnlp9GPxmnHQRkJ"
     assert call[3]["metadata[payout_uuid]"] == out["payout_uuid"]
     assert call[3]["currency"] == "usd"
@@ -341,13 +376,16 @@ def test_connected_account_is_paid_without_enrollment(stripe, pg, tenant,
 def otp_payout(paystack, pg, tenant, http):
     ngx, ps = paystack
     ps.transfer_status = "otp"
-    r = enrolled_recipient(http, ngx, tenant, pg, "RCP_known")
+    acct = new_account()
+    r = enrolled_recipient(http, ngx, tenant, pg, "RCP_known", acct)
     out = create(http, ngx, tenant, {"amount": 5000, "currency": "NGN",
                                      "gateway": "paystack",
                                      "recipient_uuid": r})
     assert out["status"] == "pending_created", out
     assert out.get("next_action") == "otp_required", out
-    assert ps.calls("/transferrecipient") == []
+    assert ps.calls("/transferrecipient", account_number=acct) == []
+    [transfer] = ps.calls("/transfer", reference=out["payout_uuid"])
+    assert transfer[3]["recipient"] == "RCP_known"
     return out["payout_uuid"]
 
 
@@ -432,17 +470,35 @@ def test_finalize_unknown_other_tenant_and_not_waiting(paystack, pg, tenant,
     assert ps.calls("/transfer/finalize_transfer") == []
 
 
-def test_finalize_without_answer_is_502(paystack, pg, tenant, http):
+def test_finalize_without_answer_is_503(paystack, pg, tenant, http):
     ngx, ps = paystack
     u = otp_payout(paystack, pg, tenant, http)
     ps.answers["/transfer/finalize_transfer"] = (503, {"status": False,
                                                        "message": "Down"})
     r = finalize(http, ngx, tenant, u, {"otp": OTP})
-    assert r.status_code == 502, r.text
+    assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "gateway_unavailable"
+    assert r.headers["Retry-After"]
     p = get_payout(http, ngx, tenant, u)
     assert (p["sub_status"], p["next_action"]) \
         == ("pending_created", "otp_required")
+
+
+def test_finalize_with_a_refused_key_is_502(paystack, pg, tenant, http):
+    ngx, ps = paystack
+    u = otp_payout(paystack, pg, tenant, http)
+    ps.answers["/transfer/finalize_transfer"] = (401, {
+        "status": False, "message": "Invalid key"})
+    r = finalize(http, ngx, tenant, u, {"otp": OTP})
+    assert r.status_code == 502, r.text
+    assert r.json()["error"]["code"] == "gateway_auth_failed"
+    p = get_payout(http, ngx, tenant, u)
+    assert (p["sub_status"], p["next_action"]) \
+        == ("pending_created", "otp_required")
+    log = read_log(ngx)
+    assert re.search(r'\[error\].*gateway "paystack" refused its secret '
+                     r'key .*on the finalization of payout %s' % u, log)
+    assert KEY not in log and OTP not in log
 
 
 def test_finalize_on_sandbox_is_not_supported(sbx, pg, tenant, http):
@@ -454,28 +510,28 @@ def test_finalize_on_sandbox_is_not_supported(sbx, pg, tenant, http):
 
 # a refused secret key --
 
-@NEEDS_ENROLL
 def test_refused_key_is_canceled_failure(paystack, pg, tenant, http):
     ngx, ps = paystack
     ps.answers["/"] = (401, {"status": False, "message": "Invalid key"})
-    out = create(http, ngx, tenant, paystack_bank())
+    out = create(http, ngx, tenant, paystack_bank(new_account()))
     assert out["status"] == "canceled_failure", out
     assert out["failure_reason"] == "gateway_auth_failed"
-    assert ps.calls("/transfer") == []
+    assert ps.calls("/transfer", reference=out["payout_uuid"]) == []
 
-    log = wait_for(lambda: (lambda t: t if "refused its secret key" in t
-                            else None)(read_log(ngx)), what="the [error]")
+    u = out["payout_uuid"]
+    log = wait_for(lambda: (lambda t: t if u in t else None)(read_log(ngx)),
+                   what="the [error]")
     lines = [line for line in log.splitlines()
-             if "refused its secret key" in line]
+             if "refused its secret key" in line and u in line]
     assert len(lines) == 1, lines
     assert re.search(r'\[error\].*gateway "paystack"', lines[0]), lines
-    assert out["payout_uuid"] in lines[0]
     assert KEY not in log and KEY[8:] not in log
 
 
 def test_refused_key_at_transfer(paystack, pg, tenant, http):
     ngx, ps = paystack
-    r = enrolled_recipient(http, ngx, tenant, pg, "RCP_known")
+    r = enrolled_recipient(http, ngx, tenant, pg, "RCP_known",
+                           new_account())
     ps.answers["/transfer"] = (403, {"status": False,
                                      "message": "Forbidden"})
     out = create(http, ngx, tenant, {"amount": 5000, "currency": "NGN",
