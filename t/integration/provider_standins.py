@@ -15,11 +15,15 @@ Both stand-ins are python http.server threads on 127.0.0.1 that
     the bank account number or the connected account id) or for the
     next calls of a test:
         stand_in.outcome["0000000051"] = "reject"
-        stand_in.next.append("drop")
+        stand_in.next.append("drop")       # the next money move, whoever's
     "ok" (default: accepted, pending), "otp" (Paystack), "reject" (a 400
     with the provider's error), "auth" (401), "error" (500), "drop" (the
     transfer is executed, the connection closed without an answer),
-    "hold" (executed, the answer withheld until release() or hold_max);
+    "hold" (executed, the answer withheld until release() or hold_max),
+    the last three for the first move to the destination only;
+    tests use their own destinations: a module's reconciler also sends
+    the payouts other modules left pending in the shared database, of
+    gateways with the same name, and those would take a "next" outcome;
   - send signed webhooks to nginx: paystack.hook(ngx, "transfer.success",
     reference) / stripe.hook(ngx, "payout.paid", payout_id).
 """
@@ -49,6 +53,10 @@ STRIPE_WHSEC = "whsec_" + "e2eWebhookSecret0123456789abcdef"
 OTP = "123456"
 
 _ids = itertools.count(1)
+
+# a dropped answer stays dropped for resends this soon (libcurl's own,
+# not the reconciler's, which waits for payout_reconcile_grace)
+REDROP = 0.5
 
 # the reconciler, quick: a lost answer is settled within seconds
 RECONCILE = """
@@ -207,26 +215,29 @@ class StandIn(Recorder):
         self._release.set()
 
     def redrop(self, key):
-        """A request sent again soon after its answer was dropped: drop
-        this one too (once)."""
+        """A request sent again soon after its answer was dropped (by
+        libcurl itself): drop this one too."""
         with self.lock:
-            if self.drops.get(key):
-                self.drops[key] -= 1
+            if time.time() < self.drops.get(key, 0):
                 raise _Drop()
 
     def pick(self, destination):
-        """The outcome of a money move to destination."""
+        """The outcome of a money move to destination; a passing fault
+        ("error", "drop", "hold") befalls its first move only."""
         with self.lock:
             if self.next:
                 return self.next.pop(0)
-            return self.outcome.get(destination, "ok")
+            outcome = self.outcome.get(destination, "ok")
+            if outcome in ("error", "drop", "hold"):
+                del self.outcome[destination]
+            return outcome
 
     def after_execute(self, outcome, key=None):
         """For "drop" and "hold": what happens to the answer of a
         request that did execute."""
         if outcome == "drop":
             with self.lock:
-                self.drops[key] = 1
+                self.drops[key] = time.time() + REDROP
             raise _Drop()
         if outcome == "hold":
             self._release.clear()

@@ -224,8 +224,9 @@ def test_otp_and_finalize(ps, env, ngx, tenant, http):
 def test_no_answer_is_reconciled(ps, env, ngx, tenant, http):
     """Paystack executed the transfer but the answer never came: the
     payout waits in pending_created; the reconciler's verify finds it."""
-    ps.next.append("drop")
-    out = create(http, ngx, tenant, body())
+    number = account()
+    ps.outcome[number] = "drop"
+    out = create(http, ngx, tenant, body(number))
     u = out["payout_uuid"]
     assert out["status"] == "pending_created", out
     p = wait_status(http, ngx, tenant, u, "pending_promise", timeout=15)
@@ -243,8 +244,9 @@ def test_no_answer_is_reconciled(ps, env, ngx, tenant, http):
 def test_timeout_is_reconciled(ps, env, ngx, tenant, http):
     """The answer comes after the gateway's timeout (1 s)."""
     ps.hold_max = 2.0
-    ps.next.append("hold")
-    out = create(http, ngx, tenant, body(), status=201)
+    number = account()
+    ps.outcome[number] = "hold"
+    out = create(http, ngx, tenant, body(number))
     u = out["payout_uuid"]
     assert out["status"] == "pending_created", out
     wait_status(http, ngx, tenant, u, "pending_promise", timeout=15)
@@ -254,8 +256,9 @@ def test_timeout_is_reconciled(ps, env, ngx, tenant, http):
 def test_unexecuted_is_sent_again_once(ps, env, ngx, tenant, http):
     """A 500 that executed nothing: the verify finds no transfer, the
     reconciler sends it again with the same reference, once."""
-    ps.next.append("error")
-    out = create(http, ngx, tenant, body())
+    number = account()
+    ps.outcome[number] = "error"
+    out = create(http, ngx, tenant, body(number))
     u = out["payout_uuid"]
     assert out["status"] == "pending_created", out
     assert ps.executed(u) == 0
@@ -268,16 +271,16 @@ def test_unexecuted_is_sent_again_once(ps, env, ngx, tenant, http):
 def test_kill_9_during_the_provider_call(ps, env, ngx, tenant, http):
     """The worker dies while Paystack holds the answer; the new worker's
     reconciler settles it with one verify, no second transfer."""
-    ps.next.append("hold")
     number = account()
+    ps.outcome[number] = "hold"
     pending = in_thread(requests.post, ngx.url("/v1/payouts"),
                         json=body(number), headers=tenant.headers,
                         timeout=20)
     wait_for(ps.held.is_set, 10, what="the transfer held")
     u = next(c.json["reference"] for c in ps.got("POST", "/transfer")
              if c.path == "/transfer"
-             and ps.recipients[c.json["recipient"]]["account_number"]
-             == number)
+             and ps.recipients.get(c.json["recipient"], {})
+             .get("account_number") == number)
     env.killed |= kill_workers(ngx, 1)
     with pytest.raises(requests.exceptions.ConnectionError):
         pending.result(timeout=10)

@@ -263,8 +263,9 @@ def test_transfer_to_a_connected_account_and_reversal(st, env, ngx, tenant,
 
 def test_no_answer_is_sent_again_with_the_same_key(st, env, ngx, tenant,
                                                    http):
-    st.next.append("drop")
-    out = create(http, ngx, tenant, bank())
+    n = number()
+    st.outcome[n] = "drop"
+    out = create(http, ngx, tenant, bank(n))
     u = out["payout_uuid"]
     assert out["status"] == "pending_created", out
     wait_status(http, ngx, tenant, u, "pending_promise", timeout=15)
@@ -279,8 +280,9 @@ def test_timeout_is_sent_again_with_the_same_key(st, env, ngx, tenant, http):
     """The answer comes after the gateway's timeout (1 s); a resend
     while Stripe still works on the first is a 409, then the replay."""
     st.hold_max = 2.0
-    st.next.append("hold")
-    out = create(http, ngx, tenant, bank())
+    n = number()
+    st.outcome[n] = "hold"
+    out = create(http, ngx, tenant, bank(n))
     u = out["payout_uuid"]
     assert out["status"] == "pending_created", out
     wait_status(http, ngx, tenant, u, "pending_promise", timeout=15)
@@ -290,7 +292,7 @@ def test_timeout_is_sent_again_with_the_same_key(st, env, ngx, tenant, http):
 
 def test_unexecuted_5xx_is_sent_again_once(st, env, ngx, tenant, http):
     acct = connected()
-    st.next.append("error")
+    st.outcome[acct] = "error"
     out = create(http, ngx, tenant, to_account(acct))
     u = out["payout_uuid"]
     assert out["status"] == "pending_created", out
@@ -301,14 +303,15 @@ def test_unexecuted_5xx_is_sent_again_once(st, env, ngx, tenant, http):
 
 
 def test_kill_9_during_the_provider_call(st, env, ngx, tenant, http):
-    st.next.append("hold")
     n = number()
+    st.outcome[n] = "hold"
     pending = in_thread(requests.post, ngx.url("/v1/payouts"),
                         json=bank(n), headers=tenant.headers, timeout=20)
     wait_for(st.held.is_set, 10, what="the payout held")
     (call,) = [c for c in st.got("POST", "/v1/payouts")
                if c.path == "/v1/payouts"
-               and st.objects[c.form["destination"]]["_number"] == n]
+               and st.objects.get(c.form.get("destination"), {})
+               .get("_number") == n]
     u = call.form["metadata[payout_uuid]"]
     env.killed |= kill_workers(ngx, 1)
     with pytest.raises(requests.exceptions.ConnectionError):
