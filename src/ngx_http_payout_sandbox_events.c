@@ -263,13 +263,9 @@ ngx_http_payout_sandbox_deliver(ngx_http_payout_sandbox_sender_t *sender,
     url[u->len] = '\0';
 
     s->pool = pool;
-    s->id = ngx_atoof((u_char *) PQgetvalue(res, row,
-                                     NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ID),
-                      PQgetlength(res, row, NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ID));
-    s->attempt = ngx_atoi((u_char *) PQgetvalue(res, row,
-                                     NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ATTEMPT),
-                          PQgetlength(res, row,
-                                      NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ATTEMPT));
+    s->id = ngx_http_payout_pg_int(res, row, NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ID);
+    s->attempt = (ngx_int_t) ngx_http_payout_pg_int(res, row,
+                                        NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ATTEMPT);
 
     s->hr.method = "POST";
     s->hr.url = (char *) url;
@@ -307,31 +303,30 @@ static u_char *
 ngx_http_payout_sandbox_event_body(ngx_pool_t *pool, PGresult *res,
     int row, size_t *len)
 {
-    u_char  *body, id[NGX_INT64_LEN + sizeof("evt_")];
-    json_t  *data, *event;
+    u_char     *body, id[NGX_INT64_LEN + sizeof("evt_")];
+    json_t     *data, *event;
+    ngx_str_t   json, evid, type;
 
-    data = json_loadb(PQgetvalue(res, row, NGX_HTTP_PAYOUT_SANDBOX_CLAIM_BODY),
-                      PQgetlength(res, row,
-                                  NGX_HTTP_PAYOUT_SANDBOX_CLAIM_BODY),
-                      0, NULL);
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_SANDBOX_CLAIM_BODY,
+                            &json);
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ID,
+                            &evid);
+    ngx_http_payout_pg_text(res, row, NGX_HTTP_PAYOUT_SANDBOX_CLAIM_TYPE,
+                            &type);
+
+    data = json_loadb((char *) json.data, json.len, 0, NULL);
     if (data == NULL) {
         return NULL;
     }
 
-    ngx_sprintf(id, "evt_%*s%Z",
-                (size_t) PQgetlength(res, row,
-                                     NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ID),
-                PQgetvalue(res, row, NGX_HTTP_PAYOUT_SANDBOX_CLAIM_ID));
+    ngx_sprintf(id, "evt_%V%Z", &evid);
 
     event = json_pack("{s:s, s:s, s:I, s:o}",
                       "id", (char *) id,
-                      "type", PQgetvalue(res, row,
-                                         NGX_HTTP_PAYOUT_SANDBOX_CLAIM_TYPE),
+                      "type", (char *) type.data,
                       "created",
-                      (json_int_t) ngx_atoof((u_char *) PQgetvalue(res, row,
+                      (json_int_t) ngx_http_payout_pg_int(res, row,
                                        NGX_HTTP_PAYOUT_SANDBOX_CLAIM_CREATED),
-                                             PQgetlength(res, row,
-                                       NGX_HTTP_PAYOUT_SANDBOX_CLAIM_CREATED)),
                       "data", data);
     if (event == NULL) {
         return NULL;
