@@ -259,6 +259,25 @@ def test_transfer_to_a_connected_account_and_reversal(st, env, ngx, tenant,
     assert assert_history(env.pg, u)[-2:] == ["success", "canceled_reversed"]
 
 
+def test_events_found_by_the_stripe_id(st, env, ngx, tenant, http):
+    """An object without our metadata (made or edited elsewhere) finds
+    its payout by the provider's id; transfer.updated once reversed is a
+    reversal."""
+    u, po = bank_payout(http, ngx, tenant, st)
+    r = st.hook(ngx, "payout.paid", po, apply=False, status="paid",
+                metadata={})
+    assert r.status_code == 200, r.text
+    wait_status(http, ngx, tenant, u, "success")
+
+    out = create(http, ngx, tenant, to_account())
+    assert out["status"] == "success", out
+    tid = st.find(out["payout_uuid"])["id"]
+    r = st.hook(ngx, "transfer.updated", tid, reversed=True, metadata={},
+                amount_reversed=2500)
+    assert r.status_code == 200, r.text
+    wait_status(http, ngx, tenant, out["payout_uuid"], "canceled_reversed")
+
+
 # -- lost answers ------------------------------------------------------------
 
 def test_no_answer_is_sent_again_with_the_same_key(st, env, ngx, tenant,
