@@ -124,6 +124,20 @@ def own_database():
     return db, {"Authorization": "Bearer " + key}
 
 
+def nginx_env(asan_dir):
+    """The environment nginx runs in: with PAYOUT_TEST_ASAN=1, libasan
+    preloaded, its reports written to asan_dir."""
+    env = dict(os.environ)
+    if ASAN:
+        lib = subprocess.run(["gcc", "-print-file-name=libasan.so"],
+                             capture_output=True, text=True,
+                             check=True).stdout.strip()
+        env["LD_PRELOAD"] = os.path.realpath(lib)
+        env["ASAN_OPTIONS"] = ("detect_leaks=0:log_path=%s/asan"
+                               ":detect_odr_violation=0" % asan_dir)
+    return env
+
+
 class Nginx:
     """One nginx master with the module, configured for a test."""
 
@@ -207,16 +221,7 @@ http {
         return self.base + path
 
     def env(self):
-        env = dict(os.environ)
-        if ASAN:
-            lib = subprocess.run(["gcc", "-print-file-name=libasan.so"],
-                                 capture_output=True, text=True,
-                                 check=True).stdout.strip()
-            env["LD_PRELOAD"] = os.path.realpath(lib)
-            env["ASAN_OPTIONS"] = ("detect_leaks=0:log_path=%s/asan"
-                                   ":detect_odr_violation=0"
-                                   % self.asan_dir)
-        return env
+        return nginx_env(self.asan_dir)
 
     def check_config(self):
         """nginx -t of this configuration, without starting it."""

@@ -26,6 +26,11 @@ gateway's url= at proxy.url and assert that nothing was violated:
                                   or (status[, headers[, body]]): a
                                   stand-in answer, e.g. a 500 or a timeout
                                   (time.sleep) prism cannot give
+    provider.rewrite = fn         fn(exchange, body) -> body: prism checked
+                                  the request and answered; the gateway
+                                  gets this body instead (prism's static
+                                  examples, e.g. status "string", drive
+                                  no flow)
     assert_accepted(response)     a requests.Response: 2xx, no violations
 """
 
@@ -185,6 +190,7 @@ class RecordingProxy(Recorder):
         self.name = name
         self.target_port = target_port
         self.respond = None
+        self.rewrite = None
         self.port = None
 
     @property
@@ -265,6 +271,10 @@ class RecordingProxy(Recorder):
             finally:
                 conn.close()
             ex.violations = violations_of(dict(out))
+            if self.rewrite is not None and 200 <= status < 300:
+                new = self.rewrite(ex, body)
+                if new is not None:
+                    body = new.encode() if isinstance(new, str) else new
         ex.status = status
         ex.response = body
         with self._cond:

@@ -1,0 +1,641 @@
+"""Loopback stand-ins for Paystack and Stripe, for the flow and fault
+tests (test_paystack.py, test_stripe.py) where prism's static examples
+cannot drive a payout: they keep state like the real providers.
+
+Not a test module (pytest puts this directory on sys.path).
+
+Both stand-ins are python http.server threads on 127.0.0.1 that
+  - record every request (stand_in.calls: Call objects, in order), also
+    the ones they answer late or never;
+  - keep transfers by our reference (Paystack) or by Idempotency-Key
+    (Stripe) and answer a request sent again with the first result,
+    counting what they executed: executed(ref) is how many times money
+    moved for that reference (it must stay 1);
+  - take outcomes per destination (Paystack: the account number; Stripe:
+    the bank account number or the connected account id) or for the
+    next calls of a test:
+        stand_in.outcome["0000000051"] = "reject"
+        stand_in.next.append("drop")       # the next money move, whoever's
+    "ok" (default: accepted, pending), "otp" (Paystack), "reject" (a 400
+    with the provider's error), "auth" (401), "error" (500), "drop" (the
+    transfer is executed, the connection closed without an answer),
+    "hold" (executed, the answer withheld until release() or hold_max),
+    the last three for the first move to the destination only;
+    tests use their own destinations: a module's reconciler also sends
+    the payouts other modules left pending in the shared database, of
+    gateways with the same name, and those would take a "next" outcome;
+  - send signed webhooks to nginx: paystack.hook(ngx, "transfer.success",
+    reference) / stripe.hook(ngx, "payout.paid", payout_id).
+"""
+
+import concurrent.futures
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler
+
+import requests
+
+from conftest import Nginx
+from fault_helpers import stop_forgiving_kills
+from receiver import Recorder
+
+PAYSTACK_KEY = "sk_test_" + "e2e0" * 10
+STRIPE_KEY = "sk_test_" + "e2eStripeKey0123456789AB"
+STRIPE_WHSEC = "whsec_" + "e2eWebhookSecret0123456789abcdef"
+OTP = "123456"
+
+_ids = itertools.count(1)
+
+# a dropped answer stays dropped for resends this soon (libcurl's own,
+# not the reconciler's, which waits for payout_reconcile_grace)
+REDROP = 0.5
+
+# the reconciler, quick: a lost answer is settled within seconds
+RECONCILE = """
+    payout_reconcile_interval 200ms;
+    payout_reconcile_grace 1500ms;
+"""
+HOOKS = "location /hooks/ { payout_provider_webhook; }"
+
+
+class Site:
+    """A test module's nginx with real gateways: key files in a private
+    directory (site.key(name, content) -> path), /hooks/ for provider
+    webhooks, and the workers a test killed (site.killed) forgiven in
+    the error log at close()."""
+
+    def __init__(self, pg):
+        self.pg = pg
+        self.dir = tempfile.mkdtemp(prefix="payout-providers-")
+        os.chmod(self.dir, 0o755)
+        self.killed = set()
+        self.ngx = None
+        self.servers = []
+
+    def add(self, server):
+        """A stand-in or proxy, started now, stopped at close()."""
+        self.servers.append(server)
+        return server.start()
+
+    def fresh(self, stand_in):
+        """For a test's fixture: the stand-in reset before and after
+        (yield from site.fresh(site.ps))."""
+        stand_in.reset()
+        yield stand_in
+        stand_in.reset()
+
+    def key(self, name, content):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(content + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def start(self, gateways, reconcile=RECONCILE):
+        self.ngx = Nginx(self.pg, workers=1, http=gateways + reconcile,
+                         server=HOOKS).start()
+        return self.ngx
+
+    def close(self):
+        """Stops everything; fails on what nginx's error log shows."""
+        problems = []
+        if self.ngx is not None:
+            stop_forgiving_kills(self.ngx, self.killed)
+            problems = self.ngx.destroy()
+        for server in self.servers:
+            server.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        assert not problems, "nginx error log:\n" + "\n".join(problems)
+
+
+def in_thread(fn, *args, **kw):
+    """fn(*args, **kw) in a thread of its own: a future."""
+    ex = concurrent.futures.ThreadPoolExecutor(1)
+    fut = ex.submit(fn, *args, **kw)
+    ex.shutdown(wait=False)
+    return fut
+
+
+def gateway_error(r, status, code):
+    """An API error answer carrying more than code and message (e.g.
+    gateway_rejected's payout_uuid and sub_status): the body and the
+    error's fields in one dict."""
+    assert r.status_code == status, r.text
+    out = r.json()
+    err = out["error"]
+    assert err["code"] == code, out
+    return dict(out, **err)
+
+
+def new_id(prefix):
+    return "%s%s%06d" % (prefix, "e2e", next(_ids))
+
+
+class Call:
+    """One request a stand-in got, and how it answered (status None:
+    no answer)."""
+
+    def __init__(self, method, path, headers, body):
+        self.at = time.time()
+        self.method = method
+        self.path = path
+        self.headers = headers          # lower-cased names
+        self.body = body
+        self.status = None
+        self.answer = None
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def form(self):
+        return dict(urllib.parse.parse_qsl(self.body.decode(),
+                                           keep_blank_values=True))
+
+    def __repr__(self):
+        return "<%s %s -> %s>" % (self.method, self.path, self.status)
+
+
+class _Drop(Exception):
+    """Answer nothing: close the connection."""
+
+
+class StandIn(Recorder):
+    """The common part: the server, the record, outcomes and holds."""
+
+    name = "provider"
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.RLock()
+        self.outcome = {}               # destination -> outcome
+        self.next = []                  # outcomes for the next money moves
+        self.hold_max = 30.0
+        self._release = threading.Event()
+        self.held = threading.Event()   # set once a call is being held
+        # reference or key -> answers still to drop when it is sent
+        # again: libcurl sends a request once more, by itself, when a
+        # reused connection closes without an answer
+        self.drops = {}
+        self.port = None
+
+    @property
+    def calls(self):
+        with self._cond:
+            return list(self.requests)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def got(self, method=None, path=None):
+        return [c for c in self.calls
+                if (method is None or c.method == method)
+                and (path is None or c.path.startswith(path))]
+
+    def reset(self):
+        """Between tests: outcomes back to "ok", holds released."""
+        with self.lock:
+            self.outcome.clear()
+            del self.next[:]
+            self.drops.clear()
+            self.hold_max = 30.0
+        self.release()
+
+    def release(self):
+        self._release.set()
+
+    def redrop(self, key):
+        """A request sent again soon after its answer was dropped (by
+        libcurl itself): drop this one too."""
+        with self.lock:
+            if time.time() < self.drops.get(key, 0):
+                raise _Drop()
+
+    def pick(self, destination):
+        """The outcome of a money move to destination; a passing fault
+        ("error", "drop", "hold") befalls its first move only."""
+        with self.lock:
+            if self.next:
+                return self.next.pop(0)
+            outcome = self.outcome.get(destination, "ok")
+            if outcome in ("error", "drop", "hold"):
+                del self.outcome[destination]
+            return outcome
+
+    def after_execute(self, outcome, key=None):
+        """For "drop" and "hold": what happens to the answer of a
+        request that did execute."""
+        if outcome == "drop":
+            with self.lock:
+                self.drops[key] = time.time() + REDROP
+            raise _Drop()
+        if outcome == "hold":
+            self._release.clear()
+            self.held.set()
+            self._release.wait(self.hold_max)
+            self.held.clear()
+
+    def start(self):
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                call = Call(self.command, self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            self.rfile.read(n) if n else b"")
+                with stand_in._cond:
+                    stand_in.requests.append(call)
+                    stand_in._cond.notify_all()
+                try:
+                    status, body = stand_in.handle(call)
+                except _Drop:
+                    self.close_connection = True
+                    return
+                data = json.dumps(body).encode()
+                call.status, call.answer = status, body
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                with stand_in._cond:
+                    stand_in._cond.notify_all()
+
+            do_GET = do_POST = do_DELETE = _handle
+
+        self.port = self.serve(Handler, "127.0.0.1", 0)
+        return self
+
+    def stop(self):
+        self.release()
+        super().stop()
+
+
+# -- Paystack ----------------------------------------------------------------
+
+class Paystack(StandIn):
+    """Paystack's transfer API: /transferrecipient, /transfer,
+    /transfer/verify/{reference}, /transfer/finalize_transfer."""
+
+    name = "paystack"
+
+    def __init__(self, key=PAYSTACK_KEY):
+        super().__init__()
+        self.key = key
+        self.recipients = {}            # recipient_code -> request body
+        self.codes = {}                 # account number -> recipient_code
+        self.transfers = {}             # reference -> transfer (data)
+        self.executions = {}            # reference -> count
+
+    def executed(self, reference):
+        with self.lock:
+            return self.executions.get(reference, 0)
+
+    @staticmethod
+    def error(status, message):
+        return status, {"status": False, "message": message}
+
+    def handle(self, call):
+        if call.headers.get("authorization") != "Bearer " + self.key:
+            return self.error(401, "Invalid key")
+        path = call.path
+        if call.method == "POST" and path == "/transferrecipient":
+            return self.enroll(call.json)
+        if call.method == "POST" and path == "/transfer":
+            return self.transfer(call.json)
+        if call.method == "POST" and path == "/transfer/finalize_transfer":
+            return self.finalize(call.json)
+        if call.method == "GET" and path.startswith("/transfer/verify/"):
+            with self.lock:
+                t = self.transfers.get(path[len("/transfer/verify/"):])
+            if t is None:
+                return self.error(404, "Transfer not found")
+            return 200, {"status": True, "message": "Transfer retrieved",
+                         "data": dict(t)}
+        return self.error(404, "no route %s %s" % (call.method, path))
+
+    def enroll(self, body):
+        number = body.get("account_number")
+        with self.lock:
+            if self.outcome.get(number) == "reject_enroll":
+                return self.error(400, "Account number is invalid")
+            code = self.codes.get(number)
+            if code is None:
+                code = new_id("RCP_")
+                self.codes[number] = code
+                self.recipients[code] = body
+        return 201, {"status": True,
+                     "message": "Transfer recipient created successfully",
+                     "data": {"recipient_code": code, "type": body["type"],
+                              "name": body["name"], "active": True,
+                              "currency": body["currency"],
+                              "details": {
+                                  "account_number": number,
+                                  "bank_code": body["bank_code"]}}}
+
+    def transfer(self, body):
+        ref = body["reference"]
+        with self.lock:
+            t = self.transfers.get(ref)
+            if t is not None:
+                self.redrop(ref)
+                # the reference is Paystack's idempotency: the first one
+                return 200, {"status": True, "message": "Transfer exists",
+                             "data": dict(t)}
+            recipient = self.recipients.get(body.get("recipient"))
+            if recipient is None:
+                return self.error(400, "Recipient specified is invalid")
+            outcome = self.pick(recipient["account_number"])
+            if outcome == "auth":
+                return self.error(401, "Invalid key")
+            if outcome == "error":
+                return self.error(500, "Internal error")
+            if outcome == "reject":
+                return self.error(400, "Your balance is not enough to "
+                                       "fulfil this request")
+            t = {"reference": ref, "amount": body["amount"],
+                 "currency": body["currency"], "integration": 1,
+                 "domain": "test", "source": body["source"],
+                 "reason": body.get("reason"),
+                 "recipient": body["recipient"],
+                 "transfer_code": new_id("TRF_"), "id": next(_ids),
+                 "status": "otp" if outcome == "otp" else "pending",
+                 "gateway_response": None}
+            self.transfers[ref] = t
+            self.executions[ref] = self.executions.get(ref, 0) + 1
+            answer = dict(t)
+        self.after_execute(outcome, ref)
+        return 200, {"status": True, "message": "Transfer has been queued"
+                     if answer["status"] == "pending"
+                     else "Transfer requires OTP to continue",
+                     "data": answer}
+
+    def finalize(self, body):
+        with self.lock:
+            t = next((t for t in self.transfers.values()
+                      if t["transfer_code"] == body.get("transfer_code")),
+                     None)
+            if t is None:
+                return self.error(400, "Transfer not found")
+            if t["status"] != "otp":
+                return self.error(400, "Transfer is not currently "
+                                       "awaiting OTP")
+            if body.get("otp") != OTP:
+                return self.error(400, "Invalid OTP")
+            t["status"] = "pending"
+            return 200, {"status": True, "message": "Transfer has been "
+                         "queued", "data": dict(t)}
+
+    def set_status(self, reference, status, gateway_response=None,
+                   apply=True):
+        """The transfer with status; stored too when apply."""
+        with self.lock:
+            t = self.transfers[reference]
+            if not apply:
+                t = dict(t)
+            t["status"] = status
+            t["gateway_response"] = gateway_response
+            return dict(t)
+
+    def sign(self, body):
+        return hmac.new(self.key.encode(), body, hashlib.sha512).hexdigest()
+
+    def event(self, event, reference, status=None, apply=True):
+        """A webhook body (bytes) for the transfer of reference; moves
+        the stand-in's transfer to status too, unless not apply (a
+        forged event: what the reconciler finds must not change)."""
+        status = status or event.split(".", 1)[1]
+        t = self.set_status(reference, status,
+                            "Could not credit account" if status == "failed"
+                            else None, apply)
+        return json.dumps({"event": event, "data": t},
+                          separators=(",", ":")).encode()
+
+    def hook(self, ngx, event, reference, gateway="paystack", body=None,
+             signature=None):
+        body = body if body is not None else self.event(event, reference)
+        sig = self.sign(body) if signature is None else signature
+        return requests.post(ngx.url("/hooks/" + gateway), data=body,
+                             headers={"Content-Type": "application/json",
+                                      "x-paystack-signature": sig},
+                             timeout=10)
+
+
+# -- Stripe ------------------------------------------------------------------
+
+class Stripe(StandIn):
+    """Stripe's API as this gateway uses it: external accounts, payouts
+    (on a connected account, Stripe-Account), transfers, cancel."""
+
+    name = "stripe"
+
+    def __init__(self, key=STRIPE_KEY, whsec=STRIPE_WHSEC):
+        super().__init__()
+        self.key = key
+        self.whsec = whsec
+        self.keys = {}                  # (Idempotency-Key) -> (path, answer)
+        self.objects = {}               # po_/tr_/ba_ id -> object
+        self.executions = {}            # payout uuid -> count
+
+    def executed(self, payout_uuid):
+        with self.lock:
+            return self.executions.get(payout_uuid, 0)
+
+    @staticmethod
+    def error(status, message, code=None, type_="invalid_request_error"):
+        err = {"type": type_, "message": message}
+        if code:
+            err["code"] = code
+        return status, {"error": err}
+
+    def handle(self, call):
+        if call.headers.get("authorization") != "Bearer " + self.key:
+            return self.error(401, "Invalid API Key provided")
+        key = call.headers.get("idempotency-key")
+        if call.method == "POST" and key:
+            with self.lock:
+                if key in self.keys:
+                    self.redrop(key)
+                    path, answer = self.keys[key]
+                    if answer is None:
+                        return self.error(409, "A request with this key "
+                                          "is in progress",
+                                          type_="idempotency_error")
+                    if path != call.path:
+                        return self.error(400, "Keys for idempotent "
+                                          "requests can only be used with "
+                                          "the same parameters",
+                                          type_="idempotency_error")
+                    return answer
+                self.keys[key] = (call.path, None)
+        answer = self.route(call)
+        outcome = answer[2] if len(answer) > 2 else None
+        answer = answer[:2]
+        if call.method == "POST" and key:
+            with self.lock:
+                if answer[0] < 500:
+                    self.keys[key] = (call.path, answer)
+                else:
+                    del self.keys[key]
+        self.after_execute(outcome, key)
+        return answer
+
+    def route(self, call):
+        p, m = call.path, call.method
+        acct = call.headers.get("stripe-account")
+        if m == "POST" and p.startswith("/v1/accounts/") \
+                and p.endswith("/external_accounts"):
+            return self.enroll(p.split("/")[3], call.form)
+        if m == "POST" and p == "/v1/payouts":
+            return self.move("payout", acct, call.form)
+        if m == "POST" and p == "/v1/transfers":
+            return self.move("transfer", acct, call.form)
+        if m == "POST" and p.startswith("/v1/payouts/") \
+                and p.endswith("/cancel"):
+            return self.cancel(p.split("/")[3], acct)
+        if m == "GET" and (p.startswith("/v1/payouts/")
+                           or p.startswith("/v1/transfers/")):
+            with self.lock:
+                o = self.objects.get(p.split("/")[3])
+                if o is None or o.get("_account") != acct:
+                    return self.error(404, "No such object",
+                                      "resource_missing")
+                return 200, self.public(o)
+        return self.error(404, "Unrecognized request URL")
+
+    @staticmethod
+    def public(o):
+        return {k: v for k, v in o.items() if not k.startswith("_")}
+
+    def enroll(self, acct, form):
+        number = form.get("external_account[account_number]")
+        with self.lock:
+            if self.outcome.get(number) == "reject_enroll":
+                return self.error(400, "Invalid account number",
+                                  "account_number_invalid")
+            ba = {"id": new_id("ba_"), "object": "bank_account",
+                  "account": acct, "_account": acct,
+                  "country": form.get("external_account[country]"),
+                  "currency": form.get("external_account[currency]"),
+                  "last4": number[-4:], "_number": number,
+                  "account_holder_name":
+                      form.get("external_account[account_holder_name]"),
+                  "routing_number":
+                      form.get("external_account[routing_number]"),
+                  "status": "new", "metadata": {}}
+            self.objects[ba["id"]] = ba
+            return 200, self.public(ba)
+
+    def move(self, kind, acct, form):
+        u = form.get("metadata[payout_uuid]")
+        with self.lock:
+            if kind == "payout":
+                ba = self.objects.get(form.get("destination"))
+                if ba is None or ba["_account"] != acct:
+                    return self.error(400, "No such external account",
+                                      "resource_missing")
+                destination = ba["_number"]
+            else:
+                if acct is not None:
+                    return self.error(400, "transfer on a connected account")
+                destination = form.get("destination")
+            outcome = self.pick(destination)
+            if outcome == "auth":
+                return self.error(401, "Invalid API Key provided")
+            if outcome == "error":
+                return self.error(500, "An unknown error occurred",
+                                  type_="api_error")
+            if outcome == "reject":
+                return self.error(400, "You have insufficient funds in "
+                                  "your Stripe account.",
+                                  "balance_insufficient")
+            o = {"id": new_id("po_" if kind == "payout" else "tr_"),
+                 "object": kind, "amount": int(form["amount"]),
+                 "currency": form["currency"],
+                 "destination": form.get("destination"),
+                 "description": form.get("description"),
+                 "metadata": {"payout_uuid": u}, "_account": acct,
+                 "livemode": False}
+            if kind == "payout":
+                o.update(status="pending", failure_code=None,
+                         failure_message=None, reversed_by=None,
+                         method="standard", type="bank_account")
+            else:
+                o.update(reversed=False, amount_reversed=0,
+                         transfer_group=form.get("transfer_group"))
+            self.objects[o["id"]] = o
+            self.executions[u] = self.executions.get(u, 0) + 1
+            return 200, self.public(o), outcome
+
+    def cancel(self, po, acct):
+        with self.lock:
+            o = self.objects.get(po)
+            if o is None or o["_account"] != acct:
+                return self.error(404, "No such payout", "resource_missing")
+            if o["status"] != "pending":
+                return self.error(400, "Payouts can only be canceled while "
+                                  "pending", "payout_not_cancelable")
+            o["status"] = "canceled"
+            return 200, self.public(o)
+
+    def find(self, payout_uuid):
+        """The payout or transfer made for our payout uuid."""
+        with self.lock:
+            for o in self.objects.values():
+                if o.get("metadata", {}).get("payout_uuid") == payout_uuid:
+                    return dict(o)
+        return None
+
+    def set(self, object_id, apply=True, **fields):
+        """The object with fields; stored too when apply."""
+        with self.lock:
+            o = self.objects[object_id]
+            if not apply:
+                o = dict(o)
+            o.update(fields)
+            return self.public(o)
+
+    def sign(self, body, t=None, secret=None):
+        t = int(time.time()) if t is None else int(t)
+        mac = hmac.new((secret or self.whsec).encode(),
+                       ("%d." % t).encode() + body,
+                       hashlib.sha256).hexdigest()
+        return "t=%d,v1=%s" % (t, mac)
+
+    def event(self, event_type, object_id, apply=True, **fields):
+        """A webhook body (bytes): the object as it is after fields
+        (stored unless not apply, as for set())."""
+        o = self.set(object_id, apply, **fields)
+        account = self.objects[object_id]["_account"]
+        ev = {"id": new_id("evt_"), "object": "event", "type": event_type,
+              "api_version": "2023-09-12", "created": int(time.time()),
+              "livemode": False, "data": {"object": o}}
+        if account:
+            ev["account"] = account
+        return json.dumps(ev, separators=(",", ":")).encode()
+
+    def hook(self, ngx, event_type, object_id, gateway="stripe", body=None,
+             signature=None, **fields):
+        if body is None:
+            body = self.event(event_type, object_id, **fields)
+        sig = self.sign(body) if signature is None else signature
+        return requests.post(ngx.url("/hooks/" + gateway), data=body,
+                             headers={"Content-Type": "application/json",
+                                      "Stripe-Signature": sig},
+                             timeout=10)
