@@ -68,6 +68,8 @@ typedef struct {
                                         * idempotency */
     const char   *recipient_code;     /* the gateway's, once enrolled */
     const char   *account_id;         /* a connected account (acct_...) */
+    const char   *balance_id;         /* a balance (Mollie bal_...), or
+                                       * NULL: the gateway's own */
     const char   *country;            /* ISO 3166-1 alpha-2, or NULL */
     const char   *otp;                /* FINALIZE's code, or NULL */
 } ngx_payout_transfer_t;

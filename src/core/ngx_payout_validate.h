@@ -37,6 +37,9 @@ const ngx_payout_currency_t *ngx_payout_currency_find(const char *code,
 #define NGX_PAYOUT_RECIPIENT_MOBILE  2
 #define NGX_PAYOUT_RECIPIENT_CONNECTED  3  /* a provider's connected
                                              * account (acct_...) */
+#define NGX_PAYOUT_RECIPIENT_BALANCE  4  /* a provider balance (Mollie
+                                           * bal_...): paid to the bank
+                                           * account set on it */
 
 #define NGX_PAYOUT_MAX_AMOUNT        1000000000000000LL   /* 10^15 minor */
 #define NGX_PAYOUT_MAX_WEBHOOK_URLS  5
