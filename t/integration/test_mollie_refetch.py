@@ -213,3 +213,41 @@ def test_cancel_refused_names_the_reason(ngx, mollie, pg, tenant, http):
     assert sub_status(pg, u) == "pending_promise"
     assert wait_for(lambda: get_payout(http, ngx, tenant, u))[
         "sub_status"] == "pending_promise"
+
+
+def test_balance_payout_is_sent_with_its_balance(ngx, mollie, pg, tenant,
+                                                 http):
+    """The send path: the recipient's balance_id, else the gateway's
+    balance=; no number is opened for a balance."""
+    def created(method, path, body):
+        if method == "POST" and path == "/v2/payouts":
+            req = json.loads(body)
+            return 201, mollie_payout("payout_g7", "requested",
+                                      balanceId=req["balanceId"])
+        return None
+
+    mollie.answer = created
+    own = "bal_Other0000000000000001"
+    for balance_id, sent in ((own, own), (None, BALANCE)):
+        body = {"amount": 1000, "currency": "EUR", "gateway": "mollie",
+                "recipient_type": "balance"}
+        if balance_id:
+            body["balance_id"] = balance_id
+        r = post_json(http, ngx, tenant, "/v1/payouts", body)
+        assert r.status_code == 201, r.text
+        req = json.loads(mollie.got("POST", "/v2/payouts")[-1]["body"])
+        assert req["balanceId"] == sent, req
+        assert req["amount"] == {"currency": "EUR", "value": "10.00"}, req
+
+
+def test_enrollment_is_not_supported(ngx, mollie, pg, tenant, http):
+    r = post_json(http, ngx, tenant, "/v1/payout-recipients",
+                  {"gateway": "mollie", "recipient_type": "balance"})
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    r = post_json(http, ngx, tenant,
+                  "/v1/payout-recipients/%s/accounts" % rec["uuid"], {})
+    err = assert_error(r, 422, "not_supported")
+    assert "connector mollie" in err["message"], err
+    assert "pays destinations inline" in err["message"], err
+    assert mollie.requests == []
