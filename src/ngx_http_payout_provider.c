@@ -158,11 +158,11 @@ ngx_http_payout_provider_event(ngx_http_request_t *r,
 
     /*
      * Found by our reference, or by the provider's id alone (a Stripe
-     * event may carry no metadata); no connector refetches yet.
+     * event may carry no metadata).  A FOLLOW_LOOKUP event (Mollie's)
+     * goes through too: the hook fetches the payout and applies only
+     * what the fetch says, never the event's own result.
      */
-    if ((ev->reference[0] == '\0' && ev->result.gateway_id[0] == '\0')
-        || ev->follow_up != NGX_PAYOUT_FOLLOW_NONE)
-    {
+    if (ev->reference[0] == '\0' && ev->result.gateway_id[0] == '\0') {
         return NGX_DECLINED;
     }
 
@@ -206,10 +206,16 @@ ngx_http_payout_provider_transfer_ids(ngx_pool_t *pool, PGresult *res,
     t->recipient_code = ngx_http_payout_provider_column(pool, res, row,
                         first + NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_CODE,
                         &rc);
+    t->balance_id = ngx_http_payout_provider_column(pool, res, row,
+                        first + NGX_HTTP_PAYOUT_TRANSFER_IDS_BALANCE_ID,
+                        &rc);
 
     /* as the send path: a payout without a recipient row is a bank's */
     if (type && ngx_strcmp(type, "connected_account") == 0) {
         t->type = NGX_PAYOUT_RECIPIENT_CONNECTED;
+
+    } else if (type && ngx_strcmp(type, "balance") == 0) {
+        t->type = NGX_PAYOUT_RECIPIENT_BALANCE;
 
     } else if (type && ngx_strcmp(type, "mobile_money") == 0) {
         t->type = NGX_PAYOUT_RECIPIENT_MOBILE;
