@@ -89,6 +89,9 @@ static ngx_int_t ngx_http_payout_send_enroll(ngx_http_payout_send_t *s,
     PGresult *res);
 static void ngx_http_payout_send_enrolled(ngx_http_payout_enroll_t *e);
 static ngx_int_t ngx_http_payout_send_call(ngx_http_payout_send_t *s);
+static void ngx_http_payout_send_go(ngx_http_payout_send_t *s);
+static void ngx_http_payout_send_unbuildable(ngx_http_payout_send_t *s,
+    const char *what);
 static void ngx_http_payout_send_answer(
     ngx_http_payout_provider_call_t *pc);
 static void ngx_http_payout_send_apply(ngx_http_payout_send_t *s);
@@ -243,15 +246,18 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
             return;
         }
 
+        if (rc == NGX_ABORT) {
+            ngx_http_payout_send_unbuildable(s, "enrollment");
+            return;
+        }
+
         if (rc != NGX_DECLINED) {
             ngx_http_payout_send_finish(s);
             return;
         }
     }
 
-    if (ngx_http_payout_send_call(s) != NGX_OK) {
-        ngx_http_payout_send_finish(s);
-    }
+    ngx_http_payout_send_go(s);
 }
 
 
@@ -409,10 +415,7 @@ ngx_http_payout_send_enrolled(ngx_http_payout_enroll_t *e)
         (void) ngx_cpystrn(code, (u_char *) res->gateway_id, len);
         s->transfer.recipient_code = (char *) code;
 
-        if (ngx_http_payout_send_call(s) != NGX_OK) {
-            ngx_http_payout_send_finish(s);
-        }
-
+        ngx_http_payout_send_go(s);
         return;
     }
 
@@ -451,6 +454,55 @@ ngx_http_payout_send_enrolled(ngx_http_payout_enroll_t *e)
 }
 
 
+/* the transfer goes out, or the payout ends if it never can */
+
+static void
+ngx_http_payout_send_go(ngx_http_payout_send_t *s)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_payout_send_call(s);
+
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    if (rc == NGX_DECLINED || rc == NGX_ABORT) {
+        ngx_http_payout_send_unbuildable(s, "transfer");
+        return;
+    }
+
+    ngx_http_payout_send_finish(s);
+}
+
+
+/*
+ * The connector cannot send this payout at all (a destination its
+ * provider does not pay, details it needs and the recipient lacks).
+ * Nothing reached the provider, so the payout is rejected now instead of
+ * being left for a reconciler that would fail the same way forever.
+ */
+
+static void
+ngx_http_payout_send_unbuildable(ngx_http_payout_send_t *s,
+    const char *what)
+{
+    ngx_log_error(NGX_LOG_WARN, s->log, 0,
+                  "payout: gateway \"%V\" cannot send the %s of payout %s "
+                  "to this destination; it is rejected, nothing was sent",
+                  &s->gateway->name, what, s->reference);
+
+    ngx_memzero(&s->result, sizeof(ngx_payout_result_t));
+    s->result.outcome = NGX_PAYOUT_OUTCOME_STATE;
+    s->result.state = NGX_PAYOUT_CANCELED_REJECTED;
+    (void) ngx_cpystrn((u_char *) s->result.reason,
+                       (u_char *) "unsupported_destination",
+                       sizeof(s->result.reason));
+
+    ngx_http_payout_send_apply(s);
+}
+
+
 static ngx_int_t
 ngx_http_payout_send_call(ngx_http_payout_send_t *s)
 {
@@ -465,8 +517,7 @@ ngx_http_payout_send_call(ngx_http_payout_send_t *s)
     pc->handler = ngx_http_payout_send_answer;
     pc->data = s;
 
-    return ngx_http_payout_provider_call(pc, &s->transfer) == NGX_OK
-           ? NGX_OK : NGX_ERROR;
+    return ngx_http_payout_provider_call(pc, &s->transfer);
 }
 
 

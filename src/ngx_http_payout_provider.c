@@ -42,8 +42,9 @@ ngx_http_payout_provider_call(ngx_http_payout_provider_call_t *pc,
         return NGX_DECLINED;
     }
 
+    /* what the payout or recipient holds cannot be sent: nothing went */
     if (rc != NGX_PAYOUT_OK) {
-        return NGX_ERROR;
+        return NGX_ABORT;
     }
 
     len = ngx_strlen(call.path);

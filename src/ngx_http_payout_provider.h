@@ -38,7 +38,11 @@ struct ngx_http_payout_provider_call_s {
 };
 
 
-/* NGX_OK: the handler will be called; NGX_DECLINED: no such operation */
+/*
+ * NGX_OK: the handler will be called; NGX_DECLINED: no such operation for
+ * this destination; NGX_ABORT: the connector cannot build it from what
+ * it was given (nothing was sent); NGX_ERROR: an internal failure
+ */
 ngx_int_t ngx_http_payout_provider_call(ngx_http_payout_provider_call_t *pc,
     const ngx_payout_transfer_t *t);
 

@@ -371,6 +371,27 @@ def test_connected_account_is_paid_without_enrollment(stripe, pg, tenant,
     assert out["gateway_payout_id"].startswith("tr_")
 
 
+@pytest.mark.parametrize("body", [
+    # a bank account with no connected account to hold it (no account=)
+    {"bank_account_number": "000123456789", "bank_account_name": "JENNY",
+     "bank_code": "110000000", "country": "US"},
+    # a destination Stripe does not pay at all
+    {"mobile_money_number": "233241000001", "mobile_money_provider": "MTN",
+     "name": "Ama"}])
+def test_unsendable_destination_is_rejected_at_once(stripe, pg, tenant, http,
+                                                    body):
+    """What the connector cannot build is never sent and never left for
+    the reconciler: the payout is rejected, the create answers 400."""
+    ngx, st = stripe
+    body = dict(body, amount=1500, currency="USD", gateway="stripe")
+    err = create(http, ngx, tenant, body, status=400)["error"]
+    assert err["code"] == "gateway_rejected", err
+    assert err["sub_status"] == "canceled_rejected"
+    assert err["failure_reason"] == "unsupported_destination"
+    assert st.requests == []
+    assert "nothing was sent" in read_log(ngx)
+
+
 # the OTP --
 
 def otp_payout(paystack, pg, tenant, http):
