@@ -13,7 +13,8 @@
 #define NGX_PAYOUT_CONNECTORS                                                \
     X(sandbox)                                                               \
     X(paystack)                                                              \
-    X(stripe)
+    X(stripe)                                                                \
+    X(mollie)
 
 
 #define X(name)  extern const ngx_payout_connector_t                        \

@@ -43,6 +43,7 @@ int run_state_tests(void);
 int run_sandbox_tests(void);
 int run_paystack_tests(void);
 int run_stripe_tests(void);
+int run_mollie_tests(void);
 int run_webhook_tests(void);
 int run_text_tests(void);
 int run_finalize_tests(void);
