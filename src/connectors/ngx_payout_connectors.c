@@ -14,7 +14,8 @@
     X(sandbox)                                                               \
     X(paystack)                                                              \
     X(stripe)                                                                \
-    X(mollie)
+    X(mollie)                                                                \
+    X(adyen)
 
 
 #define X(name)  extern const ngx_payout_connector_t                        \

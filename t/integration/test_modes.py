@@ -476,8 +476,8 @@ def test_the_sandbox_gateway_is_test_mode_only(env, mode, ok):
 
 
 @pytest.mark.parametrize("params,message", [
-    ("connector=adyen mode=test",
-     'unknown connector "adyen", known: sandbox'),
+    ("connector=wise mode=test",
+     'unknown connector "wise", known: sandbox'),
     ("connector=sandbox account=acct_1", 'invalid parameter "account=..."'),
 ])
 def test_a_connector_or_setting_nobody_knows_is_refused(env, params,

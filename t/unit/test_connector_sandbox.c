@@ -264,7 +264,7 @@ test_registry(void **state)
 
     assert_string_equal(sandbox()->name, "sandbox");
     assert_null(ngx_payout_connector_find("sandbo", 6));
-    assert_null(ngx_payout_connector_find("adyen", 5));
+    assert_null(ngx_payout_connector_find("wise", 4));
 
     /* the sandbox first, then the real providers */
     n = ngx_payout_connector_names(names, sizeof(names));
