@@ -68,7 +68,7 @@ def post_payout(http, ngx, tenant, body):
     yet accepted (the glue9 stream)."""
     r = post_json(http, ngx, tenant, "/v1/payouts", body)
     if r.status_code == 400 and r.json()["error"].get("field") in (
-            "recipient_type", "balance_id"):
+            "recipient_type", "balance_id", "recipient_uuid"):
         pytest.xfail("recipient_type balance is not accepted yet "
                      "(glue9): %s" % r.text)
     return r
@@ -96,7 +96,7 @@ def test_balance_payout_success(mo, env, ngx, tenant, http):
     assert c.json["balanceId"] == bal
     assert c.json["amount"] == {"currency": "EUR", "value": "2500.00"}
     assert c.json["description"] == "Weekly seller settlement"
-    assert payout_payout_row(env.pg, u)["gateway_payout_id"] == pid
+    assert payout_row(env.pg, u)["gateway_payout_id"] == pid
 
     r = http.get(ngx.url("/v1/payouts/%s/status" % u),
                  headers=tenant.headers)
