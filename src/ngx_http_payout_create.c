@@ -32,7 +32,8 @@ static const char  ngx_http_payout_create_sql[] =
     "p_phone => $18, p_bank_code => $19, p_bank_name => $20, "
     "p_bank_account_name => $21, p_account_enc => $22::bytea, "
     "p_account_last4 => $23, p_mm_provider => $24, p_mm_enc => $25::bytea, "
-    "p_mm_last4 => $26, p_account_id => $27, p_country => $28)";
+    "p_mm_last4 => $26, p_account_id => $27, p_country => $28, "
+    "p_balance_id => $29)";
 
 enum {
     NGX_HTTP_PAYOUT_CREATE_OUTCOME = 0,

@@ -449,7 +449,9 @@ ngx_http_payout_enroll_transfer(ngx_http_payout_enroll_req_t *er,
     t->type = ngx_strcmp(type.data, "mobile_money") == 0
               ? NGX_PAYOUT_RECIPIENT_MOBILE
               : ngx_strcmp(type.data, "connected_account") == 0
-              ? NGX_PAYOUT_RECIPIENT_CONNECTED : NGX_PAYOUT_RECIPIENT_BANK;
+              ? NGX_PAYOUT_RECIPIENT_CONNECTED
+              : ngx_strcmp(type.data, "balance") == 0
+              ? NGX_PAYOUT_RECIPIENT_BALANCE : NGX_PAYOUT_RECIPIENT_BANK;
     t->bank_code = ngx_http_payout_enroll_value(pool, res,
                                    NGX_HTTP_PAYOUT_ENROLLMENT_BANK_CODE);
     t->provider = ngx_http_payout_enroll_value(pool, res,
@@ -467,7 +469,10 @@ ngx_http_payout_enroll_transfer(ngx_http_payout_enroll_req_t *er,
                                           NGX_HTTP_PAYOUT_ENROLLMENT_NAME);
     }
 
-    if (t->type == NGX_PAYOUT_RECIPIENT_CONNECTED) {
+    /* neither has a number to open */
+    if (t->type == NGX_PAYOUT_RECIPIENT_CONNECTED
+        || t->type == NGX_PAYOUT_RECIPIENT_BALANCE)
+    {
         return NGX_OK;
     }
 
@@ -528,7 +533,19 @@ ngx_http_payout_enroll_declined(ngx_http_payout_enroll_req_t *er,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (!incomplete) {
+    if (!incomplete && !ngx_http_payout_provider_can(gw, NEEDS_ENROLL)
+        && !ngx_http_payout_provider_can(gw, TEST_ONLY))
+    {
+        /*
+         * Mollie, Adyen: the destination travels with each payout (the
+         * sandbox enrolls some destinations by choice, and says the old
+         * words for the others)
+         */
+        last = ngx_snprintf(msg, 511, "The %V gateway (connector %V) has no "
+                            "enrollment: it pays destinations inline, with "
+                            "each payout, so this %s recipient needs none",
+                            &gw->name, &gw->connector, type);
+    } else if (!incomplete) {
         last = ngx_snprintf(msg, 511, "The %V gateway (connector %V) has no "
                             "enrollment for this %s recipient",
                             &gw->name, &gw->connector, type);
@@ -540,7 +557,8 @@ ngx_http_payout_enroll_declined(ngx_http_payout_enroll_req_t *er,
     }
 
     if (er->currency == NULL
-        && er->transfer.type != NGX_PAYOUT_RECIPIENT_CONNECTED)
+        && er->transfer.type != NGX_PAYOUT_RECIPIENT_CONNECTED
+        && er->transfer.type != NGX_PAYOUT_RECIPIENT_BALANCE)
     {
         last = ngx_snprintf(last, msg + 511 - last, " without a currency; "
                             "some gateways need one: send {\"currency\": "

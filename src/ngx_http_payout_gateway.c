@@ -17,7 +17,8 @@ static const char  ngx_http_payout_instruction_sql[] =
     "i.sub_status, i.recipient_type, i.account_number_enc, i.bank_code, "
     "i.bank_account_name, i.mobile_money_number_enc, "
     "i.mobile_money_provider, i.recipient_name, i.recipient_uuid, "
-    "i.gateway_recipient_code, i.account_id, i.country, p.recipient_id "
+    "i.gateway_recipient_code, i.account_id, i.country, i.balance_id, "
+    "p.recipient_id "
     "FROM payout_instruction(p_tenant => $1, p_id => $2) i "
     "JOIN payouts p ON p.id = i.payout_id";
 
@@ -39,6 +40,7 @@ enum {
     NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY_RECIPIENT_CODE,
     NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_ID,
     NGX_HTTP_PAYOUT_INSTRUCTION_COUNTRY,
+    NGX_HTTP_PAYOUT_INSTRUCTION_BALANCE_ID,
     NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_ID
 };
 
@@ -64,7 +66,9 @@ static const struct {
     { offsetof(ngx_payout_transfer_t, account_id),
       NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_ID },
     { offsetof(ngx_payout_transfer_t, country),
-      NGX_HTTP_PAYOUT_INSTRUCTION_COUNTRY }
+      NGX_HTTP_PAYOUT_INSTRUCTION_COUNTRY },
+    { offsetof(ngx_payout_transfer_t, balance_id),
+      NGX_HTTP_PAYOUT_INSTRUCTION_BALANCE_ID }
 };
 
 static const char  ngx_http_payout_transition_sql[] =
@@ -291,6 +295,12 @@ ngx_http_payout_send_transfer(ngx_http_payout_send_t *s, PGresult *res)
     if (ngx_strcmp(type.data, "connected_account") == 0) {
         /* the account is the destination: no number to open */
         t->type = NGX_PAYOUT_RECIPIENT_CONNECTED;
+        return NGX_OK;
+    }
+
+    if (ngx_strcmp(type.data, "balance") == 0) {
+        /* nor has a balance (balance_id NULL: the gateway's own) */
+        t->type = NGX_PAYOUT_RECIPIENT_BALANCE;
         return NGX_OK;
     }
 

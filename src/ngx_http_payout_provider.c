@@ -206,10 +206,16 @@ ngx_http_payout_provider_transfer_ids(ngx_pool_t *pool, PGresult *res,
     t->recipient_code = ngx_http_payout_provider_column(pool, res, row,
                         first + NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_CODE,
                         &rc);
+    t->balance_id = ngx_http_payout_provider_column(pool, res, row,
+                        first + NGX_HTTP_PAYOUT_TRANSFER_IDS_BALANCE_ID,
+                        &rc);
 
     /* as the send path: a payout without a recipient row is a bank's */
     if (type && ngx_strcmp(type, "connected_account") == 0) {
         t->type = NGX_PAYOUT_RECIPIENT_CONNECTED;
+
+    } else if (type && ngx_strcmp(type, "balance") == 0) {
+        t->type = NGX_PAYOUT_RECIPIENT_BALANCE;
 
     } else if (type && ngx_strcmp(type, "mobile_money") == 0) {
         t->type = NGX_PAYOUT_RECIPIENT_MOBILE;

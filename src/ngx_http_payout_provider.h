@@ -66,17 +66,21 @@ void ngx_http_payout_provider_word(ngx_http_payout_gateway_t *gw,
  */
 #define NGX_HTTP_PAYOUT_TRANSFER_IDS_SQL                                    \
     "p.gateway_payout_id, r.recipient_type, r.account_id, "                 \
-    "r.gateway_recipient_code"
+    "r.gateway_recipient_code, r.balance_id"
 
 enum {
     NGX_HTTP_PAYOUT_TRANSFER_IDS_GATEWAY_PAYOUT_ID = 0,
     NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_TYPE,
     NGX_HTTP_PAYOUT_TRANSFER_IDS_ACCOUNT_ID,
     NGX_HTTP_PAYOUT_TRANSFER_IDS_RECIPIENT_CODE,
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_BALANCE_ID,
     NGX_HTTP_PAYOUT_TRANSFER_IDS_N
 };
 
-/* t's gateway_id, type, account_id and recipient_code, copied to pool */
+/*
+ * t's gateway_id, type, account_id, recipient_code and balance_id, copied
+ * to pool
+ */
 ngx_int_t ngx_http_payout_provider_transfer_ids(ngx_pool_t *pool,
     PGresult *res, int row, int first, ngx_payout_transfer_t *t);
 

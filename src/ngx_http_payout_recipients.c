@@ -20,7 +20,8 @@ static const char  ngx_http_payout_recipient_create_sql[] =
     "p_bank_account_name => $11, p_account_enc => $12::bytea, "
     "p_account_last4 => $13, p_mm_provider => $14, p_mm_enc => $15::bytea, "
     "p_mm_last4 => $16, p_account_id => $17, p_country => $18, "
-    "p_idempotency_key => $19, p_metadata => $20::jsonb)";
+    "p_balance_id => $19, p_idempotency_key => $20, "
+    "p_metadata => $21::jsonb)";
 
 enum {
     NGX_HTTP_PAYOUT_RECIPIENT_CREATE_OUTCOME = 0,
@@ -44,6 +45,7 @@ static const ngx_payout_filter_column_t  ngx_http_payout_recipient_filters[] =
     { "email", "p.email", NGX_PAYOUT_FILTER_TEXT },
     { "bank_code", "p.bank_code", NGX_PAYOUT_FILTER_TEXT },
     { "account_id", "p.account_id", NGX_PAYOUT_FILTER_TEXT },
+    { "balance_id", "p.balance_id", NGX_PAYOUT_FILTER_TEXT },
     { "country", "p.country", NGX_PAYOUT_FILTER_TEXT },
     { "idempotency_key", "p.idempotency_key", NGX_PAYOUT_FILTER_TEXT },
     { "created_at", "p.created_at", NGX_PAYOUT_FILTER_TIMESTAMP },
@@ -71,8 +73,9 @@ static const char *const  ngx_http_payout_recipient_select[] = {
     "uuid", "tenant_id", "gateway", "recipient_type", "name", "email",
     "phone", "bank_code", "bank_name", "bank_account_name",
     "bank_account_number", "mobile_money_provider", "mobile_money_number",
-    "account_id", "country", "gateway_recipient_code", "idempotency_key",
-    "metadata", "livemode", "created_at", "updated_at", NULL
+    "account_id", "balance_id", "country", "gateway_recipient_code",
+    "idempotency_key", "metadata", "livemode", "created_at", "updated_at",
+    NULL
 };
 
 
@@ -193,10 +196,11 @@ ngx_http_payout_recipient_created(ngx_http_payout_pg_query_t *q,
 
 
 /*
- * The inline recipient's parameters (a payout's $14..$28): type,
+ * The inline recipient's parameters (a payout's $14..$29): type,
  * fingerprint, contact and bank details, the sealed number and its last
- * four, account_id and country.  All NULL when the payout names an
- * existing recipient; a connected account has no number.
+ * four, account_id, country and balance_id.  All NULL when the payout
+ * names an existing recipient; a connected account or a balance has no
+ * number.
  */
 
 ngx_int_t
@@ -211,7 +215,7 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     ngx_http_payout_main_conf_t  *pmcf;
 
     if (rc->type == NGX_PAYOUT_RECIPIENT_NONE) {
-        for (i = 14; i <= 28; i++) {
+        for (i = 14; i <= 29; i++) {
             ngx_http_payout_pg_param_null(q);
         }
 
@@ -243,7 +247,9 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (rc->type == NGX_PAYOUT_RECIPIENT_CONNECTED) {
+    if (rc->type == NGX_PAYOUT_RECIPIENT_CONNECTED
+        || rc->type == NGX_PAYOUT_RECIPIENT_BALANCE)
+    {
         for (i = 22; i <= 26; i++) {
             ngx_http_payout_pg_param_null(q);
         }
@@ -284,7 +290,8 @@ ngx_http_payout_recipient_params(ngx_http_request_t *r,
     }
 
     if (ngx_http_payout_param_str(q, rc->account_id) != NGX_OK
-        || ngx_http_payout_param_str(q, rc->country) != NGX_OK)
+        || ngx_http_payout_param_str(q, rc->country) != NGX_OK
+        || ngx_http_payout_param_str(q, rc->balance_id) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -13,9 +13,10 @@
 
 
 /*
- * The inline recipient, 15 parameters: type, fingerprint, contact and
- * bank details, the sealed number and its last four, account_id and
- * country; all NULL when the payout names an existing recipient.
+ * The inline recipient, 16 parameters: type, fingerprint, contact and
+ * bank details, the sealed number and its last four, account_id,
+ * country and balance_id; all NULL when the payout names an existing
+ * recipient.
  */
 ngx_int_t ngx_http_payout_recipient_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_recipient_input_t *rc,

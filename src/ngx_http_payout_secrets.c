@@ -187,6 +187,13 @@ ngx_http_payout_recipient_fingerprint(ngx_http_request_t *r,
         last = ngx_snprintf(last, p + 512 - last, "%s", rc->account_id);
         break;
 
+    case NGX_PAYOUT_RECIPIENT_BALANCE:
+        /* without balance_id: the gateway's own balance, one recipient */
+        cased = last;
+        last = ngx_snprintf(last, p + 512 - last, "%s",
+                            rc->balance_id ? rc->balance_id : "");
+        break;
+
     default: /* NGX_PAYOUT_RECIPIENT_MOBILE */
         last = ngx_snprintf(last, p + 512 - last, "%s\n%s\n",
                             rc->mobile_money_provider

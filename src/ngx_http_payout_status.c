@@ -71,6 +71,8 @@ static void ngx_http_payout_op_status_send(ngx_http_payout_op_t *op,
     const char *type, long code, json_t *response, const char *message);
 static void ngx_http_payout_op_cancel_answer(
     ngx_http_payout_provider_call_t *pc);
+static ngx_int_t ngx_http_payout_op_not_cancelable(ngx_http_request_t *r,
+    ngx_payout_result_t *res);
 static void ngx_http_payout_op_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_op_stored(ngx_http_payout_op_t *op);
@@ -441,9 +443,8 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_provider_call_t *pc)
     if (pc->result.outcome != NGX_PAYOUT_OUTCOME_STATE
         || pc->result.state != NGX_PAYOUT_CANCELED_VOIDED)
     {
-        ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
-            NGX_HTTP_CONFLICT, "not_cancelable",
-            "The gateway can no longer cancel this payout.", NULL));
+        ngx_http_payout_finalize(r, ngx_http_payout_op_not_cancelable(r,
+                                                             &pc->result));
         return;
     }
 
@@ -452,6 +453,39 @@ ngx_http_payout_op_cancel_answer(ngx_http_payout_provider_call_t *pc)
                                       ngx_http_payout_op_recorded, op);
 
     (void) ngx_http_payout_query_started(r, rc);
+}
+
+
+/*
+ * 409: the gateway refused the cancel (e.g. Mollie once a payout is past
+ * "requested") or says the payout is already past voiding; the
+ * provider's own reason, when it gave one, goes into the message.
+ */
+
+static ngx_int_t
+ngx_http_payout_op_not_cancelable(ngx_http_request_t *r,
+    ngx_payout_result_t *res)
+{
+    u_char  *msg, *last;
+
+    if (res->reason[0] == '\0') {
+        return ngx_http_payout_send_error(r, NGX_HTTP_CONFLICT,
+                   "not_cancelable",
+                   "The gateway can no longer cancel this payout.", NULL);
+    }
+
+    msg = ngx_pnalloc(r->pool, sizeof(res->reason) + 64);
+    if (msg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = ngx_snprintf(msg, sizeof(res->reason) + 63,
+                        "The gateway can no longer cancel this payout: %s",
+                        res->reason);
+    *last = '\0';
+
+    return ngx_http_payout_send_error(r, NGX_HTTP_CONFLICT, "not_cancelable",
+                                      (char *) msg, NULL);
 }
 
 

@@ -27,6 +27,7 @@ LANGUAGE sql STABLE AS $$
         'mobile_money_provider', r.mobile_money_provider,
         'mobile_money_number', payout_mask(r.mobile_money_last4),
         'account_id', r.account_id,
+        'balance_id', r.balance_id,
         'country', r.country,
         'gateway_recipient_code', r.gateway_recipient_code,
         'idempotency_key', r.idempotency_key,

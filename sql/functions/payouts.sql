@@ -77,7 +77,8 @@ CREATE OR REPLACE FUNCTION payout_create(
     p_phone text, p_bank_code text, p_bank_name text,
     p_bank_account_name text, p_account_enc bytea, p_account_last4 text,
     p_mm_provider text, p_mm_enc bytea, p_mm_last4 text,
-    p_account_id text DEFAULT NULL, p_country text DEFAULT NULL)
+    p_account_id text DEFAULT NULL, p_country text DEFAULT NULL,
+    p_balance_id text DEFAULT NULL)
 RETURNS TABLE (outcome text, payout_id bigint, payout_uuid uuid,
                recipient_uuid uuid, sub_status text,
                gateway_payout_id text, failure_reason text)
@@ -158,7 +159,7 @@ BEGIN
             p_fingerprint, p_name, p_email, p_phone, p_bank_code,
             p_bank_name, p_bank_account_name, p_account_enc,
             p_account_last4, p_mm_provider, p_mm_enc, p_mm_last4, NULL,
-            NULL, p_account_id, p_country) u;
+            NULL, p_account_id, p_country, p_balance_id) u;
 
         UPDATE payouts SET recipient_id = rid WHERE id = p.id
         RETURNING * INTO p;
@@ -186,14 +187,14 @@ RETURNS TABLE (payout_id bigint, payout_uuid uuid, tenant_id bigint,
                bank_account_name text, mobile_money_number_enc text,
                mobile_money_provider text, recipient_name text,
                recipient_uuid uuid, gateway_recipient_code text,
-               account_id text, country text)
+               account_id text, country text, balance_id text)
 LANGUAGE sql STABLE AS $$
     SELECT p.id, p.uuid, p.tenant_id, p.amount, p.currency::text, p.gateway,
            p.narration, p.sub_status, p.gateway_payout_id, r.recipient_type,
            encode(r.account_number_enc, 'hex'), r.bank_code,
            r.bank_account_name, encode(r.mobile_money_number_enc, 'hex'),
            r.mobile_money_provider, r.name, r.uuid, r.gateway_recipient_code,
-           r.account_id, r.country
+           r.account_id, r.country, r.balance_id
     FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id
     WHERE p.tenant_id = p_tenant AND p.id = p_id
 $$;

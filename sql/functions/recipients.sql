@@ -12,18 +12,20 @@ CREATE OR REPLACE FUNCTION payout_recipient_upsert(
     p_account_enc bytea, p_account_last4 text, p_mm_provider text,
     p_mm_enc bytea, p_mm_last4 text, p_idempotency_key text,
     p_metadata jsonb, p_account_id text DEFAULT NULL,
-    p_country text DEFAULT NULL, OUT r_id bigint, OUT r_created boolean)
+    p_country text DEFAULT NULL, p_balance_id text DEFAULT NULL,
+    OUT r_id bigint, OUT r_created boolean)
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO recipients (tenant_id, livemode, gateway, recipient_type,
         fingerprint, name, email, phone, bank_code, bank_name,
         bank_account_name, account_number_enc, account_number_last4,
         mobile_money_provider, mobile_money_number_enc, mobile_money_last4,
-        idempotency_key, metadata, account_id, country)
+        idempotency_key, metadata, account_id, country, balance_id)
     VALUES (p_tenant, p_livemode, p_gateway, p_type, p_fingerprint, p_name,
         p_email, p_phone, p_bank_code, p_bank_name, p_bank_account_name,
         p_account_enc, p_account_last4, p_mm_provider, p_mm_enc, p_mm_last4,
-        p_idempotency_key, p_metadata, p_account_id, p_country)
+        p_idempotency_key, p_metadata, p_account_id, p_country,
+        p_balance_id)
     ON CONFLICT DO NOTHING
     RETURNING id INTO r_id;
 
@@ -47,7 +49,7 @@ CREATE OR REPLACE FUNCTION payout_recipient_create(
     p_account_enc bytea, p_account_last4 text, p_mm_provider text,
     p_mm_enc bytea, p_mm_last4 text, p_idempotency_key text,
     p_metadata jsonb, p_account_id text DEFAULT NULL,
-    p_country text DEFAULT NULL)
+    p_country text DEFAULT NULL, p_balance_id text DEFAULT NULL)
 RETURNS TABLE (outcome text, body json)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -76,7 +78,7 @@ BEGIN
         p_fingerprint, p_name, p_email, p_phone, p_bank_code, p_bank_name,
         p_bank_account_name, p_account_enc, p_account_last4, p_mm_provider,
         p_mm_enc, p_mm_last4, p_idempotency_key, p_metadata, p_account_id,
-        p_country) u;
+        p_country, p_balance_id) u;
 
     -- a concurrent request took the key for another destination
     IF NOT rnew AND p_idempotency_key IS NOT NULL THEN

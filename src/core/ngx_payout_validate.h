@@ -50,7 +50,9 @@ const ngx_payout_currency_t *ngx_payout_currency_find(const char *code,
 #define NGX_PAYOUT_SECRET_LEN        256     /* a plain webhook_secret */
 #define NGX_PAYOUT_WHSEC_MIN         24      /* decoded "whsec_" bytes */
 #define NGX_PAYOUT_WHSEC_MAX         64
+#define NGX_PAYOUT_PROVIDER_ID_MAX   64      /* after "acct_", "bal_" */
 #define NGX_PAYOUT_ACCOUNT_ID_LEN    69      /* "acct_" + 1 to 64 */
+#define NGX_PAYOUT_BALANCE_ID_LEN    68      /* "bal_" + 1 to 64 */
 #define NGX_PAYOUT_COUNTRY_LEN       2       /* ISO 3166-1 alpha-2 */
 
 /* what the caller allows: literal private addresses in webhook URLs */
@@ -79,6 +81,12 @@ typedef struct {
      * account, optional, the connected account that owns it
      */
     const char   *account_id;
+    /*
+     * a provider balance, "bal_" and 1 to 64 letters or digits: only
+     * with NGX_PAYOUT_RECIPIENT_BALANCE, optional (NULL: the gateway's
+     * own balance=)
+     */
+    const char   *balance_id;
     /* optional, any type: ISO 3166-1 alpha-2, two upper-case letters */
     const char   *country;
 

@@ -120,6 +120,8 @@ int ngx_payout_check_account_name(json_t *value,
     const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
 int ngx_payout_check_account_id(json_t *value, const ngx_payout_field_t *f,
     void *p, ngx_payout_error_t *err);
+int ngx_payout_check_balance_id(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err);
 int ngx_payout_check_country(json_t *value, const ngx_payout_field_t *f,
     void *p, ngx_payout_error_t *err);
 int ngx_payout_check_mobile_number(json_t *value,

@@ -53,6 +53,8 @@ static const ngx_payout_field_t  ngx_payout_create_fields[] = {
       NGX_PAYOUT_CREATE_R(mobile_money_provider), &ngx_payout_rule_provider },
     { "account_id", 0, ngx_payout_check_account_id,
       NGX_PAYOUT_CREATE_R(account_id), NULL },
+    { "balance_id", 0, ngx_payout_check_balance_id,
+      NGX_PAYOUT_CREATE_R(balance_id), NULL },
     { "country", 0, ngx_payout_check_country,
       NGX_PAYOUT_CREATE_R(country), NULL },
     { "recipient_type", 0, ngx_payout_check_recipient_type,

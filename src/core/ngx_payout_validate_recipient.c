@@ -14,6 +14,12 @@ static int ngx_payout_phone_value(json_t *value,
     ngx_payout_error_t *err);
 static int ngx_payout_msisdn(const char *s, size_t len, char *digits);
 static int ngx_payout_email_valid(const char *s, size_t len);
+static int ngx_payout_check_provider_id(json_t *value,
+    const ngx_payout_field_t *f, void *p, const char *prefix,
+    const char *what, const char *example, ngx_payout_error_t *err);
+static int ngx_payout_validate_balance(ngx_payout_recipient_input_t *r,
+    int requested, const int *given, const char **names,
+    ngx_payout_error_t *err);
 
 
 const ngx_payout_string_rule_t  ngx_payout_rule_bank_code = {
@@ -48,6 +54,8 @@ static const ngx_payout_field_t  ngx_payout_recipient_fields[] = {
       NGX_PAYOUT_RCPT(mobile_money_provider), &ngx_payout_rule_provider },
     { "account_id", 0, ngx_payout_check_account_id,
       NGX_PAYOUT_RCPT(account_id), NULL },
+    { "balance_id", 0, ngx_payout_check_balance_id,
+      NGX_PAYOUT_RCPT(balance_id), NULL },
     { "country", 0, ngx_payout_check_country, NGX_PAYOUT_RCPT(country),
       NULL },
     { "recipient_type", 0, ngx_payout_check_recipient_type,
@@ -104,14 +112,15 @@ ngx_payout_last4(const char *number)
  * (bank_name optional) with no mobile-money field, or mobile money
  * (mobile_money_number, provider optional) with no bank field; issue 8's
  * connected account is account_id alone, which a bank account may carry
- * too (the connected account that owns it).  country goes with any.
+ * too (the connected account that owns it); issue 9's balance is
+ * recipient_type "balance" or balance_id, alone.  country goes with any.
  */
 
 int
 ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
     ngx_payout_error_t *err)
 {
-    int          requested, type, given[8];
+    int          requested, type, given[9];
     size_t       i;
     const char  *missing;
 
@@ -119,7 +128,7 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
     static const char  *names[] = {
         "bank_account_number", "bank_account_name", "bank_code", "bank_name",
         "mobile_money_number", "mobile_money_provider", "account_id",
-        "country"
+        "country", "balance_id"
     };
 
     given[0] = r->account_number[0] != '\0';
@@ -130,12 +139,13 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
     given[5] = r->mobile_money_provider != NULL;
     given[6] = r->account_id != NULL;
     given[7] = r->country != NULL;
+    given[8] = r->balance_id != NULL;
 
     /* the check of recipient_type stored the requested type here */
     requested = r->type;
 
     if (r->recipient_uuid) {
-        for (i = 0; i < 8; i++) {
+        for (i = 0; i < 9; i++) {
             if (given[i]) {
                 return ngx_payout_fail(err, "conflicting_parameters",
                                        names[i],
@@ -153,6 +163,10 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
         r->type = NGX_PAYOUT_RECIPIENT_NONE;
 
         return NGX_PAYOUT_OK;
+    }
+
+    if (requested == NGX_PAYOUT_RECIPIENT_BALANCE || given[8]) {
+        return ngx_payout_validate_balance(r, requested, given, names, err);
     }
 
     /* a connected account has no other detail: name the one it needs */
@@ -262,6 +276,46 @@ ngx_payout_validate_oneof(ngx_payout_recipient_input_t *r, int allow_uuid,
     }
 
     r->type = type;
+
+    return NGX_PAYOUT_OK;
+}
+
+
+/*
+ * A balance (Mollie's bal_...) is paid to the bank account configured on
+ * it: no destination detail goes with it, and balance_id is optional
+ * (without it, the gateway's own balance= is used).
+ */
+
+static int
+ngx_payout_validate_balance(ngx_payout_recipient_input_t *r, int requested,
+    const int *given, const char **names, ngx_payout_error_t *err)
+{
+    size_t  i;
+
+    if (requested != NGX_PAYOUT_RECIPIENT_NONE
+        && requested != NGX_PAYOUT_RECIPIENT_BALANCE)
+    {
+        return ngx_payout_fail(err, "conflicting_parameters",
+                               "recipient_type",
+                               "recipient_type is \"%s\" but balance_id "
+                               "was sent; balance_id goes with "
+                               "recipient_type \"balance\" only.",
+                               ngx_payout_recipient_type_name(requested));
+    }
+
+    for (i = 0; i < 7; i++) {
+        if (given[i]) {
+            return ngx_payout_fail(err, "conflicting_parameters", names[i],
+                                   "A balance recipient was sent together "
+                                   "with %s; a balance is paid to the bank "
+                                   "account configured on it, so it takes "
+                                   "no other destination detail.",
+                                   names[i]);
+        }
+    }
+
+    r->type = NGX_PAYOUT_RECIPIENT_BALANCE;
 
     return NGX_PAYOUT_OK;
 }
@@ -533,11 +587,17 @@ ngx_payout_check_recipient_type(json_t *value, const ngx_payout_field_t *f,
     {
         *(int *) p = NGX_PAYOUT_RECIPIENT_CONNECTED;
 
+    } else if (len == sizeof("balance") - 1
+               && memcmp(s, "balance", len) == 0)
+    {
+        *(int *) p = NGX_PAYOUT_RECIPIENT_BALANCE;
+
     } else {
         return ngx_payout_fail(err, "invalid_parameter", f->name,
                                "%s must be \"bank_account\" or "
                                "\"mobile_money\" (or \"connected_account\" "
-                               "for a provider's connected account).",
+                               "for a provider's connected account, "
+                               "\"balance\" for a provider balance).",
                                f->name);
     }
 
@@ -551,18 +611,46 @@ int
 ngx_payout_check_account_id(json_t *value, const ngx_payout_field_t *f,
     void *p, ngx_payout_error_t *err)
 {
-    size_t       i, len;
+    return ngx_payout_check_provider_id(value, f, p, "acct_",
+                                        "a connected account id",
+                                        "acct_1032D82eZvKYlo2C", err);
+}
+
+
+/* "bal_gVMhHKqSSRYJyPsuoPNFH": Mollie's form of a balance's id */
+
+int
+ngx_payout_check_balance_id(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err)
+{
+    return ngx_payout_check_provider_id(value, f, p, "bal_",
+                                        "a balance id",
+                                        "bal_gVMhHKqSSRYJyPsuoPNFH", err);
+}
+
+
+/* prefix and 1 to 64 letters or digits, as sent (provider ids are cased) */
+
+static int
+ngx_payout_check_provider_id(json_t *value, const ngx_payout_field_t *f,
+    void *p, const char *prefix, const char *what, const char *example,
+    ngx_payout_error_t *err)
+{
+    size_t       i, len, plen;
     const char  *s;
+
+    plen = strlen(prefix);
 
     if (ngx_payout_string_value(value, f->name, &s, &len, err)
         != NGX_PAYOUT_OK
-        || ngx_payout_max_len(f->name, len, NGX_PAYOUT_ACCOUNT_ID_LEN, err)
+        || ngx_payout_max_len(f->name, len,
+                              plen + NGX_PAYOUT_PROVIDER_ID_MAX, err)
            != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
     }
 
-    for (i = 5; i < len; i++) {
+    for (i = plen; i < len; i++) {
         if (!(ngx_payout_char_class((unsigned char) s[i])
               & NGX_PAYOUT_C_ALNUM))
         {
@@ -570,12 +658,12 @@ ngx_payout_check_account_id(json_t *value, const ngx_payout_field_t *f,
         }
     }
 
-    if (len < 6 || memcmp(s, "acct_", 5) != 0 || i < len) {
+    if (len <= plen || memcmp(s, prefix, plen) != 0 || i < len) {
         return ngx_payout_fail(err, "invalid_parameter", f->name,
-                               "%s must be a connected account id: "
-                               "\"acct_\" followed by 1 to %d letters or "
-                               "digits, such as \"acct_1032D82eZvKYlo2C\".",
-                               f->name, NGX_PAYOUT_ACCOUNT_ID_LEN - 5);
+                               "%s must be %s: \"%s\" followed by 1 to %d "
+                               "letters or digits, such as \"%s\".",
+                               f->name, what, prefix,
+                               NGX_PAYOUT_PROVIDER_ID_MAX, example);
     }
 
     *(const char **) p = s;
@@ -647,6 +735,8 @@ ngx_payout_recipient_type_name(int type)
         return "mobile_money";
     case NGX_PAYOUT_RECIPIENT_CONNECTED:
         return "connected_account";
+    case NGX_PAYOUT_RECIPIENT_BALANCE:
+        return "balance";
     default:
         return "none";
     }

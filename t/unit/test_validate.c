@@ -2101,6 +2101,113 @@ test_connected_account(void **state)
 }
 
 
+/* issue 9: a provider balance (Mollie's bal_...), its id optional */
+
+static void
+test_balance(void **state)
+{
+    static const unit_case_t  cases[] = {
+        /* balance_id alone is a balance, typed or not; the type alone too */
+        { NULL, "{'balance_id': 'bal_gVMhHKqSSRYJyPsuoPNFH'}", NULL, NULL,
+          NULL },
+        { NULL, "{'balance_id': 'bal_gVMhHKqSSRYJyPsuoPNFH',"
+                " 'recipient_type': 'balance'}", NULL, NULL, NULL },
+        { NULL, "{'recipient_type': 'balance'}", NULL, NULL, NULL },
+        { NULL, "{'recipient_type': 'balance', 'name': 'Ada',"
+                " 'country': 'NL'}", NULL, NULL, NULL },
+        { NULL, "{'balance_id': null, 'recipient_type': 'balance'}",
+          NULL, NULL, NULL },
+
+        /* no other destination goes with it */
+        { NULL, "{" TRIO ", 'balance_id': 'bal_1'}",
+          "conflicting_parameters", "bank_account_number",
+          "balance recipient" },
+        { NULL, "{'recipient_type': 'balance', 'bank_code': '058'}",
+          "conflicting_parameters", "bank_code", "configured on it" },
+        { NULL, "{'recipient_type': 'balance',"
+                " 'mobile_money_number': '0241234567'}",
+          "conflicting_parameters", "mobile_money_number", NULL },
+        { NULL, "{'balance_id': 'bal_1', 'account_id': 'acct_1'}",
+          "conflicting_parameters", "account_id", NULL },
+        { NULL, "{'balance_id': 'bal_1', 'recipient_type': 'bank_account'}",
+          "conflicting_parameters", "recipient_type",
+          "\"bank_account\" but balance_id" },
+        { NULL, "{" TRIO ", 'recipient_type': 'balance'}",
+          "conflicting_parameters", "bank_account_number", NULL },
+        { NULL, "{'recipient_uuid': '76418b40-8e2d-47c3-ab2f-84e7347d9fcc',"
+                " 'balance_id': 'bal_1'}",
+          "conflicting_parameters", "balance_id",
+          "recipient_uuid cannot be combined" },
+
+        /* the form: "bal_" and 1 to 64 letters or digits */
+        { NULL, "{'balance_id': 'bal_'}", "invalid_parameter",
+          "balance_id", "\"bal_\" followed by 1 to 64 letters or digits" },
+        { NULL, "{'balance_id': 'bal'}", "invalid_parameter", "balance_id",
+          NULL },
+        { NULL, "{'balance_id': 'BAL_123'}", "invalid_parameter",
+          "balance_id", NULL },
+        { NULL, "{'balance_id': 'acct_123'}", "invalid_parameter",
+          "balance_id", "a balance id" },
+        { NULL, "{'balance_id': 'bal_12-3'}", "invalid_parameter",
+          "balance_id", NULL },
+        { NULL, "{'balance_id': 'bal_12 3'}", "invalid_parameter",
+          "balance_id", NULL },
+        { NULL, "{'balance_id': ''}", "invalid_parameter", "balance_id",
+          NULL },
+        { NULL, "{'balance_id': 7}", "invalid_parameter", "balance_id",
+          "must be a string" },
+        { NULL, "{'balance_id': 'bal_12345678901234567890123456789012345"
+                "67890123456789012345678901234'}", NULL, NULL, NULL },
+        { NULL, "{'balance_id': 'bal_12345678901234567890123456789012345"
+                "678901234567890123456789012345'}", "invalid_parameter",
+          "balance_id", "at most 68 bytes" },
+
+        { NULL, "{'recipient_type': 'bal'}", "invalid_parameter",
+          "recipient_type", "\"balance\"" },
+    };
+
+    json_t                        *body;
+    ngx_payout_error_t             err;
+    ngx_payout_create_t            c;
+    ngx_payout_recipient_input_t   r;
+
+    (void) state;
+
+    unit_run_cases(0, BARE, cases, countof(cases));
+
+    body = unit_body(BARE, NULL, "{'balance_id': 'bal_gVMhHKqSSRYJyPsuoPNFH'}");
+    assert_int_equal(ngx_payout_validate_create(body, &c, &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(c.recipient.type, NGX_PAYOUT_RECIPIENT_BALANCE);
+    assert_string_equal(c.recipient.balance_id, "bal_gVMhHKqSSRYJyPsuoPNFH");
+    assert_string_equal(c.recipient.account_number, "");
+    assert_null(c.recipient.account_id);
+    json_decref(body);
+
+    body = unit_body(BARE, NULL, "{'recipient_type': 'balance'}");
+    assert_int_equal(ngx_payout_validate_create(body, &c, &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(c.recipient.type, NGX_PAYOUT_RECIPIENT_BALANCE);
+    assert_null(c.recipient.balance_id);
+    json_decref(body);
+
+    /* POST /payout-recipients: the same rules */
+    body = unit_body(RCPT, RCPT_TO_MOBILE,
+                     "{'balance_id': 'bal_9', 'recipient_type': 'balance'}");
+    assert_int_equal(ngx_payout_validate_recipient(body, &r, &err),
+                     NGX_PAYOUT_OK);
+    assert_int_equal(r.type, NGX_PAYOUT_RECIPIENT_BALANCE);
+    assert_string_equal(r.balance_id, "bal_9");
+    assert_string_equal(ngx_payout_recipient_type_name(r.type), "balance");
+    json_decref(body);
+
+    body = unit_body(RCPT, NULL, "{'balance_id': 'bal_9'}");
+    unit_expect(1, body, "conflicting_parameters", "bank_account_number",
+                "balance recipient");
+    json_decref(body);
+}
+
+
 static void
 test_country(void **state)
 {
@@ -2183,6 +2290,7 @@ run_validate_tests(void)
         cmocka_unit_test(test_currency_table),
         cmocka_unit_test(test_last4),
         cmocka_unit_test(test_connected_account),
+        cmocka_unit_test(test_balance),
         cmocka_unit_test(test_country),
     };
 
