@@ -3,7 +3,7 @@ loopback stand-in of provider_standins.py, which keeps payouts by
 Idempotency-Key as Mollie does.  A Mollie payout pays a balance out to
 the bank account configured on that balance: the destination is
 recipient_type "balance" with a balance_id, or none (the gateway's
-balance=).  Create, webhook, success; the refetch (an id-only webhook
+balance=: recipient_type "balance" without balance_id).  Create, webhook, success; the refetch (an id-only webhook
 settled by fetching the payout, a snapshot the fetch contradicts);
 cancel while requested and too late; immediate refusals; bad
 signatures; no enrollment; test/live separation.
@@ -112,10 +112,10 @@ def test_balance_payout_success(mo, env, ngx, tenant, http):
     assert mo.executed(u) == 1
 
 
-def test_no_destination_uses_the_gateways_balance(mo, env, ngx, tenant,
-                                                  http):
+def test_no_balance_id_uses_the_gateways_balance(mo, env, ngx, tenant,
+                                                   http):
     body = to_balance(amount=1000, currency="JPY")
-    del body["recipient_type"], body["balance_id"]
+    del body["balance_id"]
     r = post_payout(http, ngx, tenant, body)
     assert r.status_code == 201, r.text
     u = r.json()["payout_uuid"]
@@ -203,7 +203,7 @@ def test_bad_signatures_change_nothing(mo, env, ngx, tenant, http):
     before = payout_row(env.pg, u)
     b = mo.event("payout.completed", pid, apply=False)
     for sig in (mo.sign(b, secret="other"), mo.sign(b + b" "),
-                "sha256=" + "0" * 64, mo.sign(b)[len("sha256="):], ""):
+                "sha256=" + "0" * 64, "sha1=" + mo.sign(b)[7:47], ""):
         r = mo.hook(ngx, None, pid, body=b, signature=sig)
         assert r.status_code == 401, (sig, r.text)
     assert payout_row(env.pg, u) == before
