@@ -169,6 +169,13 @@ def xfail_unknown_connector(stderr):
                      "branch is not merged)" % m.group(1))
 
 
+def iban_of(n):
+    """A Dutch IBAN with valid check digits for account number n."""
+    bban = "ABNA%010d" % (n % 10 ** 10)
+    digits = "".join(str(int(ch, 36)) for ch in bban + "NL00")
+    return "NL%02d%s" % (98 - int(digits) % 97, bban)
+
+
 def in_thread(fn, *args, **kw):
     """fn(*args, **kw) in a thread of its own: a future."""
     ex = concurrent.futures.ThreadPoolExecutor(1)

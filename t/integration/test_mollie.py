@@ -2,9 +2,10 @@
 loopback stand-in of provider_standins.py, which keeps payouts by
 Idempotency-Key as Mollie does.  A Mollie payout pays a balance out to
 the bank account configured on that balance: the destination is
-recipient_type "balance" with a balance_id, or none (the gateway's
-balance=: recipient_type "balance" without balance_id).  Create, webhook, success; the refetch (an id-only webhook
-settled by fetching the payout, a snapshot the fetch contradicts);
+recipient_type "balance" with a balance_id, or without one (the
+gateway's balance=).  Create, webhook, success; the refetch (an id-only
+webhook settled by fetching the payout, a snapshot the fetch
+contradicts);
 cancel while requested and too late; immediate refusals; bad
 signatures; no enrollment; test/live separation.
 
@@ -85,7 +86,7 @@ def payout(http, ngx, tenant, mo, **kw):
     return u, mo.find(u)["id"]
 
 
-# -- create, webhook, success -----------------------------------------------
+# -- create, webhook, success -------------------------------------------------
 
 def test_balance_payout_success(mo, env, ngx, tenant, http):
     bal = balance_id()
@@ -161,7 +162,7 @@ def test_a_snapshot_the_fetch_contradicts_moves_by_the_fetch(mo, env, ngx,
     assert "success" not in assert_history(env.pg, u)
 
 
-# -- cancel ---------------------------------------------------------------------
+# -- cancel -------------------------------------------------------------------
 
 def test_cancel_while_requested(mo, env, ngx, tenant, http):
     u, pid = payout(http, ngx, tenant, mo)
@@ -185,7 +186,7 @@ def test_cancel_too_late_is_not_cancelable(mo, env, ngx, tenant, http):
         "pending_promise"
 
 
-# -- refusals, signatures, enrollment --------------------------------------------
+# -- refusals, signatures, enrollment -----------------------------------------
 
 def test_immediate_refusal_is_gateway_rejected(mo, env, ngx, tenant, http):
     bal = balance_id()
@@ -224,7 +225,7 @@ def test_enrollment_is_not_supported(mo, env, ngx, tenant, http):
     assert mo.calls == [] or not mo.got("POST", "/v2/payouts/")
 
 
-# -- test and live ---------------------------------------------------------------
+# -- test and live ------------------------------------------------------------
 
 def test_keys_of_the_other_mode_fail_nginx_t(env):
     for mode, key in (("test", env.keys["live"]),
