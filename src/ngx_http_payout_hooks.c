@@ -6,6 +6,13 @@
  * then goes through the state machine like any other source, so a
  * duplicate or out-of-order event never moves a payout backwards: it is
  * acknowledged (200) and ignored.
+ *
+ * An event that only names a payout, or whose word the connector does
+ * not trust (follow_up LOOKUP: Mollie's), is settled by fetching the
+ * payout from the provider, as live status does; only the fetched result
+ * is applied.  The hook answers once that result is applied: a fetch
+ * without a definite answer changes nothing and answers 503, so that the
+ * provider sends the event again.
  */
 
 #include "ngx_http_payout_gateway.h"
@@ -14,26 +21,37 @@
 /*
  * The payout an event is about: by our uuid when the event carries it,
  * else by the provider's id among the payouts of this gateway and its
- * mode.  Both give the same columns.
+ * mode.  Both give the same columns, with what a refetch needs.
  */
+#define NGX_HTTP_PAYOUT_HOOK_FIND_SQL                                       \
+    "SELECT p.id, p.sub_status, p.uuid, "                                   \
+    NGX_HTTP_PAYOUT_TRANSFER_IDS_SQL " "                                    \
+    "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id "
+
 static const char  ngx_http_payout_hook_find_sql[] =
-    "SELECT id, sub_status FROM payouts "
-    "WHERE uuid = $1::uuid AND gateway = $2";
+    NGX_HTTP_PAYOUT_HOOK_FIND_SQL
+    "WHERE p.uuid = $1::uuid AND p.gateway = $2";
 
 static const char  ngx_http_payout_hook_find_id_sql[] =
-    "SELECT id, sub_status FROM payouts "
-    "WHERE gateway = $1 AND livemode = $2 AND gateway_payout_id = $3";
+    NGX_HTTP_PAYOUT_HOOK_FIND_SQL
+    "WHERE p.gateway = $1 AND p.livemode = $2 AND p.gateway_payout_id = $3";
 
 enum {
     NGX_HTTP_PAYOUT_HOOK_FIND_ID = 0,
-    NGX_HTTP_PAYOUT_HOOK_FIND_SUB_STATUS
+    NGX_HTTP_PAYOUT_HOOK_FIND_SUB_STATUS,
+    NGX_HTTP_PAYOUT_HOOK_FIND_UUID,
+    NGX_HTTP_PAYOUT_HOOK_FIND_TRANSFER_IDS  /* NGX_HTTP_PAYOUT_TRANSFER_IDS_* */
 };
 
 
 typedef struct {
-    ngx_http_request_t           *request;
-    ngx_http_payout_gateway_t    *gateway;
-    ngx_payout_event_t            event;
+    ngx_http_request_t               *request;
+    ngx_http_payout_gateway_t        *gateway;
+    ngx_payout_event_t                event;
+    int64_t                           payout_id;
+    int                               state;        /* stored */
+    char                              reference[37];
+    ngx_http_payout_provider_call_t   call;         /* the refetch */
 } ngx_http_payout_hook_t;
 
 
@@ -43,6 +61,10 @@ static ngx_http_payout_pg_query_t *ngx_http_payout_hook_find(
     ngx_http_request_t *r, ngx_http_payout_hook_t *hook);
 static void ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static ngx_int_t ngx_http_payout_hook_fetch(ngx_http_payout_hook_t *hook,
+    PGresult *res);
+static void ngx_http_payout_hook_fetched(ngx_http_payout_provider_call_t *pc);
+static ngx_int_t ngx_http_payout_hook_apply(ngx_http_payout_hook_t *hook);
 static void ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_payout_hook_ack(ngx_http_request_t *r,
@@ -224,7 +246,6 @@ ngx_http_payout_hook_find(ngx_http_request_t *r, ngx_http_payout_hook_t *hook)
 static void
 ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
-    int64_t                  id;
     ngx_int_t                rc;
     ngx_http_request_t      *r;
     ngx_http_payout_hook_t  *hook;
@@ -243,19 +264,144 @@ ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    id = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_HOOK_FIND_ID);
+    hook->payout_id = ngx_http_payout_pg_int(res, 0,
+                                             NGX_HTTP_PAYOUT_HOOK_FIND_ID);
+    hook->state = ngx_http_payout_row_state(res, 0,
+                                      NGX_HTTP_PAYOUT_HOOK_FIND_SUB_STATUS);
+
+    if (hook->event.follow_up == NGX_PAYOUT_FOLLOW_LOOKUP) {
+        rc = ngx_http_payout_hook_fetch(hook, res);
+
+        if (rc == NGX_DECLINED) {
+            /* the connector cannot ask (no provider id yet): nothing */
+            ngx_http_payout_finalize(r,
+                                     ngx_http_payout_hook_ack(r, "ignored"));
+
+        } else if (rc != NGX_OK) {
+            ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        return;
+    }
+
+    (void) ngx_http_payout_query_started(r, ngx_http_payout_hook_apply(hook));
+}
+
+
+/*
+ * The refetch: LOOKUP with the payout's transfer ids, as live status
+ * asks; the event's own provider id when the payout has none stored yet.
+ */
+
+static ngx_int_t
+ngx_http_payout_hook_fetch(ngx_http_payout_hook_t *hook, PGresult *res)
+{
+    ngx_str_t                         uuid;
+    ngx_http_request_t               *r;
+    ngx_payout_transfer_t             t;
+    ngx_http_payout_provider_call_t  *pc;
+
+    r = hook->request;
+    pc = &hook->call;
+
+    ngx_memzero(&t, sizeof(ngx_payout_transfer_t));
+
+    if (ngx_http_payout_provider_transfer_ids(r->pool, res, 0,
+                                        NGX_HTTP_PAYOUT_HOOK_FIND_TRANSFER_IDS,
+                                        &t)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_HOOK_FIND_UUID, &uuid);
+
+    if (uuid.len != 36) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(hook->reference, uuid.data, 36);
+    hook->reference[36] = '\0';
+    t.reference = hook->reference;
+
+    if (t.gateway_id == NULL || t.gateway_id[0] == '\0') {
+        t.gateway_id = hook->event.result.gateway_id[0]
+                       ? hook->event.result.gateway_id : NULL;
+    }
+
+    pc->gateway = hook->gateway;
+    pc->op = NGX_PAYOUT_OP_LOOKUP;
+    pc->pool = r->pool;
+    pc->log = r->connection->log;
+    pc->request = r;
+    pc->handler = ngx_http_payout_hook_fetched;
+    pc->data = hook;
+
+    return ngx_http_payout_provider_call(pc, &t);
+}
+
+
+static void
+ngx_http_payout_hook_fetched(ngx_http_payout_provider_call_t *pc)
+{
+    ngx_http_request_t      *r;
+    ngx_http_payout_hook_t  *hook;
+
+    hook = pc->data;
+    r = hook->request;
+
+    if (pc->result.outcome == NGX_PAYOUT_OUTCOME_UNKNOWN
+        || (pc->result.outcome == NGX_PAYOUT_OUTCOME_STATE
+            && pc->result.state < 0))
+    {
+        /* nothing definite: nothing moves, and the provider sends again */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "payout: webhook of gateway \"%V\": the refetch had "
+                      "no definite answer, answered 503", &hook->gateway->name);
+
+        ngx_http_payout_finalize(r,
+            ngx_http_payout_set_retry_after(r) != NGX_OK
+            ? NGX_HTTP_INTERNAL_SERVER_ERROR
+            : ngx_http_payout_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                  "gateway_unavailable",
+                  "The gateway did not answer the refetch; send the event "
+                  "again.", NULL));
+        return;
+    }
+
+    if (pc->result.outcome != NGX_PAYOUT_OUTCOME_STATE) {
+        /* the provider does not know it, or will not say: nothing moves */
+        ngx_http_payout_finalize(r, ngx_http_payout_hook_ack(r, "ignored"));
+        return;
+    }
+
+    /* the fetch's word, and nothing of the event's, is what applies */
+    if (pc->result.gateway_id[0] == '\0') {
+        ngx_memcpy(pc->result.gateway_id, hook->event.result.gateway_id,
+                   sizeof(pc->result.gateway_id));
+    }
+
+    hook->event.result = pc->result;
+
+    (void) ngx_http_payout_query_started(r, ngx_http_payout_hook_apply(hook));
+}
+
+
+static ngx_int_t
+ngx_http_payout_hook_apply(ngx_http_payout_hook_t *hook)
+{
+    ngx_http_request_t  *r;
+
+    r = hook->request;
 
     /* e.g. Stripe's failure of a paid payout: its reversal */
-    ngx_http_payout_provider_word(hook->gateway,
-                                  ngx_http_payout_row_state(res, 0,
-                                      NGX_HTTP_PAYOUT_HOOK_FIND_SUB_STATUS),
+    ngx_http_payout_provider_word(hook->gateway, hook->state,
                                   &hook->event.result);
 
-    rc = ngx_http_payout_apply_result(r->pool, r->connection->log, r, id,
-                                      &hook->event.result, "webhook",
-                                      ngx_http_payout_hook_applied, hook);
-
-    (void) ngx_http_payout_query_started(r, rc);
+    return ngx_http_payout_apply_result(r->pool, r->connection->log, r,
+                                        hook->payout_id, &hook->event.result,
+                                        "webhook",
+                                        ngx_http_payout_hook_applied, hook);
 }
 
 

@@ -158,11 +158,11 @@ ngx_http_payout_provider_event(ngx_http_request_t *r,
 
     /*
      * Found by our reference, or by the provider's id alone (a Stripe
-     * event may carry no metadata); no connector refetches yet.
+     * event may carry no metadata).  A FOLLOW_LOOKUP event (Mollie's)
+     * goes through too: the hook fetches the payout and applies only
+     * what the fetch says, never the event's own result.
      */
-    if ((ev->reference[0] == '\0' && ev->result.gateway_id[0] == '\0')
-        || ev->follow_up != NGX_PAYOUT_FOLLOW_NONE)
-    {
+    if (ev->reference[0] == '\0' && ev->result.gateway_id[0] == '\0') {
         return NGX_DECLINED;
     }
 
