@@ -503,6 +503,8 @@ ngx_payout_adyen_transfer(const ngx_payout_adyen_conf_t *acf,
 static json_t *
 ngx_payout_adyen_identification(const ngx_payout_transfer_t *t, int *iban)
 {
+    char         bic[12];
+    size_t       i;
     const char  *n, *code;
 
     n = t->account_number;
@@ -513,12 +515,25 @@ ngx_payout_adyen_identification(const ngx_payout_transfer_t *t, int *iban)
         return NULL;
     }
 
+    /* a BIC is upper case; "abnanl2a" is the same bank */
+    for (i = 0; code && code[i] && i < sizeof(bic) - 1; i++) {
+        bic[i] = (code[i] >= 'a' && code[i] <= 'z')
+                 ? (char) (code[i] & ~0x20) : code[i];
+    }
+
+    if (code && code[i] == '\0') {
+        bic[i] = '\0';
+
+    } else {
+        bic[0] = '\0';
+    }
+
     if (ngx_payout_adyen_iban_valid(n)) {
         *iban = 1;
 
-        if (code && ngx_payout_adyen_bic_valid(code)) {
+        if (ngx_payout_adyen_bic_valid(bic)) {
             return json_pack("{s:s, s:s, s:s}", "type", "iban", "iban", n,
-                             "bic", code);
+                             "bic", bic);
         }
 
         return json_pack("{s:s, s:s}", "type", "iban", "iban", n);
@@ -552,11 +567,11 @@ ngx_payout_adyen_identification(const ngx_payout_transfer_t *t, int *iban)
                          "accountNumber", n, "bsbCode", code);
     }
 
-    if (ngx_payout_adyen_bic_valid(code)
+    if (ngx_payout_adyen_bic_valid(bic)
         && ngx_payout_adyen_id_valid(n, "") && strlen(n) <= 34)
     {
         return json_pack("{s:s, s:s, s:s}", "type", "numberAndBic",
-                         "accountNumber", n, "bic", code);
+                         "accountNumber", n, "bic", bic);
     }
 
     return NULL;

@@ -363,8 +363,10 @@ ngx_payout_mollie_body(const ngx_payout_account_t *acct,
 
         desc[i] = '\0';
 
-        if (json_object_set_new(body, "description", json_string(desc))
-            != 0)
+        /* a narration of nothing but a cut-short sequence: none */
+        if (i > 0
+            && json_object_set_new(body, "description", json_string(desc))
+               != 0)
         {
             goto done;
         }

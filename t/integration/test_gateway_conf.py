@@ -111,6 +111,8 @@ PROVIDERS = {
     "paystack": ("https://api.paystack.co", "sk_test_", "sk_live_", ""),
     "stripe": ("https://api.stripe.com", "sk_test_", "sk_live_",
                " account=acct_123"),
+    "mollie": ("https://api.mollie.com", "test_", "live_",
+               " balance=bal_123"),
 }
 
 
@@ -161,6 +163,16 @@ def test_real_key_mode_mismatch(pg, tmp_path, name, mode, which):
 def test_real_needs_mode(pg, tmp_path, name):
     rc, text = real_gateway(pg, tmp_path, name, None, "http://127.0.0.1:9")
     assert rc != 0 and "needs mode=test or mode=live" in text, text
+
+
+@pytest.mark.parametrize("setting", ["balance=bal_", "balance=acct_1",
+                                     "balance=bal_1/x", "account=bal_1"])
+def test_mollie_setting_refused(pg, tmp_path, setting):
+    path = secret(tmp_path, "k", "test_" + "a" * 24)
+    rc, text = real(pg, "payout_gateway gw connector=mollie mode=test "
+                    "secret_file=%s %s;" % (path, setting), "mollie")
+    assert rc != 0, text
+    assert "[emerg]" in text, text
 
 
 def test_stripe_reconcile_window_longer_than_key_ttl(pg, tmp_path):

@@ -624,6 +624,16 @@ test_build_local(void **state)
     t.bank_code = "ABNA";
     assert_int_equal(build(&f, NGX_PAYOUT_OP_INITIATE, &t, &call),
                      NGX_PAYOUT_ERROR);
+    t.bank_code = "ABNANL2AXXXX";
+    assert_int_equal(build(&f, NGX_PAYOUT_OP_INITIATE, &t, &call),
+                     NGX_PAYOUT_ERROR);
+
+    /* a BIC in lower case is sent in upper case */
+    sepa(&t);
+    t.bank_code = "abnanl2a";
+    assert_int_equal(build(&f, NGX_PAYOUT_OP_INITIATE, &t, &call),
+                     NGX_PAYOUT_OK);
+    assert_non_null(strstr(call.body, "\"bic\":\"ABNANL2A\"}"));
 
     unit_mem_free(&f.m);
 }
