@@ -55,6 +55,8 @@ SPECS_DIR = os.path.join(ROOT, "t", "fixtures", "specs")
 SPECS = {
     "paystack": "paystack-2025-10-24.yaml",
     "stripe": "stripe-payouts-unexpanded-2023-09-12.json",
+    "mollie": "mollie-specs-2026-08-21.yaml",
+    "adyen": "adyen-TransferService-v4.json",
 }
 # prism loads a large spec in several seconds, more on a busy machine
 START_TIMEOUT = float(os.environ.get("PAYOUT_PRISM_TIMEOUT", "90"))
@@ -63,7 +65,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te",
 
 
 def spec_path(name):
-    """The spec file of a provider ("paystack", "stripe") or a file name
+    """The spec file of a provider ("paystack", "stripe", "mollie",
+    "adyen") or a file name
     in t/fixtures/specs/."""
     return os.path.join(SPECS_DIR, SPECS.get(name, name))
 

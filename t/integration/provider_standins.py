@@ -1,5 +1,6 @@
-"""Loopback stand-ins for Paystack and Stripe, for the flow and fault
-tests (test_paystack.py, test_stripe.py) where prism's static examples
+"""Loopback stand-ins for Paystack, Stripe, Mollie and Adyen, for the
+flow and fault tests (test_paystack.py, test_stripe.py, test_mollie.py,
+test_adyen.py) where prism's static examples
 cannot drive a payout: they keep state like the real providers.
 
 Not a test module (pytest puts this directory on sys.path).
@@ -12,7 +13,8 @@ Both stand-ins are python http.server threads on 127.0.0.1 that
     counting what they executed: executed(ref) is how many times money
     moved for that reference (it must stay 1);
   - take outcomes per destination (Paystack: the account number; Stripe:
-    the bank account number or the connected account id) or for the
+    the bank account number or the connected account id; Mollie: the
+    balance id; Adyen: the IBAN or account number) or for the
     next calls of a test:
         stand_in.outcome["0000000051"] = "reject"
         stand_in.next.append("drop")       # the next money move, whoever's
@@ -25,15 +27,22 @@ Both stand-ins are python http.server threads on 127.0.0.1 that
     the payouts other modules left pending in the shared database, of
     gateways with the same name, and those would take a "next" outcome;
   - send signed webhooks to nginx: paystack.hook(ngx, "transfer.success",
-    reference) / stripe.hook(ngx, "payout.paid", payout_id).
+    reference) / stripe.hook(ngx, "payout.paid", payout_id) /
+    mollie.hook(ngx, "payout.completed", payout_id) /
+    adyen.hook(ngx, "balancePlatform.transfer.updated", transfer_id).
+
+A connector not built into the module (an unmerged stream of issue 9)
+makes Site.start() an xfail, not an error: see xfail_unknown_connector.
 """
 
+import base64
 import concurrent.futures
 import hashlib
 import hmac
 import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -41,6 +50,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
+import pytest
 import requests
 
 from conftest import Nginx
@@ -50,6 +60,11 @@ from receiver import Recorder
 PAYSTACK_KEY = "sk_test_" + "e2e0" * 10
 STRIPE_KEY = "sk_test_" + "e2eStripeKey0123456789AB"
 STRIPE_WHSEC = "whsec_" + "e2eWebhookSecret0123456789abcdef"
+MOLLIE_KEY = "test_" + "e2eMollieKey0123456789abcdefgh"
+MOLLIE_WHSEC = "e2eMollieWebhookSecret0123456789"
+ADYEN_KEY = "AQE" + "e2eAdyenKey0123456789abcdefghijklmnop"
+# the HMAC key as Adyen's Customer Area shows it: hex
+ADYEN_HMAC = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
 OTP = "123456"
 
 _ids = itertools.count(1)
@@ -100,8 +115,15 @@ class Site:
         return path
 
     def start(self, gateways, reconcile=RECONCILE):
-        self.ngx = Nginx(self.pg, workers=1, http=gateways + reconcile,
-                         server=HOOKS).start()
+        ngx = Nginx(self.pg, workers=1, http=gateways + reconcile,
+                    server=HOOKS)
+        out = ngx.check_config()
+        if out.returncode != 0:
+            shutil.rmtree(ngx.dir, ignore_errors=True)
+            self.close()
+            xfail_unknown_connector(out.stderr)
+            raise AssertionError("nginx -t:\n" + out.stderr)
+        self.ngx = ngx.start()
         return self.ngx
 
     def close(self):
@@ -114,6 +136,44 @@ class Site:
             server.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
         assert not problems, "nginx error log:\n" + "\n".join(problems)
+
+
+def two_mode_site(pg, cls, connector, keys, webhook_secret, setting):
+    """A Site with a stand-in of cls per mode (site.test, site.live, of
+    keys (test key, live key)) and gateways named connector (mode=test)
+    and connector_live (mode=live), setting (e.g. "balance=bal_...")
+    on both; site.keys: the key files ("test", "live", "whsec")."""
+    e = Site(pg)
+    e.test, e.live = e.add(cls(key=keys[0])), e.add(cls(key=keys[1]))
+    e.keys = {"test": e.key(connector + ".key", keys[0]),
+              "live": e.key(connector + "-live.key", keys[1]),
+              "whsec": e.key(connector + ".whsec", webhook_secret)}
+    gw = """
+    payout_gateway %s connector=%s mode=%s url=%s
+                   secret_file=%s webhook_secret_file=%s %s timeout=1s;"""
+    e.start("".join(gw % (name, connector, mode, server.url, e.keys[mode],
+                          e.keys["whsec"], setting)
+                    for name, mode, server in (
+                        (connector, "test", e.test),
+                        (connector + "_live", "live", e.live))) + "\n")
+    return e
+
+
+def xfail_unknown_connector(stderr):
+    """nginx -t refused a connector= the module does not have yet (the
+    codec streams of issue 9 land on their own branches): xfail, with
+    the reason, rather than fail."""
+    m = re.search(r'unknown connector "(\w+)"', stderr)
+    if m:
+        pytest.xfail("connector=%s is not in this build yet (its codec "
+                     "branch is not merged)" % m.group(1))
+
+
+def iban_of(n):
+    """A Dutch IBAN with valid check digits for account number n."""
+    bban = "ABNA%010d" % (n % 10 ** 10)
+    digits = "".join(str(int(ch, 36)) for ch in bban + "NL00")
+    return "NL%02d%s" % (98 - int(digits) % 97, bban)
 
 
 def in_thread(fn, *args, **kw):
@@ -173,6 +233,7 @@ class StandIn(Recorder):
     """The common part: the server, the record, outcomes and holds."""
 
     name = "provider"
+    content_type = "application/json"
 
     def __init__(self):
         super().__init__()
@@ -270,7 +331,7 @@ class StandIn(Recorder):
                 data = json.dumps(body).encode()
                 call.status, call.answer = status, body
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", stand_in.content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -638,4 +699,291 @@ class Stripe(StandIn):
         return requests.post(ngx.url("/hooks/" + gateway), data=body,
                              headers={"Content-Type": "application/json",
                                       "Stripe-Signature": sig},
+                             timeout=10)
+
+
+# -- Mollie ------------------------------------------------------------------
+
+class Mollie(StandIn):
+    """Mollie's Payouts API (/v2/payouts, seed 002): a payout of a balance
+    to the bank account configured on it; hal+json answers, decimal-string
+    amounts, Idempotency-Key, DELETE while requested; next-gen webhooks
+    (X-Mollie-Signature: sha256=<hex HMAC-SHA256 of the raw body>)."""
+
+    name = "mollie"
+    content_type = "application/hal+json"
+    REFUSALS = {
+        "reject": "The balance has insufficient funds.",
+        "scheduled": "A payout is already scheduled for the next business "
+                     "day for this balance.",
+        "inactive": "The balance is not active.",
+    }
+
+    def __init__(self, key=MOLLIE_KEY, whsec=MOLLIE_WHSEC):
+        super().__init__()
+        self.key = key
+        self.whsec = whsec
+        self.keys = {}                  # Idempotency-Key -> answer
+        self.payouts = {}               # payout_ id -> payout
+        self.executions = {}            # Idempotency-Key -> count
+
+    def executed(self, payout_uuid):
+        with self.lock:
+            return self.executions.get(payout_uuid, 0)
+
+    @staticmethod
+    def error(status, detail, field=None):
+        titles = {400: "Bad Request", 401: "Unauthorized",
+                  404: "Not Found", 409: "Conflict",
+                  422: "Unprocessable Entity", 500: "Internal Server Error"}
+        out = {"status": status, "title": titles.get(status, "Error"),
+               "detail": detail,
+               "_links": {"documentation": {
+                   "href": "https://docs.mollie.com/errors",
+                   "type": "text/html"}}}
+        if field:
+            out["field"] = field
+        return status, out
+
+    def handle(self, call):
+        if call.headers.get("authorization") != "Bearer " + self.key:
+            return self.error(401, "Missing authentication, or failed to "
+                              "authenticate")
+        p, m = call.path.split("?")[0], call.method
+        if m == "POST" and p == "/v2/payouts":
+            key = call.headers.get("idempotency-key")
+            with self.lock:
+                if key in self.keys:
+                    self.redrop(key)
+                    return self.keys[key]
+            answer, outcome = self.create(call.json, key)
+            with self.lock:
+                if key and answer[0] < 500:
+                    self.keys[key] = answer
+            self.after_execute(outcome, key)
+            return answer
+        if p.startswith("/v2/payouts/"):
+            pid = p.split("/")[3]
+            with self.lock:
+                po = self.payouts.get(pid)
+                if po is None:
+                    return self.error(404, "No payout exists with token "
+                                      "%s." % pid)
+                if m == "GET":
+                    return 200, self.public(po)
+                if m == "DELETE":
+                    if po["status"] != "requested":
+                        return self.error(409, "The payout cannot be "
+                                          "canceled in its current state.")
+                    self.status(po, "canceled")
+                    return 200, self.public(po)
+        return self.error(404, "no route %s %s" % (m, p))
+
+    @staticmethod
+    def public(po):
+        return {k: v for k, v in po.items() if k != "_key"}
+
+    @staticmethod
+    def status(po, status, reason=None):
+        po["status"] = status
+        po["statusReason"] = {"code": reason or status,
+                              "message": "The payout is %s." % status}
+
+    def create(self, body, key):
+        balance = body.get("balanceId")
+        with self.lock:
+            outcome = self.pick(balance)
+            if outcome == "auth":
+                return self.error(401, "Missing authentication, or failed "
+                                  "to authenticate"), None
+            if outcome == "error":
+                return self.error(500, "An unknown error occurred"), None
+            if outcome in self.REFUSALS:
+                return self.error(422, self.REFUSALS[outcome],
+                                  "balanceId"), None
+            pid = new_id("payout_")
+            po = {"resource": "payout", "id": pid, "balanceId": balance,
+                  "amount": body.get("amount"),
+                  "description": body.get("description"),
+                  "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                             time.gmtime()),
+                  "_key": key,
+                  "_links": {"self": {
+                      "href": "https://api.mollie.com/v2/payouts/" + pid,
+                      "type": "application/hal+json"}}}
+            self.status(po, "requested")
+            self.payouts[pid] = po
+            self.executions[key] = self.executions.get(key, 0) + 1
+            return (201, self.public(po)), outcome
+
+    def find(self, payout_uuid):
+        """The payout made with our payout uuid as its key."""
+        with self.lock:
+            for po in self.payouts.values():
+                if po["_key"] == payout_uuid:
+                    return self.public(po)
+        return None
+
+    def set(self, payout_id, status=None, apply=True, reason=None):
+        """The payout moved to status; stored too when apply."""
+        with self.lock:
+            po = self.payouts[payout_id]
+            if not apply:
+                po = json.loads(json.dumps(po))
+            if status:
+                self.status(po, status, reason)
+            return self.public(po)
+
+    def sign(self, body, secret=None):
+        return "sha256=" + hmac.new((secret or self.whsec).encode(), body,
+                                    hashlib.sha256).hexdigest()
+
+    def event(self, event_type, payout_id, snapshot=True, apply=True,
+              status=None):
+        """A next-gen webhook body (bytes): the payout moved to status
+        (or the event's own, payout.completed -> completed) and, when
+        snapshot, embedded as it is then; otherwise the entity's id
+        alone, which the module must fetch."""
+        status = status or event_type.split(".", 1)[1]
+        po = self.set(payout_id, status, apply)
+        ev = {"resource": "event", "id": new_id("event_"),
+              "type": event_type, "entityId": payout_id,
+              "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                         time.gmtime()),
+              "_links": {"entity": po["_links"]["self"]}}
+        if snapshot:
+            ev["_embedded"] = {"entity": po}
+        return json.dumps(ev, separators=(",", ":")).encode()
+
+    def hook(self, ngx, event_type, payout_id, gateway="mollie", body=None,
+             signature=None, **kw):
+        if body is None:
+            body = self.event(event_type, payout_id, **kw)
+        sig = self.sign(body) if signature is None else signature
+        return requests.post(ngx.url("/hooks/" + gateway), data=body,
+                             headers={"Content-Type": "application/json",
+                                      "X-Mollie-Signature": sig},
+                             timeout=10)
+
+
+# -- Adyen -------------------------------------------------------------------
+
+class Adyen(StandIn):
+    """Adyen's Balance Platform Transfers API v4 (POST /transfers, GET
+    /transfers/{id}): x-api-key, Idempotency-Key kept (Adyen keeps them
+    for weeks), transfer webhooks signed with HmacSignature: base64 of
+    HMAC-SHA256 over the raw body with the hex-decoded key."""
+
+    name = "adyen"
+
+    def __init__(self, key=ADYEN_KEY, hmac_key=ADYEN_HMAC):
+        super().__init__()
+        self.key = key
+        self.hmac_key = hmac_key
+        self.keys = {}                  # Idempotency-Key -> answer
+        self.transfers = {}             # transfer id -> transfer
+        self.executions = {}            # reference (payout uuid) -> count
+
+    def executed(self, payout_uuid):
+        with self.lock:
+            return self.executions.get(payout_uuid, 0)
+
+    @staticmethod
+    def error(status, message, code="000"):
+        return status, {"type": "https://docs.adyen.com/errors/general",
+                        "title": message, "status": status,
+                        "detail": message, "errorCode": code}
+
+    def handle(self, call):
+        if call.headers.get("x-api-key") != self.key:
+            return self.error(401, "Not authorized to access this service.",
+                              "00_401")
+        p, m = call.path, call.method
+        if m == "POST" and p == "/transfers":
+            key = call.headers.get("idempotency-key")
+            with self.lock:
+                if key in self.keys:
+                    self.redrop(key)
+                    return self.keys[key]
+            answer, outcome = self.create(call.json)
+            with self.lock:
+                if key and answer[0] < 500:
+                    self.keys[key] = answer
+            self.after_execute(outcome, key)
+            return answer
+        if m == "GET" and p.startswith("/transfers/"):
+            with self.lock:
+                t = self.transfers.get(p.split("/")[2])
+                if t is None:
+                    return self.error(404, "Transfer not found", "30_404")
+                return 200, dict(t)
+        return self.error(404, "no route %s %s" % (m, p))
+
+    @staticmethod
+    def destination(body):
+        ident = body["counterparty"]["bankAccount"]["accountIdentification"]
+        return ident.get("iban") or ident.get("accountNumber")
+
+    def create(self, body):
+        with self.lock:
+            outcome = self.pick(self.destination(body))
+            if outcome == "auth":
+                return self.error(401, "Not authorized to access this "
+                                  "service.", "00_401"), None
+            if outcome == "error":
+                return self.error(500, "Internal error", "00_500"), None
+            if outcome == "reject":
+                return self.error(422, "Not enough balance", "30_112"), None
+            t = {"id": new_id("ADY"), "amount": body["amount"],
+                 "balanceAccount": {"id": body["balanceAccountId"]},
+                 "category": body["category"],
+                 "counterparty": body["counterparty"],
+                 "description": body.get("description"),
+                 "direction": "outgoing", "reason": "approved",
+                 "reference": body["reference"],
+                 "referenceForBeneficiary":
+                     body.get("referenceForBeneficiary"),
+                 "status": "authorised"}
+            self.transfers[t["id"]] = t
+            u = body["reference"]
+            self.executions[u] = self.executions.get(u, 0) + 1
+            return (202, dict(t)), outcome
+
+    def find(self, payout_uuid):
+        with self.lock:
+            for t in self.transfers.values():
+                if t["reference"] == payout_uuid:
+                    return dict(t)
+        return None
+
+    def set(self, transfer_id, apply=True, **fields):
+        with self.lock:
+            t = self.transfers[transfer_id]
+            if not apply:
+                t = dict(t)
+            t.update(fields)
+            return dict(t)
+
+    def sign(self, body, hex_key=None):
+        key = bytes.fromhex(hex_key or self.hmac_key)
+        return base64.b64encode(hmac.new(key, body, hashlib.sha256)
+                                .digest()).decode()
+
+    def event(self, event_type, transfer_id, apply=True, **fields):
+        t = self.set(transfer_id, apply, **fields)
+        t["balancePlatform"] = "YOUR_BALANCE_PLATFORM"
+        ev = {"data": t, "environment": "test",
+              "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                         time.gmtime()),
+              "type": event_type}
+        return json.dumps(ev, separators=(",", ":")).encode()
+
+    def hook(self, ngx, event_type, transfer_id, gateway="adyen", body=None,
+             signature=None, **fields):
+        if body is None:
+            body = self.event(event_type, transfer_id, **fields)
+        sig = self.sign(body) if signature is None else signature
+        return requests.post(ngx.url("/hooks/" + gateway), data=body,
+                             headers={"Content-Type": "application/json",
+                                      "HmacSignature": sig},
                              timeout=10)

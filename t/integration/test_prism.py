@@ -15,6 +15,9 @@ REF = "2b1f9a70-6c2e-4f5e-9a1b-1c2d3e4f5a6b"
 PAYSTACK_AUTH = {"Authorization": "Bearer sk_test_" + "0" * 40}
 STRIPE_AUTH = {"Authorization": "Bearer sk_test_" + "0" * 24}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+MOLLIE_AUTH = {"Authorization": "Bearer test_" + "0" * 30,
+               "Idempotency-Key": REF}
+ADYEN_AUTH = {"x-api-key": "AQE" + "0" * 40, "Idempotency-Key": REF}
 
 
 def paystack_transfer(base, amount):
@@ -47,6 +50,26 @@ def refused(response, code=None):
         assert_accepted(response)
 
 
+def mollie_payout(base, value):
+    return requests.post(base + "/v2/payouts", headers=MOLLIE_AUTH, json={
+        "balanceId": "bal_gVMhHKqSSRYJyPsuoPNFH",
+        "amount": {"currency": "EUR", "value": value},
+        "description": "invoice 42"}, timeout=10)
+
+
+def adyen_transfer(base, value):
+    return requests.post(base + "/transfers", headers=ADYEN_AUTH, json={
+        "amount": {"value": value, "currency": "EUR"},
+        "balanceAccountId": "BA00000000000000000000001", "category": "bank",
+        "counterparty": {"bankAccount": {
+            "accountHolder": {"fullName": "A. Klaassen"},
+            "accountIdentification": {"type": "iban",
+                                      "iban": "NL91ABNA0417164300"}}},
+        "priority": "regular", "reference": REF,
+        "referenceForBeneficiary": "invoice 42",
+        "description": "invoice 42"}, timeout=10)
+
+
 # -- prism directly --
 
 def test_paystack_direct(prism_server):
@@ -61,6 +84,31 @@ def test_stripe_direct(prism_server):
     base = prism_server("stripe").url
     assert_accepted(stripe_payout(base))
     refused(stripe_payout(base, json_body=True), "x-www-form-urlencoded")
+
+
+def test_mollie_direct(prism_server):
+    """The whole OpenAPI 3.1 file loads; a hal+json payout answers, and a
+    number where Mollie wants a decimal string is refused."""
+    base = prism_server("mollie").url
+    r = mollie_payout(base, "10.00")
+    assert_accepted(r)
+    assert r.headers["content-type"].startswith("application/hal+json")
+    assert r.json()["resource"] == "payout"
+    refused(mollie_payout(base, 1000), "must be string")
+    assert_accepted(requests.get(base + "/v2/payouts/payout_j8NvRAM2WNZtsy"
+                                 "kpLEX8J", headers=MOLLIE_AUTH, timeout=10))
+    assert_accepted(requests.delete(base + "/v2/payouts/payout_j8NvRAM2WN"
+                                    "ZtsykpLEX8J", headers=MOLLIE_AUTH,
+                                    timeout=10))
+
+
+def test_adyen_direct(prism_server):
+    base = prism_server("adyen").url
+    assert_accepted(adyen_transfer(base, 1000))
+    refused(adyen_transfer(base, "1000"), "must be integer")
+    r = requests.post(base + "/transfers", json={}, timeout=10)
+    assert r.status_code == 401
+    refused(r)
 
 
 def test_missing_credential_is_refused(prism_server):

