@@ -23,6 +23,7 @@
 #include "ngx_payout_connector_adyen.h"
 #include "../core/ngx_payout_validate.h"
 #include "../core/ngx_payout_text.h"
+#include "ngx_payout_connector_util.h"
 
 
 #define NGX_PAYOUT_ADYEN_ID_LEN       64    /* BA..., transfer ids */
@@ -47,9 +48,6 @@ static json_t *ngx_payout_adyen_transfer(const ngx_payout_adyen_conf_t *acf,
     const ngx_payout_transfer_t *t, const char *ref);
 static json_t *ngx_payout_adyen_identification(
     const ngx_payout_transfer_t *t, int *iban);
-static int ngx_payout_adyen_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *head, const char *value,
-    size_t value_len);
 static void ngx_payout_adyen_parse(const ngx_payout_account_t *acct,
     ngx_payout_op_e op, const ngx_payout_answer_t *a,
     ngx_payout_result_t *res);
@@ -66,7 +64,6 @@ static int ngx_payout_adyen_bic_valid(const char *s);
 static int ngx_payout_adyen_aba_valid(const char *s);
 static size_t ngx_payout_adyen_text(char *dst, size_t max, const char *src,
     const char *punct);
-static void ngx_payout_adyen_copy(char *dst, size_t size, const char *src);
 
 
 /*
@@ -343,8 +340,8 @@ ngx_payout_adyen_build(const ngx_payout_account_t *acct,
         call->method = "GET";
         call->path = path;
 
-        return ngx_payout_adyen_header(acct, call, "x-api-key: ",
-                                       acct->secret, acct->secret_len);
+        return ngx_payout_call_header(acct, call, "x-api-key", "",
+                                      acct->secret, acct->secret_len);
     }
 
     if (t->reference == NULL
@@ -392,17 +389,17 @@ ngx_payout_adyen_build(const ngx_payout_account_t *acct,
     call->method = "POST";
     call->path = "/transfers";
 
-    rc = ngx_payout_adyen_header(acct, call, "x-api-key: ", acct->secret,
-                                 acct->secret_len);
+    rc = ngx_payout_call_header(acct, call, "x-api-key", "", acct->secret,
+                                acct->secret_len);
 
     if (rc == NGX_PAYOUT_OK) {
-        rc = ngx_payout_adyen_header(acct, call, "Content-Type: ",
-                                     "application/json", 16);
+        rc = ngx_payout_call_header(acct, call, "Content-Type", "",
+                                    "application/json",
+                                    sizeof("application/json") - 1);
     }
 
     if (rc == NGX_PAYOUT_OK) {
-        rc = ngx_payout_adyen_header(acct, call, "Idempotency-Key: ", ref,
-                                     36);
+        rc = ngx_payout_call_header(acct, call, "Idempotency-Key", "", ref, 36);
     }
 
     return rc;
@@ -578,37 +575,6 @@ ngx_payout_adyen_identification(const ngx_payout_transfer_t *t, int *iban)
 }
 
 
-/* "Name: " and a value that need not be NUL-terminated (the key) */
-
-static int
-ngx_payout_adyen_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *head, const char *value,
-    size_t value_len)
-{
-    char    *h;
-    size_t   n, len;
-
-    if (call->nheaders == NGX_PAYOUT_CALL_HEADERS) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    n = strlen(head);
-    len = n + value_len;
-
-    h = acct->mem.alloc(acct->mem.data, len + 1);
-    if (h == NULL) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    memcpy(h, head, n);
-    memcpy(h + n, value, value_len);
-    h[len] = '\0';
-
-    call->headers[call->nheaders++] = h;
-
-    return NGX_PAYOUT_OK;
-}
-
 
 /*
  * Answers: 2xx with a transfer is its state; 401/403 a bad key or role;
@@ -630,8 +596,8 @@ ngx_payout_adyen_parse(const ngx_payout_account_t *acct,
     ngx_payout_adyen_result_init(res);
 
     if (a->status == 401 || a->status == 403) {
-        ngx_payout_adyen_copy(res->reason, sizeof(res->reason),
-                              "gateway_auth_failed");
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                               "gateway_auth_failed");
 
         if (op == NGX_PAYOUT_OP_INITIATE) {
             res->state = NGX_PAYOUT_CANCELED_FAILURE;
@@ -735,7 +701,7 @@ ngx_payout_adyen_error(json_t *json, ngx_payout_result_t *res)
         snprintf(buf, sizeof(buf), "%.64s: %.400s", code, text);
     }
 
-    ngx_payout_adyen_copy(res->reason, sizeof(res->reason), buf);
+    ngx_payout_result_copy(res->reason, sizeof(res->reason), buf);
 }
 
 
@@ -759,11 +725,11 @@ ngx_payout_adyen_object(json_t *obj, ngx_payout_result_t *res)
 
     if (res->state > NGX_PAYOUT_SUCCESS) {
         reason = json_string_value(json_object_get(obj, "reason"));
-        ngx_payout_adyen_copy(res->reason, sizeof(res->reason),
-                              reason ? reason : status);
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                               reason ? reason : status);
     }
 
-    ngx_payout_adyen_copy(res->gateway_id, sizeof(res->gateway_id), id);
+    ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id), id);
 
     return NGX_PAYOUT_OK;
 }
@@ -1137,16 +1103,3 @@ ngx_payout_adyen_text(char *dst, size_t max, const char *src,
     return n;
 }
 
-
-/* cut to our buffer between characters: PostgreSQL stores only UTF-8 */
-
-static void
-ngx_payout_adyen_copy(char *dst, size_t size, const char *src)
-{
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-
-    ngx_payout_utf8_cut(dst, size, src, strlen(src));
-}

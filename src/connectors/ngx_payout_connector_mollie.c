@@ -28,6 +28,7 @@
 #include "../core/ngx_payout_crypto.h"
 #include "../core/ngx_payout_validate.h"
 #include "../core/ngx_payout_text.h"
+#include "ngx_payout_connector_util.h"
 
 
 #define NGX_PAYOUT_MOLLIE_ID_LEN  128       /* bal_, payout_ ids */
@@ -48,9 +49,6 @@ static int ngx_payout_mollie_build(const ngx_payout_account_t *acct,
 static int ngx_payout_mollie_body(const ngx_payout_account_t *acct,
     const ngx_payout_transfer_t *t, const char *balance,
     ngx_payout_call_t *call);
-static int ngx_payout_mollie_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *name, const char *prefix,
-    const char *value);
 static void ngx_payout_mollie_parse(const ngx_payout_account_t *acct,
     ngx_payout_op_e op, const ngx_payout_answer_t *a,
     ngx_payout_result_t *res);
@@ -66,7 +64,6 @@ static int ngx_payout_mollie_classic(const ngx_payout_hook_t *hook,
 static void ngx_payout_mollie_reference(json_t *entity, char *ref);
 static int ngx_payout_mollie_id_valid(const char *s, size_t len,
     const char *prefix);
-static void ngx_payout_mollie_copy(char *dst, size_t size, const char *src);
 
 
 /*
@@ -283,8 +280,8 @@ ngx_payout_mollie_build(const ngx_payout_account_t *acct,
         break;
     }
 
-    if (ngx_payout_mollie_header(acct, call, "Authorization", "Bearer ",
-                                 acct->secret)
+    if (ngx_payout_call_header(acct, call, "Authorization", "Bearer ",
+                               acct->secret, acct->secret_len)
         != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -298,11 +295,12 @@ ngx_payout_mollie_build(const ngx_payout_account_t *acct,
         return NGX_PAYOUT_OK;
     }
 
-    if (ngx_payout_mollie_header(acct, call, "Content-Type", "",
-                                 "application/json")
+    if (ngx_payout_call_header(acct, call, "Content-Type", "",
+                               "application/json",
+                               sizeof("application/json") - 1)
         != NGX_PAYOUT_OK
-        || ngx_payout_mollie_header(acct, call, "Idempotency-Key", "",
-                                    t->reference)
+        || ngx_payout_call_header(acct, call, "Idempotency-Key", "",
+                                  t->reference, strlen(t->reference))
            != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -435,31 +433,6 @@ ngx_payout_mollie_amount(int64_t amount, const char *currency, char *out,
 }
 
 
-static int
-ngx_payout_mollie_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *name, const char *prefix,
-    const char *value)
-{
-    char    *h;
-    size_t   len;
-
-    if (call->nheaders == NGX_PAYOUT_CALL_HEADERS) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    len = strlen(name) + sizeof(": ") + strlen(prefix) + strlen(value);
-
-    h = acct->mem.alloc(acct->mem.data, len);
-    if (h == NULL) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    snprintf(h, len, "%s: %s%s", name, prefix, value);
-    call->headers[call->nheaders++] = h;
-
-    return NGX_PAYOUT_OK;
-}
-
 
 static void
 ngx_payout_mollie_parse(const ngx_payout_account_t *acct,
@@ -479,7 +452,7 @@ ngx_payout_mollie_parse(const ngx_payout_account_t *acct,
 
     if (a->status == 401 || a->status == 403) {
         /* a bad or revoked key: Mollie executed nothing */
-        ngx_payout_mollie_copy(res->reason, sizeof(res->reason),
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
                                "gateway_auth_failed");
 
         if (op == NGX_PAYOUT_OP_INITIATE) {
@@ -547,7 +520,7 @@ ngx_payout_mollie_parse(const ngx_payout_account_t *acct,
         return;
     }
 
-    ngx_payout_mollie_copy(res->reason, sizeof(res->reason),
+    ngx_payout_result_copy(res->reason, sizeof(res->reason),
                            (detail && detail[0]) ? detail : title);
 
     if (op == NGX_PAYOUT_OP_INITIATE) {
@@ -626,10 +599,10 @@ ngx_payout_mollie_object(json_t *obj, ngx_payout_result_t *res)
         /* "insufficient_funds", "returned", ... */
         reason = json_string_value(json_object_get(
                      json_object_get(obj, "statusReason"), "code"));
-        ngx_payout_mollie_copy(res->reason, sizeof(res->reason), reason);
+        ngx_payout_result_copy(res->reason, sizeof(res->reason), reason);
     }
 
-    ngx_payout_mollie_copy(res->gateway_id, sizeof(res->gateway_id), id);
+    ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id), id);
 
     return NGX_PAYOUT_OK;
 }
@@ -808,7 +781,7 @@ ngx_payout_mollie_event(const ngx_payout_account_t *acct,
     ev->result.next_action[0] = '\0';
 
     if (ngx_payout_mollie_classic(hook, id, sizeof(id)) == NGX_PAYOUT_OK) {
-        ngx_payout_mollie_copy(ev->result.gateway_id,
+        ngx_payout_result_copy(ev->result.gateway_id,
                                sizeof(ev->result.gateway_id), id);
         ev->follow_up = NGX_PAYOUT_FOLLOW_LOOKUP;
         return NGX_PAYOUT_OK;
@@ -846,7 +819,7 @@ ngx_payout_mollie_event(const ngx_payout_account_t *acct,
         goto done;
     }
 
-    ngx_payout_mollie_copy(ev->result.gateway_id,
+    ngx_payout_result_copy(ev->result.gateway_id,
                            sizeof(ev->result.gateway_id), eid);
     ngx_payout_mollie_reference(entity, ev->reference);
     ev->follow_up = NGX_PAYOUT_FOLLOW_LOOKUP;
@@ -953,16 +926,3 @@ ngx_payout_mollie_id_valid(const char *s, size_t len, const char *prefix)
     return 1;
 }
 
-
-/* cut to our buffer between characters: PostgreSQL stores only UTF-8 */
-
-static void
-ngx_payout_mollie_copy(char *dst, size_t size, const char *src)
-{
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-
-    ngx_payout_utf8_cut(dst, size, src, strlen(src));
-}

@@ -24,6 +24,7 @@
 #include "../core/ngx_payout_connector.h"
 #include "../core/ngx_payout_validate.h"
 #include "../core/ngx_payout_text.h"
+#include "ngx_payout_connector_util.h"
 
 
 #define NGX_PAYOUT_PAYSTACK_SIG_LEN  128       /* hex of 64 bytes */
@@ -36,9 +37,6 @@ static int ngx_payout_paystack_build(const ngx_payout_account_t *acct,
     ngx_payout_call_t *call);
 static json_t *ngx_payout_paystack_recipient(const ngx_payout_transfer_t *t);
 static json_t *ngx_payout_paystack_transfer(const ngx_payout_transfer_t *t);
-static int ngx_payout_paystack_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *head, const char *value,
-    size_t value_len);
 static int ngx_payout_paystack_body(const ngx_payout_account_t *acct,
     ngx_payout_call_t *call, json_t *body);
 static void ngx_payout_paystack_parse(const ngx_payout_account_t *acct,
@@ -57,8 +55,6 @@ static int ngx_payout_paystack_find(const ngx_payout_status_map_t *map,
 static int ngx_payout_paystack_duplicate(const char *s);
 static int ngx_payout_paystack_secret_ok(const ngx_payout_account_t *acct);
 static void ngx_payout_paystack_result_init(ngx_payout_result_t *res);
-static void ngx_payout_paystack_copy(char *dst, size_t size,
-    const char *src);
 
 
 /*
@@ -211,11 +207,12 @@ ngx_payout_paystack_build(const ngx_payout_account_t *acct,
         goto done;
     }
 
-    if (ngx_payout_paystack_header(acct, call, "Authorization: Bearer ",
-                                   acct->secret, acct->secret_len)
+    if (ngx_payout_call_header(acct, call, "Authorization", "Bearer ",
+                               acct->secret, acct->secret_len)
         != NGX_PAYOUT_OK
-        || ngx_payout_paystack_header(acct, call, "Content-Type: ",
-                                      "application/json", 16)
+        || ngx_payout_call_header(acct, call, "Content-Type", "",
+                                  "application/json",
+                                  sizeof("application/json") - 1)
            != NGX_PAYOUT_OK)
     {
         goto done;
@@ -360,37 +357,6 @@ ngx_payout_paystack_transfer(const ngx_payout_transfer_t *t)
 }
 
 
-/* "Name: " and a value that need not be NUL-terminated (the key) */
-
-static int
-ngx_payout_paystack_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *head, const char *value,
-    size_t value_len)
-{
-    char    *h;
-    size_t   n, len;
-
-    if (call->nheaders == NGX_PAYOUT_CALL_HEADERS) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    n = strlen(head);
-    len = n + value_len;
-
-    h = acct->mem.alloc(acct->mem.data, len + 1);
-    if (h == NULL) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    memcpy(h, head, n);
-    memcpy(h + n, value, value_len);
-    h[len] = '\0';
-
-    call->headers[call->nheaders++] = h;
-
-    return NGX_PAYOUT_OK;
-}
-
 
 static int
 ngx_payout_paystack_body(const ngx_payout_account_t *acct,
@@ -439,8 +405,8 @@ ngx_payout_paystack_parse(const ngx_payout_account_t *acct,
     ngx_payout_paystack_result_init(res);
 
     if (a->status == 401 || a->status == 403) {
-        ngx_payout_paystack_copy(res->reason, sizeof(res->reason),
-                                 "gateway_auth_failed");
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                               "gateway_auth_failed");
 
         if (op == NGX_PAYOUT_OP_INITIATE) {
             /* a bad key moves no money: the payout ends here */
@@ -478,8 +444,8 @@ ngx_payout_paystack_parse(const ngx_payout_account_t *acct,
 
         if (code && code[0]) {
             /* an enrollment says nothing about a payout: no state */
-            ngx_payout_paystack_copy(res->gateway_id,
-                                     sizeof(res->gateway_id), code);
+            ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id),
+                                   code);
             res->outcome = NGX_PAYOUT_OUTCOME_STATE;
         }
 
@@ -544,7 +510,7 @@ ngx_payout_paystack_refusal(ngx_payout_op_e op, long status, json_t *json,
         return;
     }
 
-    ngx_payout_paystack_copy(res->reason, sizeof(res->reason), message);
+    ngx_payout_result_copy(res->reason, sizeof(res->reason), message);
 
     if (op == NGX_PAYOUT_OP_INITIATE) {
         res->state = NGX_PAYOUT_CANCELED_REJECTED;
@@ -574,13 +540,13 @@ ngx_payout_paystack_transfer_state(json_t *data, ngx_payout_result_t *res)
         return;
     }
 
-    ngx_payout_paystack_copy(res->gateway_id, sizeof(res->gateway_id),
-                             json_string_value(json_object_get(data,
-                                                  "transfer_code")));
+    ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id),
+                           json_string_value(json_object_get(data,
+                                                "transfer_code")));
 
     if (strcmp(status, "otp") == 0) {
-        ngx_payout_paystack_copy(res->next_action, sizeof(res->next_action),
-                                 "otp_required");
+        ngx_payout_result_copy(res->next_action, sizeof(res->next_action),
+                               "otp_required");
     }
 
     if (ngx_payout_state_pending(res->state)
@@ -592,8 +558,8 @@ ngx_payout_paystack_transfer_state(json_t *data, ngx_payout_result_t *res)
     /* "reason" is our narration; gateway_response is Paystack's word */
     why = json_string_value(json_object_get(data, "gateway_response"));
 
-    ngx_payout_paystack_copy(res->reason, sizeof(res->reason),
-                             (why && why[0]) ? why : status);
+    ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                           (why && why[0]) ? why : status);
 }
 
 
@@ -695,18 +661,17 @@ ngx_payout_paystack_event(const ngx_payout_account_t *acct,
     /* the event's name is its word, whatever data.status says */
     ev->result.state = state;
     ev->result.outcome = NGX_PAYOUT_OUTCOME_STATE;
-    ngx_payout_paystack_copy(ev->result.gateway_id,
-                             sizeof(ev->result.gateway_id),
-                             json_string_value(json_object_get(data,
-                                                  "transfer_code")));
+    ngx_payout_result_copy(ev->result.gateway_id,
+                           sizeof(ev->result.gateway_id),
+                           json_string_value(json_object_get(data,
+                                                "transfer_code")));
 
     if (state != NGX_PAYOUT_SUCCESS) {
         why = json_string_value(json_object_get(data, "gateway_response"));
-        ngx_payout_paystack_copy(ev->result.reason,
-                                 sizeof(ev->result.reason),
-                                 (why && why[0]) ? why
-                                                 : name + sizeof("transfer.")
-                                                   - 1);
+        ngx_payout_result_copy(ev->result.reason, sizeof(ev->result.reason),
+                               (why && why[0]) ? why
+                                               : name + sizeof("transfer.")
+                                                 - 1);
     }
 
     rc = NGX_PAYOUT_OK;
@@ -787,16 +752,3 @@ ngx_payout_paystack_result_init(ngx_payout_result_t *res)
     res->next_action[0] = '\0';
 }
 
-
-/* cut to our buffer between characters: PostgreSQL stores only UTF-8 */
-
-static void
-ngx_payout_paystack_copy(char *dst, size_t size, const char *src)
-{
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-
-    ngx_payout_utf8_cut(dst, size, src, strlen(src));
-}

@@ -22,6 +22,7 @@
 #include "ngx_payout_connector_sandbox.h"
 #include "../core/ngx_payout_validate.h"
 #include "../core/ngx_payout_text.h"
+#include "ngx_payout_connector_util.h"
 
 
 static int ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
@@ -29,8 +30,6 @@ static int ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
     ngx_payout_call_t *call);
 static int ngx_payout_sandbox_build_enroll(const ngx_payout_account_t *acct,
     const ngx_payout_transfer_t *t, ngx_payout_call_t *call);
-static int ngx_payout_sandbox_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *name, const char *value);
 static int ngx_payout_sandbox_body(const ngx_payout_account_t *acct,
     ngx_payout_call_t *call, const char *key, char *body, size_t len);
 static void ngx_payout_sandbox_parse(const ngx_payout_account_t *acct,
@@ -45,8 +44,6 @@ static char *ngx_payout_sandbox_dump(const ngx_payout_transfer_t *t,
 static void ngx_payout_sandbox_destination(const ngx_payout_transfer_t *t,
     json_t *dest);
 static int ngx_payout_sandbox_state(const char *status);
-static void ngx_payout_sandbox_copy(char *dst, size_t size,
-    const char *src);
 
 
 /* the sandbox's statuses, mapped to ours (docs/sandbox.md) */
@@ -121,8 +118,9 @@ ngx_payout_sandbox_build(const ngx_payout_account_t *acct,
 
     call->method = "POST";
 
-    if (ngx_payout_sandbox_header(acct, call, "Content-Type",
-                                  "application/json")
+    if (ngx_payout_call_header(acct, call, "Content-Type", "",
+                               "application/json",
+                               sizeof("application/json") - 1)
         != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -169,8 +167,9 @@ ngx_payout_sandbox_build_enroll(const ngx_payout_account_t *acct,
     call->method = "POST";
     call->path = "/recipients";
 
-    if (ngx_payout_sandbox_header(acct, call, "Content-Type",
-                                  "application/json")
+    if (ngx_payout_call_header(acct, call, "Content-Type", "",
+                               "application/json",
+                               sizeof("application/json") - 1)
         != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -196,7 +195,8 @@ ngx_payout_sandbox_body(const ngx_payout_account_t *acct,
         return NGX_PAYOUT_ERROR;
     }
 
-    if (ngx_payout_sandbox_header(acct, call, "Idempotency-Key", key)
+    if (ngx_payout_call_header(acct, call, "Idempotency-Key", "", key,
+                               strlen(key))
         != NGX_PAYOUT_OK)
     {
         free(body);
@@ -215,30 +215,6 @@ ngx_payout_sandbox_body(const ngx_payout_account_t *acct,
     return call->body ? NGX_PAYOUT_OK : NGX_PAYOUT_ERROR;
 }
 
-
-static int
-ngx_payout_sandbox_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *name, const char *value)
-{
-    char    *h;
-    size_t   len;
-
-    if (call->nheaders == NGX_PAYOUT_CALL_HEADERS) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    len = strlen(name) + sizeof(": ") + strlen(value);
-
-    h = acct->mem.alloc(acct->mem.data, len);
-    if (h == NULL) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    snprintf(h, len, "%s: %s", name, value);
-    call->headers[call->nheaders++] = h;
-
-    return NGX_PAYOUT_OK;
-}
 
 
 static void
@@ -573,8 +549,8 @@ ngx_payout_sandbox_parse_enroll(long status, const char *body, size_t len,
         code = json_string_value(json_object_get(json, "recipient_code"));
 
         if (code && code[0] && strlen(code) < sizeof(res->gateway_id)) {
-            ngx_payout_sandbox_copy(res->gateway_id,
-                                    sizeof(res->gateway_id), code);
+            ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id),
+                                   code);
             res->outcome = NGX_PAYOUT_OUTCOME_STATE;
         }
 
@@ -584,7 +560,7 @@ ngx_payout_sandbox_parse_enroll(long status, const char *body, size_t len,
                                                  "code"));
 
         if (code && code[0]) {
-            ngx_payout_sandbox_copy(res->reason, sizeof(res->reason), code);
+            ngx_payout_result_copy(res->reason, sizeof(res->reason), code);
             res->outcome = NGX_PAYOUT_OUTCOME_REFUSED;
         }
     }
@@ -616,12 +592,11 @@ ngx_payout_sandbox_parse_initiate(long status, const char *body, size_t len,
         json = json_loadb(body, len, 0, NULL);
         err = json_object_get(json, "error");
 
-        ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
-                                json_string_value(json_object_get(err,
-                                                                  "code")));
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                               json_string_value(json_object_get(err, "code")));
         if (res->reason[0] == '\0') {
-            ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
-                                    "rejected_by_gateway");
+            ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                                   "rejected_by_gateway");
         }
 
         json_decref(json);
@@ -651,12 +626,11 @@ ngx_payout_sandbox_parse_transfer(long status, const char *body, size_t len,
     if (json_is_object(json)) {
         res->state = ngx_payout_sandbox_state(json_string_value(
                          json_object_get(json, "status")));
-        ngx_payout_sandbox_copy(res->gateway_id, sizeof(res->gateway_id),
-                                json_string_value(json_object_get(json,
-                                                                  "id")));
-        ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
-                                json_string_value(json_object_get(json,
-                                                     "failure_reason")));
+        ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id),
+                               json_string_value(json_object_get(json, "id")));
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                               json_string_value(json_object_get(json,
+                                                    "failure_reason")));
     }
 
     json_decref(json);
@@ -688,12 +662,11 @@ ngx_payout_sandbox_parse_event(const char *body, size_t len,
         memcpy(reference, ref, 37);
         res->state = ngx_payout_sandbox_state(json_string_value(
                          json_object_get(data, "status")));
-        ngx_payout_sandbox_copy(res->gateway_id, sizeof(res->gateway_id),
-                                json_string_value(json_object_get(data,
-                                                                  "id")));
-        ngx_payout_sandbox_copy(res->reason, sizeof(res->reason),
-                                json_string_value(json_object_get(data,
-                                                     "failure_reason")));
+        ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id),
+                               json_string_value(json_object_get(data, "id")));
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                               json_string_value(json_object_get(data,
+                                                    "failure_reason")));
         rc = (res->state >= 0) ? NGX_PAYOUT_OK : NGX_PAYOUT_ERROR;
     }
 
@@ -721,16 +694,3 @@ ngx_payout_sandbox_state(const char *status)
     return -1;
 }
 
-
-/* cut to our buffer between characters: PostgreSQL stores only UTF-8 */
-
-static void
-ngx_payout_sandbox_copy(char *dst, size_t size, const char *src)
-{
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-
-    ngx_payout_utf8_cut(dst, size, src, strlen(src));
-}

@@ -31,10 +31,12 @@
 #include "ngx_payout_connector_stripe.h"
 #include "../core/ngx_payout_validate.h"
 #include "../core/ngx_payout_text.h"
+#include "ngx_payout_connector_util.h"
 
 
 #define NGX_PAYOUT_STRIPE_ID_LEN      128   /* acct_, ba_, po_, tr_ ids */
 #define NGX_PAYOUT_STRIPE_VERSION_LEN 48
+#define NGX_PAYOUT_STRIPE_FORM        "application/x-www-form-urlencoded"
 
 
 typedef struct {
@@ -63,9 +65,6 @@ static void ngx_payout_stripe_form_add(ngx_payout_stripe_form_t *f,
     const char *key, const char *value);
 static void ngx_payout_stripe_form_put(ngx_payout_stripe_form_t *f,
     const char *s, size_t len);
-static int ngx_payout_stripe_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *name, const char *prefix,
-    const char *value);
 static void ngx_payout_stripe_parse(const ngx_payout_account_t *acct,
     ngx_payout_op_e op, const ngx_payout_answer_t *a,
     ngx_payout_result_t *res);
@@ -79,7 +78,6 @@ static int ngx_payout_stripe_event(const ngx_payout_account_t *acct,
     const ngx_payout_hook_t *hook, ngx_payout_event_t *ev);
 static int ngx_payout_stripe_id_valid(const char *s, const char *prefix);
 static int ngx_payout_stripe_version_valid(const char *s, size_t len);
-static void ngx_payout_stripe_copy(char *dst, size_t size, const char *src);
 
 
 /*
@@ -240,7 +238,7 @@ ngx_payout_stripe_build(const ngx_payout_account_t *acct,
     int                              rc;
     char                            *path;
     size_t                           len;
-    const char                      *account, *key, *prefix;
+    const char                      *account, *key, *prefix, *version;
     ngx_payout_stripe_form_t         form;
     const ngx_payout_stripe_conf_t  *scf;
 
@@ -356,8 +354,8 @@ ngx_payout_stripe_build(const ngx_payout_account_t *acct,
         break;
     }
 
-    if (ngx_payout_stripe_header(acct, call, "Authorization", "Bearer ",
-                                 acct->secret)
+    if (ngx_payout_call_header(acct, call, "Authorization", "Bearer ",
+                               acct->secret, acct->secret_len)
         != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -365,20 +363,22 @@ ngx_payout_stripe_build(const ngx_payout_account_t *acct,
 
     if (op != NGX_PAYOUT_OP_LOOKUP) {
         /* Stripe wants it on a body-less POST too */
-        if (ngx_payout_stripe_header(acct, call, "Content-Type", "",
-                                     "application/x-www-form-urlencoded")
+        if (ngx_payout_call_header(acct, call, "Content-Type", "",
+                                   NGX_PAYOUT_STRIPE_FORM,
+                                   sizeof(NGX_PAYOUT_STRIPE_FORM) - 1)
             != NGX_PAYOUT_OK
-            || ngx_payout_stripe_header(acct, call, "Idempotency-Key",
-                                        prefix, key)
+            || ngx_payout_call_header(acct, call, "Idempotency-Key", prefix,
+                                      key, strlen(key))
                != NGX_PAYOUT_OK)
         {
             return NGX_PAYOUT_ERROR;
         }
     }
 
-    if (ngx_payout_stripe_header(acct, call, "Stripe-Version", "",
-                                 scf ? scf->version
-                                     : NGX_PAYOUT_STRIPE_VERSION)
+    version = scf ? scf->version : NGX_PAYOUT_STRIPE_VERSION;
+
+    if (ngx_payout_call_header(acct, call, "Stripe-Version", "", version,
+                               strlen(version))
         != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -386,8 +386,8 @@ ngx_payout_stripe_build(const ngx_payout_account_t *acct,
 
     /* a transfer moves money from the platform: no Stripe-Account */
     if (account
-        && ngx_payout_stripe_header(acct, call, "Stripe-Account", "",
-                                    account)
+        && ngx_payout_call_header(acct, call, "Stripe-Account", "", account,
+                                  strlen(account))
            != NGX_PAYOUT_OK)
     {
         return NGX_PAYOUT_ERROR;
@@ -564,31 +564,6 @@ ngx_payout_stripe_form_put(ngx_payout_stripe_form_t *f, const char *s,
 }
 
 
-static int
-ngx_payout_stripe_header(const ngx_payout_account_t *acct,
-    ngx_payout_call_t *call, const char *name, const char *prefix,
-    const char *value)
-{
-    char    *h;
-    size_t   len;
-
-    if (call->nheaders == NGX_PAYOUT_CALL_HEADERS) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    len = strlen(name) + sizeof(": ") + strlen(prefix) + strlen(value);
-
-    h = acct->mem.alloc(acct->mem.data, len);
-    if (h == NULL) {
-        return NGX_PAYOUT_ERROR;
-    }
-
-    snprintf(h, len, "%s: %s%s", name, prefix, value);
-    call->headers[call->nheaders++] = h;
-
-    return NGX_PAYOUT_OK;
-}
-
 
 static void
 ngx_payout_stripe_parse(const ngx_payout_account_t *acct,
@@ -608,7 +583,7 @@ ngx_payout_stripe_parse(const ngx_payout_account_t *acct,
 
     if (a->status == 401 || a->status == 403) {
         /* a bad or revoked key: Stripe executed nothing */
-        ngx_payout_stripe_copy(res->reason, sizeof(res->reason),
+        ngx_payout_result_copy(res->reason, sizeof(res->reason),
                                "gateway_auth_failed");
 
         if (op == NGX_PAYOUT_OP_INITIATE) {
@@ -681,7 +656,7 @@ ngx_payout_stripe_parse(const ngx_payout_account_t *acct,
         return;
     }
 
-    ngx_payout_stripe_copy(res->reason, sizeof(res->reason),
+    ngx_payout_result_copy(res->reason, sizeof(res->reason),
                            (code && code[0]) ? code : message);
 
     if (op == NGX_PAYOUT_OP_INITIATE) {
@@ -736,7 +711,7 @@ ngx_payout_stripe_object(json_t *obj, ngx_payout_result_t *res)
                                                        "failure_message"));
         }
 
-        ngx_payout_stripe_copy(res->reason, sizeof(res->reason), reason);
+        ngx_payout_result_copy(res->reason, sizeof(res->reason), reason);
 
     } else if (strcmp(object, "transfer") == 0) {
         /* a transfer exists once made; it can only be reversed after */
@@ -750,7 +725,7 @@ ngx_payout_stripe_object(json_t *obj, ngx_payout_result_t *res)
         return NGX_PAYOUT_ERROR;
     }
 
-    ngx_payout_stripe_copy(res->gateway_id, sizeof(res->gateway_id), id);
+    ngx_payout_result_copy(res->gateway_id, sizeof(res->gateway_id), id);
 
     return NGX_PAYOUT_OK;
 }
@@ -1140,16 +1115,3 @@ ngx_payout_stripe_version_valid(const char *s, size_t len)
     return 1;
 }
 
-
-/* cut to our buffer between characters: PostgreSQL stores only UTF-8 */
-
-static void
-ngx_payout_stripe_copy(char *dst, size_t size, const char *src)
-{
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-
-    ngx_payout_utf8_cut(dst, size, src, strlen(src));
-}

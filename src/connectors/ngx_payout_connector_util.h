@@ -1,0 +1,25 @@
+/*
+ * What every connector does alike while building a call or a result
+ * (ngx_payout_connector_util.c): no connector's own protocol lives here.
+ */
+
+#ifndef NGX_PAYOUT_CONNECTOR_UTIL_H_INCLUDED_
+#define NGX_PAYOUT_CONNECTOR_UTIL_H_INCLUDED_
+
+#include "../core/ngx_payout_connector.h"
+
+
+/*
+ * Adds "name: prefix value" to call, allocated through acct->mem;
+ * value is value_len bytes, NUL-terminated or not (a secret read from a
+ * file).  NGX_PAYOUT_ERROR when the call is full or memory ran out.
+ */
+int ngx_payout_call_header(const ngx_payout_account_t *acct,
+    ngx_payout_call_t *call, const char *name, const char *prefix,
+    const char *value, size_t value_len);
+
+/* src (NULL: "") into dst[size], cut on a UTF-8 character boundary */
+void ngx_payout_result_copy(char *dst, size_t size, const char *src);
+
+
+#endif /* NGX_PAYOUT_CONNECTOR_UTIL_H_INCLUDED_ */
