@@ -83,6 +83,13 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_payout_public_url,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("payout_gateway"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_payout_gateway,

@@ -55,6 +55,11 @@ typedef struct {
 
     ngx_array_t                 *gateways;    /* ngx_http_payout_gateway_t */
 
+    /* this gateway as the internet reaches it, no trailing slash: the
+     * base of callback URLs given to providers and of payout-link pages */
+    ngx_str_t                    public_url;
+    ngx_flag_t                   public_https;
+
     /* trusted CAs for provider and webhook TLS; empty: the system's */
     ngx_str_t                    ca_file;
 
@@ -167,6 +172,8 @@ ngx_int_t ngx_http_payout_read_request_body(ngx_http_request_t *r,
 char *ngx_http_payout_master_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_payout_gateway(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_payout_public_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 /* the checks of every gateway that need the whole configuration */
 char *ngx_http_payout_gateways_init(ngx_conf_t *cf,

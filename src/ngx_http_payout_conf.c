@@ -61,6 +61,66 @@ ngx_http_payout_master_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
+ * payout_public_url URL: an absolute http(s) URL with a host and no query
+ * or fragment, kept without its trailing slash so paths append to it.
+ */
+
+char *
+ngx_http_payout_public_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_payout_main_conf_t  *pmcf = conf;
+
+    u_char     *host, *end;
+    ngx_str_t  *value, url;
+
+    if (pmcf->public_url.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    url = value[1];
+
+    if (url.len > 8 && ngx_strncasecmp(url.data, (u_char *) "https://", 8)
+                       == 0)
+    {
+        host = url.data + 8;
+        pmcf->public_https = 1;
+
+    } else if (url.len > 7
+               && ngx_strncasecmp(url.data, (u_char *) "http://", 7) == 0)
+    {
+        host = url.data + 7;
+
+    } else {
+        return "must start with \"https://\" or \"http://\"";
+    }
+
+    end = url.data + url.len;
+
+    while (end > host && end[-1] == '/') {
+        end--;
+    }
+
+    url.len = end - url.data;
+
+    if (host == end || *host == '/' || *host == ':') {
+        return "has no host";
+    }
+
+    for ( /* void */ ; host < end; host++) {
+        if (*host == '?' || *host == '#' || *host <= ' ' || *host >= 0x7f) {
+            return "must have no query, fragment, space or control "
+                   "character";
+        }
+    }
+
+    pmcf->public_url = url;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
  * payout_gateway NAME connector=C [mode=test|live] [url=U] [secret_file=F]
  *                [webhook_secret_file=F] [ca_file=F] [timeout=T];
  */

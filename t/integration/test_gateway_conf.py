@@ -187,3 +187,29 @@ def test_stripe_reconcile_window_longer_than_key_ttl(pg, tmp_path):
                      text), text
     rc, text = real(pg, conf + "payout_reconcile_window 12h;", "stripe")
     assert rc == 0, text
+
+
+@pytest.mark.parametrize("url", [
+    "https://pay.example.com", "https://pay.example.com/",
+    "http://127.0.0.1:8080/gateway/", "HTTPS://PAY.EXAMPLE.COM:8443/x"])
+def test_public_url_accepted(pg, url):
+    rc, text = check(pg, "payout_public_url %s;" % url)
+    assert rc == 0, text
+
+
+@pytest.mark.parametrize("url, why", [
+    ("pay.example.com", "must start with"),
+    ("ftp://pay.example.com", "must start with"),
+    ("https://", "must start with"),
+    ("https:///path", "has no host"),
+    ("https://pay.example.com/?a=1", "no query"),
+    ("https://pay.example.com/#top", "no query")])
+def test_public_url_refused(pg, url, why):
+    rc, text = check(pg, "payout_public_url %s;" % url)
+    assert rc != 0 and why in text, text
+
+
+def test_public_url_once(pg):
+    rc, text = check(pg, "payout_public_url https://a.example;\n"
+                         "payout_public_url https://b.example;")
+    assert rc != 0 and "is duplicate" in text, text
