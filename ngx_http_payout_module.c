@@ -8,6 +8,7 @@
 #include "src/ngx_http_payout.h"
 #include "src/ngx_http_payout_pg.h"
 #include "src/ngx_http_payout_http.h"
+#include "src/ngx_http_payout_auth.h"
 
 
 static ngx_int_t ngx_http_payout_postconfiguration(ngx_conf_t *cf);
@@ -102,6 +103,13 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_payout_main_conf_t, ca_file),
+      NULL },
+
+    { ngx_string("payout_api_key_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_payout_main_conf_t, api_key_cache),
       NULL },
 
     { ngx_string("payout_webhook_timeout"),
@@ -268,6 +276,7 @@ ngx_http_payout_create_main_conf(ngx_conf_t *cf)
     pmcf->reconnect_max = NGX_CONF_UNSET_MSEC;
     pmcf->retry_after = NGX_CONF_UNSET;
     pmcf->sandbox_webhook_delay = NGX_CONF_UNSET_MSEC;
+    pmcf->api_key_cache = NGX_CONF_UNSET_MSEC;
     pmcf->webhook_timeout = NGX_CONF_UNSET_MSEC;
     pmcf->webhook_allow_private = NGX_CONF_UNSET;
     pmcf->webhook_concurrency = NGX_CONF_UNSET_UINT;
@@ -300,6 +309,13 @@ ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(pmcf->reconnect_max, 1000);
     ngx_conf_init_value(pmcf->retry_after, 2);
     ngx_conf_init_msec_value(pmcf->sandbox_webhook_delay, 1000);
+    ngx_conf_init_msec_value(pmcf->api_key_cache, 5000);
+
+    /* it is also how long a revoked key may still work: keep it short */
+    if (pmcf->api_key_cache > 60000) {
+        return "payout_api_key_cache must be at most 60s";
+    }
+
     ngx_conf_init_msec_value(pmcf->webhook_timeout, 10000);
     ngx_conf_init_value(pmcf->webhook_allow_private, 0);
     ngx_conf_init_uint_value(pmcf->webhook_concurrency, 32);
@@ -418,6 +434,10 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
 
     pmcf->pg = ngx_http_payout_pg_pool_create(cycle, pmcf);
     if (pmcf->pg == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_payout_auth_init_process(cycle, pmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

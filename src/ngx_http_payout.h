@@ -63,6 +63,9 @@ typedef struct {
     /* trusted CAs for provider and webhook TLS; empty: the system's */
     ngx_str_t                    ca_file;
 
+    /* how long a worker trusts a key the database accepted; 0: never */
+    ngx_msec_t                   api_key_cache;
+
     /* webhooks to merchants */
     ngx_msec_t                   webhook_timeout;
     ngx_flag_t                   webhook_allow_private;

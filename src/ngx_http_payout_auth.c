@@ -3,6 +3,13 @@
  * up by its non-secret prefix; the SHA-256 of the whole key is then
  * compared in constant time here, so no database index ever orders by a
  * secret-derived value.
+ *
+ * A key the database accepted is remembered by this worker for
+ * payout_api_key_cache (5s): a fixed table indexed by the key's hash,
+ * holding the hash, the tenant and the expiry, never the key.  Refusals
+ * are not remembered, so a new key works at once.  A revocation NOTIFYs
+ * "payout_api_keys" (sql/schema/015), which empties every worker's
+ * table; the TTL bounds the window when that notification is lost.
  */
 
 #include "ngx_http_payout_auth.h"
@@ -22,6 +29,19 @@ enum {
 };
 
 
+#define NGX_HTTP_PAYOUT_AUTH_CACHE_SIZE  1024     /* a power of two */
+
+
+typedef struct {
+    u_char                         hash[NGX_PAYOUT_KEY_HASH_LEN];
+    ngx_msec_t                     expires;
+    ngx_int_t                      tenant_id;
+    size_t                         tenant_len;
+    u_char                         tenant[64];       /* tenants.name */
+    unsigned                       used:1;
+} ngx_http_payout_auth_entry_t;
+
+
 typedef struct {
     ngx_http_request_t            *request;
     ngx_http_payout_auth_done_pt   done;
@@ -33,6 +53,126 @@ static const char *ngx_http_payout_auth_key(ngx_http_request_t *r,
     ngx_str_t *key, int *mode);
 static void ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static ngx_http_payout_auth_entry_t *ngx_http_payout_auth_slot(
+    const u_char *hash);
+static ngx_int_t ngx_http_payout_auth_cached(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const u_char *hash);
+static void ngx_http_payout_auth_remember(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const u_char *hash);
+static void ngx_http_payout_auth_flush(void *data);
+
+
+/* this worker's table; NULL when payout_api_key_cache is 0 */
+static ngx_http_payout_auth_entry_t  *ngx_http_payout_auth_cache;
+static ngx_msec_t                     ngx_http_payout_auth_ttl;
+
+
+ngx_int_t
+ngx_http_payout_auth_init_process(ngx_cycle_t *cycle,
+    ngx_http_payout_main_conf_t *pmcf)
+{
+    ngx_http_payout_auth_cache = NULL;
+    ngx_http_payout_auth_ttl = pmcf->api_key_cache;
+
+    if (ngx_http_payout_auth_ttl == 0) {
+        return NGX_OK;
+    }
+
+    ngx_http_payout_auth_cache = ngx_pcalloc(cycle->pool,
+                                     NGX_HTTP_PAYOUT_AUTH_CACHE_SIZE
+                                     * sizeof(ngx_http_payout_auth_entry_t));
+    if (ngx_http_payout_auth_cache == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_payout_pg_listen(pmcf->pg, "payout_api_keys",
+                                     ngx_http_payout_auth_flush, NULL);
+}
+
+
+/* a key changed, or notifications may have been missed: forget them all */
+
+static void
+ngx_http_payout_auth_flush(void *data)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "payout auth: key cache emptied");
+
+    ngx_memzero(ngx_http_payout_auth_cache,
+                NGX_HTTP_PAYOUT_AUTH_CACHE_SIZE
+                * sizeof(ngx_http_payout_auth_entry_t));
+}
+
+
+static ngx_http_payout_auth_entry_t *
+ngx_http_payout_auth_slot(const u_char *hash)
+{
+    ngx_uint_t  i;
+
+    /* the hash is SHA-256: any of its bits is as good an index as any */
+    i = ((ngx_uint_t) hash[0] << 8 | hash[1])
+        & (NGX_HTTP_PAYOUT_AUTH_CACHE_SIZE - 1);
+
+    return &ngx_http_payout_auth_cache[i];
+}
+
+
+/* NGX_OK: the key is known and ctx->auth is filled in */
+
+static ngx_int_t
+ngx_http_payout_auth_cached(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const u_char *hash)
+{
+    ngx_http_payout_auth_entry_t  *e;
+
+    if (ngx_http_payout_auth_cache == NULL) {
+        return NGX_DECLINED;
+    }
+
+    e = ngx_http_payout_auth_slot(hash);
+
+    if (!e->used
+        || (ngx_msec_int_t) (e->expires - ngx_current_msec) <= 0
+        || !ngx_payout_apikey_hash_equal(e->hash, hash))
+    {
+        return NGX_DECLINED;
+    }
+
+    /* a copy: the entry may be replaced while the request runs */
+    ctx->auth.tenant.data = ngx_pnalloc(r->pool, e->tenant_len);
+    if (ctx->auth.tenant.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->auth.tenant.data, e->tenant, e->tenant_len);
+    ctx->auth.tenant.len = e->tenant_len;
+    ctx->auth.tenant_id = e->tenant_id;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_payout_auth_remember(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const u_char *hash)
+{
+    ngx_http_payout_auth_entry_t  *e;
+
+    if (ngx_http_payout_auth_cache == NULL
+        || ctx->auth.tenant.len > sizeof(e->tenant))
+    {
+        return;
+    }
+
+    e = ngx_http_payout_auth_slot(hash);
+
+    ngx_memcpy(e->hash, hash, NGX_PAYOUT_KEY_HASH_LEN);
+    ngx_memcpy(e->tenant, ctx->auth.tenant.data, ctx->auth.tenant.len);
+    e->tenant_len = ctx->auth.tenant.len;
+    e->tenant_id = ctx->auth.tenant_id;
+    e->expires = ngx_current_msec + ngx_http_payout_auth_ttl;
+    e->used = 1;
+}
 
 
 /*
@@ -116,6 +256,26 @@ ngx_http_payout_authenticate(ngx_http_request_t *r,
     aq->done = done;
     ngx_payout_apikey_hash(key.data, key.len, aq->hash);
 
+    ctx->auth.livemode = (mode == NGX_PAYOUT_KEY_MODE_LIVE);
+
+    switch (ngx_http_payout_auth_cached(r, ctx, aq->hash)) {
+
+    case NGX_OK:
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "payout auth: tenant %i \"%V\", %s mode, cached",
+                       ctx->auth.tenant_id, &ctx->auth.tenant,
+                       ctx->auth.livemode ? "live" : "test");
+
+        done(r, ctx);
+        return NGX_DONE;
+
+    case NGX_ERROR:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    default: /* NGX_DECLINED */
+        break;
+    }
+
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_auth_sql);
     if (q == NULL
@@ -127,8 +287,6 @@ ngx_http_payout_authenticate(ngx_http_request_t *r,
 
     q->handler = ngx_http_payout_auth_done;
     q->data = aq;
-
-    ctx->auth.livemode = (mode == NGX_PAYOUT_KEY_MODE_LIVE);
 
     /* the prefix only, which is not secret: never the key itself */
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -193,6 +351,8 @@ ngx_http_payout_auth_done(ngx_http_payout_pg_query_t *q, PGresult *res)
                        "payout auth: tenant %i \"%V\", %s mode",
                        ctx->auth.tenant_id, &ctx->auth.tenant,
                        ctx->auth.livemode ? "live" : "test");
+
+        ngx_http_payout_auth_remember(r, ctx, aq->hash);
 
         c = r->connection;
 

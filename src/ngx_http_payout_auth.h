@@ -11,6 +11,10 @@
 #include "ngx_http_payout.h"
 
 
+/* this worker's key cache (payout_api_key_cache) */
+ngx_int_t ngx_http_payout_auth_init_process(ngx_cycle_t *cycle,
+    ngx_http_payout_main_conf_t *pmcf);
+
 /* the checks that need no database: NULL, or what is wrong */
 const char *ngx_http_payout_auth_problem(ngx_http_request_t *r);
 
