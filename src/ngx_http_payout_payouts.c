@@ -6,14 +6,21 @@
 
 #include "ngx_http_payout_list.h"
 #include "ngx_http_payout_pg.h"
+#include "ngx_http_payout_render.h"
 
 
 static void ngx_http_payout_get_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static void ngx_http_payout_payouts_get_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_uuid_start(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx, const char *sql,
+    ngx_http_payout_pg_handler_pt handler);
 
 
+/* the payout's plain columns, rendered in C (ngx_http_payout_render.c) */
 static const char  ngx_http_payout_get_sql[] =
-    "SELECT payout_json(p) FROM payouts p "
+    NGX_HTTP_PAYOUT_RENDER_SQL
     "WHERE p.tenant_id = $1 AND p.livemode = $2 AND p.uuid = $3::uuid";
 
 /* the one column of every ngx_http_payout_get_json() SQL */
@@ -79,7 +86,35 @@ ngx_int_t
 ngx_http_payout_payouts_get(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx)
 {
-    return ngx_http_payout_get_json(r, ctx, ngx_http_payout_get_sql);
+    return ngx_http_payout_uuid_start(r, ctx, ngx_http_payout_get_sql,
+                                      ngx_http_payout_payouts_get_done);
+}
+
+
+static void
+ngx_http_payout_payouts_get_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res)
+{
+    json_t              *json;
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = q->data;
+
+    if (ngx_http_payout_query_row(r, q, res, "No such resource.") != NGX_OK) {
+        return;
+    }
+
+    json = ngx_http_payout_render_payout(res, 0);
+    if (json == NULL) {
+        ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_payout_send_json_t(r, NGX_HTTP_OK, json);
+    json_decref(json);
+
+    ngx_http_payout_finalize(r, rc);
 }
 
 
@@ -140,6 +175,16 @@ ngx_int_t
 ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     const char *sql)
 {
+    return ngx_http_payout_uuid_start(r, ctx, sql, ngx_http_payout_get_done);
+}
+
+
+/* the {uuid} query started, its handler called with the request as data */
+
+static ngx_int_t
+ngx_http_payout_uuid_start(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
+    const char *sql, ngx_http_payout_pg_handler_pt handler)
+{
     ngx_int_t                    rc;
     ngx_http_payout_pg_query_t  *q;
 
@@ -148,7 +193,7 @@ ngx_http_payout_get_json(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
         return rc;
     }
 
-    q->handler = ngx_http_payout_get_done;
+    q->handler = handler;
     q->data = r;
 
     return ngx_http_payout_pg_start(r, q);

@@ -1,0 +1,41 @@
+/*
+ * A payout as the API shows it, rendered in C from plain columns
+ * (ngx_http_payout_render.c): the same keys, order and values as
+ * payout_json() in sql/functions/api_json.sql, without its per-row
+ * subquery on the hot path.
+ */
+
+#ifndef NGX_HTTP_PAYOUT_RENDER_H_INCLUDED_
+#define NGX_HTTP_PAYOUT_RENDER_H_INCLUDED_
+
+
+#include "ngx_http_payout.h"
+
+#include <libpq-fe.h>
+
+
+/*
+ * The select list and FROM of a payout with its recipient, as "p" and
+ * "r": a statement adds its WHERE.  Its columns are the enum in
+ * ngx_http_payout_render.c.
+ */
+#define NGX_HTTP_PAYOUT_RENDER_SQL                                            \
+    "SELECT p.id, p.uuid, p.tenant_id, p.amount, p.currency, p.gateway, "     \
+    "p.status, p.sub_status, p.narration, p.metadata, p.idempotency_key, "    \
+    "p.gateway_payout_id, p.failure_reason, p.next_action, "                  \
+    "array_to_json(p.webhook_urls), p.livemode, to_json(p.created_at), "      \
+    "to_json(p.updated_at), "                                                 \
+    "r.id, r.uuid, r.tenant_id, r.gateway, r.recipient_type, r.name, "        \
+    "r.email, r.phone, r.bank_code, r.bank_name, r.bank_account_name, "       \
+    "r.account_number_last4, r.mobile_money_provider, "                       \
+    "r.mobile_money_last4, r.account_id, r.balance_id, r.country, "           \
+    "r.gateway_recipient_code, r.idempotency_key, r.metadata, r.livemode, "   \
+    "to_json(r.created_at), to_json(r.updated_at) "                           \
+    "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id "
+
+
+/* row of a result of NGX_HTTP_PAYOUT_RENDER_SQL; NULL: out of memory */
+json_t *ngx_http_payout_render_payout(PGresult *res, int row);
+
+
+#endif /* NGX_HTTP_PAYOUT_RENDER_H_INCLUDED_ */
