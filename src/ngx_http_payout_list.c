@@ -6,9 +6,17 @@
  * statement for the page and its count, and adds meta and links.
  *
  * The list grammar is nestjs-paginate's where it fits: limit, page,
- * sortBy (repeatable), search with searchBy, select, filter.<column>.
- * Every other parameter is a 400, as is a repeated limit, page or search:
- * nothing a client sends is silently ignored.
+ * sortBy (repeatable), search with searchBy, select, filter.<column>, and
+ * cursor.  Every other parameter is a 400, as is a repeated limit, page,
+ * cursor or search: nothing a client sends is silently ignored.
+ *
+ * What a page costs (docs/api.md): the total of an unfiltered list, or of
+ * one filtered by status alone, is a sum of per-tenant counters
+ * (tenant_counters, kept by triggers); any other filter or a search
+ * counts its matching rows, and a deep page skips its offset.  A cursor
+ * page ("cursor", nestjs-paginate's cursor pagination, by id) counts
+ * nothing and starts at its cursor through the (tenant, mode, id) index,
+ * so it costs the same at any depth.
  */
 
 #include "ngx_http_payout_list.h"
@@ -17,6 +25,9 @@
 
 #define NGX_HTTP_PAYOUT_LIST_MAX_SEARCH_BY  8
 #define NGX_HTTP_PAYOUT_LIST_MAX_SELECT     32
+
+/* the largest cursor: an id */
+#define NGX_HTTP_PAYOUT_LIST_MAX_CURSOR     999999999999999999L
 
 
 typedef struct {
@@ -39,9 +50,22 @@ typedef struct {
     /* the page answered: the one asked for, or the last if past it */
     long                               current;
 
+    /* cursor pagination: the id the page starts after, as given */
+    ngx_str_t                          cursor;
+    long                               after;
+
+    /* where list->options goes on after its sortBy */
+    size_t                             options_rest;
+
+    /* the only filter is filter.status=<value>: counters give the total */
+    ngx_uint_t                         nfilters;
+    ngx_str_t                          status;
+
     unsigned                           limit_given:1;
     unsigned                           page_given:1;
     unsigned                           search_by_given:1;
+    unsigned                           cursor_given:1;
+    unsigned                           count_status:1;
 
     /* the client's parameter name as a field: printable, cut short */
     char                               field[NGX_PAYOUT_QUERY_QUOTE_LEN + 4];
@@ -58,6 +82,11 @@ typedef struct {
 
 
 static u_char *ngx_http_payout_list_sql(ngx_http_payout_list_t *list);
+static u_char *ngx_http_payout_list_count(u_char *p, u_char *last,
+    ngx_http_payout_list_t *list);
+static u_char *ngx_http_payout_list_cursor_sql(ngx_http_payout_list_t *list);
+static u_char *ngx_http_payout_list_rows(u_char *p, u_char *last,
+    ngx_http_payout_list_t *list);
 static u_char *ngx_http_payout_list_order(u_char *p, u_char *last,
     ngx_payout_page_t *page, const char *prefix);
 static ngx_int_t ngx_http_payout_list_args(ngx_http_request_t *r,
@@ -78,6 +107,10 @@ static ngx_int_t ngx_http_payout_list_search_by_fail(
     ngx_http_payout_list_t *list, ngx_payout_error_t *err);
 static ngx_int_t ngx_http_payout_list_select(ngx_http_payout_list_t *list,
     ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_cursor(ngx_http_payout_list_t *list,
+    ngx_str_t *value, ngx_payout_error_t *err);
+static ngx_int_t ngx_http_payout_list_cursor_check(
+    ngx_http_payout_list_t *list, ngx_payout_error_t *err);
 static ngx_int_t ngx_http_payout_list_unknown(ngx_http_payout_list_t *list,
     ngx_str_t *name, ngx_payout_error_t *err);
 static ngx_int_t ngx_http_payout_list_fail(ngx_payout_error_t *err,
@@ -94,10 +127,16 @@ static void ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q,
 static void ngx_http_payout_list_cleanup(void *data);
 static ngx_int_t ngx_http_payout_list_send(ngx_http_payout_list_t *list,
     int64_t total, const char *data, size_t data_len);
+static ngx_int_t ngx_http_payout_list_body(ngx_http_payout_list_t *list,
+    const char *data, size_t data_len, json_t *meta, json_t *links);
 static json_t *ngx_http_payout_list_meta(ngx_http_payout_list_t *list,
     int64_t total, long pages);
 static json_t *ngx_http_payout_list_link(ngx_http_payout_list_t *list,
     long page);
+static ngx_int_t ngx_http_payout_list_cursor_send(
+    ngx_http_payout_list_t *list, PGresult *res);
+static json_t *ngx_http_payout_list_cursor_link(ngx_http_payout_list_t *list,
+    ngx_str_t *cursor, ngx_uint_t desc);
 
 
 static const ngx_http_payout_list_arg_t  ngx_http_payout_list_args_known[] = {
@@ -107,6 +146,7 @@ static const ngx_http_payout_list_arg_t  ngx_http_payout_list_args_known[] = {
     { ngx_string("search"), ngx_http_payout_list_search },
     { ngx_string("searchBy"), ngx_http_payout_list_search_by },
     { ngx_string("select"), ngx_http_payout_list_select },
+    { ngx_string("cursor"), ngx_http_payout_list_cursor },
     { ngx_null_string, NULL }
 };
 
@@ -160,7 +200,8 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
 
     line = sizeof("GET ?page= HTTP/1.1" CRLF) - 1 + r->uri.len
-           + NGX_INT64_LEN + list->options.len;
+           + NGX_INT64_LEN + list->options.len
+           + (list->cursor_given ? sizeof("cursor") - sizeof("page") : 0);
 
     if (line > cscf->large_client_header_buffers.size) {
         return ngx_http_payout_send_error(r, NGX_HTTP_REQUEST_URI_TOO_LARGE,
@@ -169,18 +210,21 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
                    "followed; shorten the filters or the search.", NULL);
     }
 
-    sql = ngx_http_payout_list_sql(list);
+    sql = list->cursor_given ? ngx_http_payout_list_cursor_sql(list)
+                             : ngx_http_payout_list_sql(list);
     if (sql == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* $3: the offset, or the id a cursor page starts after */
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         (char *) sql);
     if (q == NULL
         || ngx_http_payout_pg_param_int(q, ctx->auth.tenant_id) != NGX_OK
         || ngx_http_payout_pg_param_int(q, list->page.limit) != NGX_OK
-        || ngx_http_payout_pg_param_int(q, (list->page.page - 1)
-                                           * list->page.limit)
+        || ngx_http_payout_pg_param_int(q, list->cursor_given ? list->after
+                                           : (list->page.page - 1)
+                                             * list->page.limit)
            != NGX_OK
         || ngx_http_payout_pg_param_bool(q, ctx->auth.livemode) != NGX_OK)
     {
@@ -199,6 +243,14 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+
+    /* the last parameter: the status whose counters give the total */
+    if (list->count_status
+        && ngx_http_payout_pg_param(q, list->status.data, list->status.len)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     q->handler = ngx_http_payout_list_done;
@@ -225,7 +277,6 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
 {
     u_char                            *sql, *p, *last;
     size_t                             len;
-    ngx_uint_t                         i;
     const ngx_http_payout_list_def_t  *def;
 
     def = list->def;
@@ -239,29 +290,9 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
 
     last = sql + len - 1;
 
-    p = ngx_slprintf(sql, last,
-            "WITH n AS (SELECT count(*) AS n FROM %s p "
-                       "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s) "
-            "SELECT (SELECT n FROM n), coalesce(json_agg(",
-            def->table, list->filter.sql);
-
-    if (list->nselect == 0) {
-        p = ngx_slprintf(p, last, "%s(s.p)", def->json);
-
-    } else {
-
-        /* only the selected keys, in the order asked for */
-
-        p = ngx_slprintf(p, last, "(SELECT json_build_object(");
-
-        for (i = 0; i < list->nselect; i++) {
-            p = ngx_slprintf(p, last, "%s'%s', x.j->'%s'", i ? ", " : "",
-                             list->select[i], list->select[i]);
-        }
-
-        p = ngx_slprintf(p, last, ") FROM (SELECT %s(s.p) AS j) x)",
-                         def->json);
-    }
+    p = ngx_http_payout_list_count(sql, last, list);
+    p = ngx_slprintf(p, last, "SELECT (SELECT n FROM n), coalesce(json_agg(");
+    p = ngx_http_payout_list_rows(p, last, list);
 
     p = ngx_slprintf(p, last, " ORDER BY ");
     p = ngx_http_payout_list_order(p, last, &list->page, "(s.p).");
@@ -277,6 +308,152 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
     p = ngx_slprintf(p, last,
             " LIMIT $2::bigint OFFSET (SELECT least($3::bigint, "
                 "greatest(n - 1, 0) / $2::bigint * $2::bigint) FROM n)) s");
+
+    if (p == last) {
+        return NULL;   /* cannot happen: len has room for every piece */
+    }
+
+    *p = '\0';
+
+    return sql;
+}
+
+
+/*
+ * "WITH n AS (...) ": the list's total.  The counters answer an
+ * unfiltered list, or one filtered by status alone (its value the last
+ * parameter); anything else is counted.
+ */
+
+static u_char *
+ngx_http_payout_list_count(u_char *p, u_char *last,
+    ngx_http_payout_list_t *list)
+{
+    const ngx_http_payout_list_def_t  *def;
+
+    def = list->def;
+
+    if (def->counter && (list->filter.nconds == 0 || list->count_status)) {
+        p = ngx_slprintf(p, last,
+                "WITH n AS (SELECT coalesce(sum(c.n), 0) AS n "
+                           "FROM tenant_counters c "
+                           "WHERE c.tenant_id = $1 AND c.livemode = $4 "
+                           "AND c.resource = '%s'",
+                def->counter);
+
+        if (list->count_status) {
+            p = ngx_slprintf(p, last, " AND c.status = $%d",
+                             list->filter.first_param
+                             + list->filter.nparams);
+        }
+
+        return ngx_slprintf(p, last, ") ");
+    }
+
+    return ngx_slprintf(p, last,
+               "WITH n AS (SELECT count(*) AS n FROM %s p "
+                          "WHERE p.tenant_id = $1 AND p.livemode = $4 "
+                          "AND %s) ",
+               def->table, list->filter.sql);
+}
+
+
+/* one row of s as JSON: the whole resource, or the keys selected */
+
+static u_char *
+ngx_http_payout_list_rows(u_char *p, u_char *last,
+    ngx_http_payout_list_t *list)
+{
+    ngx_uint_t                         i;
+    const ngx_http_payout_list_def_t  *def;
+
+    def = list->def;
+
+    if (list->nselect == 0) {
+        return ngx_slprintf(p, last, "%s(s.p)", def->json);
+    }
+
+    /* only the selected keys, in the order asked for */
+
+    p = ngx_slprintf(p, last, "(SELECT json_build_object(");
+
+    for (i = 0; i < list->nselect; i++) {
+        p = ngx_slprintf(p, last, "%s'%s', x.j->'%s'", i ? ", " : "",
+                         list->select[i], list->select[i]);
+    }
+
+    return ngx_slprintf(p, last, ") FROM (SELECT %s(s.p) AS j) x)",
+                        def->json);
+}
+
+
+/*
+ * A cursor page: up to $2 rows after id $3 in the direction of the sort,
+ * the page's first and last ids, and whether rows lie beyond either end
+ * (for the links).  Nothing is counted, and the rows before the cursor
+ * are never read: the (tenant, mode, id) index starts at the cursor.
+ */
+
+enum {
+    NGX_HTTP_PAYOUT_LIST_CURSOR_ITEMS = 0,
+    NGX_HTTP_PAYOUT_LIST_CURSOR_FIRST,
+    NGX_HTTP_PAYOUT_LIST_CURSOR_LAST,
+    NGX_HTTP_PAYOUT_LIST_CURSOR_HAS_PREVIOUS,
+    NGX_HTTP_PAYOUT_LIST_CURSOR_HAS_NEXT
+};
+
+
+static u_char *
+ngx_http_payout_list_cursor_sql(ngx_http_payout_list_t *list)
+{
+    u_char                            *sql, *p, *last;
+    size_t                             len;
+    ngx_uint_t                         desc;
+    const char                        *dir, *op, *back, *first, *end;
+    const ngx_http_payout_list_def_t  *def;
+
+    def = list->def;
+    desc = list->page.sort[0].desc;
+    dir = desc ? "DESC" : "ASC";
+    op = desc ? "<" : ">";
+    back = desc ? ">" : "<";
+    first = desc ? "max" : "min";
+    end = desc ? "min" : "max";
+
+    len = 2048 + list->filter.sql_len * 3 + list->nselect * 64;
+
+    sql = ngx_pnalloc(list->request->pool, len);
+    if (sql == NULL) {
+        return NULL;
+    }
+
+    last = sql + len - 1;
+
+    p = ngx_slprintf(sql, last,
+            "WITH s AS (SELECT p FROM %s p "
+                       "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
+                       "AND p.id %s $3::bigint "
+                       "ORDER BY p.id %s LIMIT $2::bigint), "
+            "b AS (SELECT %s((s.p).id) AS first, %s((s.p).id) AS last "
+                  "FROM s) "
+            "SELECT coalesce(json_agg(",
+            def->table, list->filter.sql, op, dir, first, end);
+
+    p = ngx_http_payout_list_rows(p, last, list);
+
+    p = ngx_slprintf(p, last,
+            " ORDER BY (s.p).id %s), '[]'), "
+            "(SELECT first FROM b), (SELECT last FROM b), "
+            "EXISTS (SELECT 1 FROM %s p "
+                    "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
+                    "AND p.id %s (SELECT coalesce(first, $3::bigint) "
+                                 "FROM b)), "
+            "EXISTS (SELECT 1 FROM %s p "
+                    "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
+                    "AND p.id %s (SELECT last FROM b)) "
+            "FROM s",
+            dir, def->table, list->filter.sql, back,
+            def->table, list->filter.sql, op);
 
     if (p == last) {
         return NULL;   /* cannot happen: len has room for every piece */
@@ -388,6 +565,14 @@ ngx_http_payout_list_args(ngx_http_request_t *r, ngx_http_payout_list_t *list,
             {
                 return ngx_strcmp(err->code, "internal_error") == 0
                        ? NGX_ERROR : NGX_DECLINED;
+            }
+
+            list->nfilters++;
+
+            if (name.len == 13
+                && ngx_strncmp(name.data + 7, "status", 6) == 0)
+            {
+                list->status = value;
             }
 
             *fa++ = '&';
@@ -642,6 +827,66 @@ ngx_http_payout_list_select(ngx_http_payout_list_t *list, ngx_str_t *value,
 }
 
 
+/* "cursor=" asks for the first page, "cursor=<id>" for the rows after it */
+
+static ngx_int_t
+ngx_http_payout_list_cursor(ngx_http_payout_list_t *list, ngx_str_t *value,
+    ngx_payout_error_t *err)
+{
+    if (list->cursor_given) {
+        return ngx_http_payout_list_fail(err, "conflicting_parameters",
+                   "cursor", "cursor may be given only once.");
+    }
+
+    list->cursor_given = 1;
+    list->cursor = *value;
+
+    if (value->len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_payout_parse_long(value->data, value->len, 1,
+                              NGX_HTTP_PAYOUT_LIST_MAX_CURSOR, &list->after)
+        != NGX_PAYOUT_OK)
+    {
+        return ngx_http_payout_list_fail(err, "invalid_parameter", "cursor",
+                   "cursor must be empty (the first page) or a cursor "
+                   "from the list's links.");
+    }
+
+    return NGX_OK;
+}
+
+
+/* a cursor pages by id, and never by page number */
+
+static ngx_int_t
+ngx_http_payout_list_cursor_check(ngx_http_payout_list_t *list,
+    ngx_payout_error_t *err)
+{
+    if (list->page_given) {
+        return ngx_http_payout_list_fail(err, "conflicting_parameters",
+                   "cursor", "Give page or cursor, not both.");
+    }
+
+    if (list->page.nsort != 1
+        || ngx_strcmp(list->page.sort[0].column, "id") != 0)
+    {
+        return ngx_http_payout_list_fail(err, "invalid_parameter", "sortBy",
+                   "Cursor pagination sorts by id alone: sortBy=id:DESC "
+                   "(the default) or sortBy=id:ASC.");
+    }
+
+    /* the first page starts beyond every id */
+    if (list->cursor.len == 0) {
+        list->after = list->page.sort[0].desc
+                      ? NGX_HTTP_PAYOUT_LIST_MAX_CURSOR + 1 : 0;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_payout_list_unknown(ngx_http_payout_list_t *list, ngx_str_t *name,
     ngx_payout_error_t *err)
@@ -657,13 +902,6 @@ ngx_http_payout_list_unknown(ngx_http_payout_list_t *list, ngx_str_t *name,
                    "filter= expressions are not supported; use "
                    "filter.<column>=$op:value, with $or: to OR "
                    "conditions.");
-    }
-
-    if (name->len == 6 && ngx_strncmp(name->data, "cursor", 6) == 0) {
-        return ngx_http_payout_list_fail(err, "unknown_parameter",
-                   list->field,
-                   "Cursor pagination is not supported; use page and "
-                   "limit.");
     }
 
     for (a = ngx_http_payout_list_args_known; a->handler; a++) {
@@ -687,8 +925,8 @@ ngx_http_payout_list_unknown(ngx_http_payout_list_t *list, ngx_str_t *name,
     }
 
     return ngx_http_payout_list_fail(err, "unknown_parameter", list->field,
-               "Unknown parameter; the list takes limit, page, sortBy, "
-               "search, searchBy, select and filter.<column>.");
+               "Unknown parameter; the list takes limit, page, cursor, "
+               "sortBy, search, searchBy, select and filter.<column>.");
 }
 
 
@@ -726,6 +964,27 @@ ngx_http_payout_list_finish(ngx_http_payout_list_t *list,
         list->page.nsort = 1;
         list->page.sort[0].column = "id";
         list->page.sort[0].desc = 1;
+    }
+
+    if (list->cursor_given
+        && ngx_http_payout_list_cursor_check(list, err) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* "filter.status=success" or "=$eq:success", nothing else */
+    if (list->def->counter_status && list->nfilters == 1
+        && list->search.data == NULL && list->status.data)
+    {
+        if (list->status.len > 4
+            && ngx_strncmp(list->status.data, "$eq:", 4) == 0)
+        {
+            list->status.data += 4;
+            list->status.len -= 4;
+        }
+
+        list->count_status = (list->status.len == 0
+                              || list->status.data[0] != '$');
     }
 
     if (list->search.data == NULL) {
@@ -803,6 +1062,8 @@ ngx_http_payout_list_options(ngx_http_payout_list_t *list)
         p = ngx_slprintf(p, last, "&sortBy=%s:%s", pg->sort[i].column,
                          pg->sort[i].desc ? "DESC" : "ASC");
     }
+
+    list->options_rest = p - list->options.data;
 
     if (list->search.data) {
         p = ngx_cpymem(p, "&search=", sizeof("&search=") - 1);
@@ -889,6 +1150,12 @@ ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
+    if (list->cursor_given) {
+        ngx_http_payout_finalize(r,
+                                 ngx_http_payout_list_cursor_send(list, res));
+        return;
+    }
+
     total = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_LIST_TOTAL);
     ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_LIST_ITEMS, &items);
 
@@ -902,13 +1169,9 @@ ngx_http_payout_list_send(ngx_http_payout_list_t *list, int64_t total,
     const char *data, size_t data_len)
 {
     long                 pages;
-    u_char              *body, *p;
-    size_t               meta_len, links_len, len;
     json_t              *meta, *links;
-    ngx_http_request_t  *r;
     ngx_payout_page_t   *pg;
 
-    r = list->request;
     pg = &list->page;
 
     pages = (long) ((total + pg->limit - 1) / pg->limit);
@@ -945,6 +1208,22 @@ ngx_http_payout_list_send(ngx_http_payout_list_t *list, int64_t total,
         json_object_set_new(links, "last",
                             ngx_http_payout_list_link(list, pages));
     }
+
+    return ngx_http_payout_list_body(list, data, data_len, meta, links);
+}
+
+
+/* {"data":..., "meta":..., "links":...}, sent; meta and links released */
+
+static ngx_int_t
+ngx_http_payout_list_body(ngx_http_payout_list_t *list, const char *data,
+    size_t data_len, json_t *meta, json_t *links)
+{
+    u_char              *body, *p;
+    size_t               meta_len, links_len, len;
+    ngx_http_request_t  *r;
+
+    r = list->request;
 
     meta_len = json_dumpb(meta, NULL, 0, JSON_COMPACT);
     links_len = json_dumpb(links, NULL, 0, JSON_COMPACT);
@@ -987,12 +1266,24 @@ ngx_http_payout_list_meta(ngx_http_payout_list_t *list, int64_t total,
 
     pg = &list->page;
 
-    meta = json_pack("{sI sI sI sI s[]}",
-                     "itemsPerPage", (json_int_t) pg->limit,
-                     "totalItems", (json_int_t) total,
-                     "currentPage", (json_int_t) list->current,
-                     "totalPages", (json_int_t) pages,
-                     "sortBy");
+    if (list->cursor_given) {
+        /* the cursor asked for; null for the first page */
+        meta = json_pack("{sI so s[]}",
+                         "itemsPerPage", (json_int_t) pg->limit,
+                         "cursor", list->cursor.len
+                                   ? json_stringn((char *) list->cursor.data,
+                                                  list->cursor.len)
+                                   : json_null(),
+                         "sortBy");
+
+    } else {
+        meta = json_pack("{sI sI sI sI s[]}",
+                         "itemsPerPage", (json_int_t) pg->limit,
+                         "totalItems", (json_int_t) total,
+                         "currentPage", (json_int_t) list->current,
+                         "totalPages", (json_int_t) pages,
+                         "sortBy");
+    }
     if (meta == NULL) {
         return NULL;
     }
@@ -1069,6 +1360,102 @@ ngx_http_payout_list_link(ngx_http_payout_list_t *list, long page)
 
     link = json_stringn((char *) buf, p - buf);
 
+    ngx_pfree(r->pool, buf);
+
+    return link;
+}
+
+
+/*
+ * nestjs-paginate's cursor page: meta without totals, and the links
+ * previous (the other direction, from the page's first row), current and
+ * next (from its last row), each only when rows lie that way.
+ */
+
+static ngx_int_t
+ngx_http_payout_list_cursor_send(ngx_http_payout_list_t *list,
+    PGresult *res)
+{
+    int          rc;
+    json_t      *meta, *links;
+    ngx_str_t    items, first, last;
+    ngx_uint_t   desc;
+
+    desc = list->page.sort[0].desc;
+
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_LIST_CURSOR_ITEMS,
+                            &items);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_LIST_CURSOR_FIRST,
+                            &first);
+    ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_LIST_CURSOR_LAST,
+                            &last);
+
+    meta = ngx_http_payout_list_meta(list, 0, 0);
+    links = json_object();
+
+    if (meta == NULL || links == NULL) {
+        json_decref(meta);
+        json_decref(links);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = 0;
+
+    if (ngx_http_payout_pg_bool(res, 0,
+                                NGX_HTTP_PAYOUT_LIST_CURSOR_HAS_PREVIOUS))
+    {
+        rc |= json_object_set_new(links, "previous",
+                  ngx_http_payout_list_cursor_link(list,
+                      first.len ? &first : &list->cursor, !desc));
+    }
+
+    rc |= json_object_set_new(links, "current",
+              ngx_http_payout_list_cursor_link(list, &list->cursor, desc));
+
+    if (ngx_http_payout_pg_bool(res, 0, NGX_HTTP_PAYOUT_LIST_CURSOR_HAS_NEXT))
+    {
+        rc |= json_object_set_new(links, "next",
+                  ngx_http_payout_list_cursor_link(list, &last, desc));
+    }
+
+    if (rc != 0) {
+        json_decref(meta);
+        json_decref(links);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_payout_list_body(list, (char *) items.data, items.len,
+                                     meta, links);
+}
+
+
+/* never cut: its length was checked against a request line's before */
+
+static json_t *
+ngx_http_payout_list_cursor_link(ngx_http_payout_list_t *list,
+    ngx_str_t *cursor, ngx_uint_t desc)
+{
+    u_char              *buf, *p;
+    size_t               len;
+    json_t              *link;
+    ngx_http_request_t  *r;
+
+    r = list->request;
+
+    len = r->uri.len + sizeof("?cursor=&limit=&sortBy=id:DESC") - 1
+          + cursor->len + NGX_INT64_LEN + list->options.len;
+
+    buf = ngx_pnalloc(r->pool, len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = ngx_sprintf(buf, "%V?cursor=%V&limit=%l&sortBy=id:%s%*s", &r->uri,
+                    cursor, list->page.limit, desc ? "DESC" : "ASC",
+                    list->options.len - list->options_rest,
+                    list->options.data + list->options_rest);
+
+    link = json_stringn((char *) buf, p - buf);
     ngx_pfree(r->pool, buf);
 
     return link;
