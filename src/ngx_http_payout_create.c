@@ -19,9 +19,20 @@
 #include "core/ngx_payout_validate.h"
 
 
+/*
+ * The create and, for a payout to send, its instruction: the columns
+ * NGX_HTTP_PAYOUT_INSTRUCTION_* first (ngx_http_payout_gateway.h), then
+ * the create's own.
+ */
 static const char  ngx_http_payout_create_sql[] =
-    "SELECT outcome, payout_id, payout_uuid, recipient_uuid, sub_status, "
-    "gateway_payout_id, failure_reason FROM payout_create("
+    "SELECT i_payout_uuid, i_amount, i_currency, i_gateway, i_narration, "
+    "i_sub_status, i_recipient_type, i_account_number_enc, i_bank_code, "
+    "i_bank_account_name, i_mobile_money_number_enc, "
+    "i_mobile_money_provider, i_recipient_name, i_recipient_uuid, "
+    "i_gateway_recipient_code, i_account_id, i_country, i_balance_id, "
+    "i_recipient_id, "
+    "outcome, payout_id, payout_uuid, recipient_uuid, sub_status, "
+    "gateway_payout_id, failure_reason FROM payout_create_send("
     "p_tenant => $1::bigint, p_livemode => $2::boolean, "
     "p_idempotency_key => $3, p_request_hash => $4::bytea, "
     "p_amount => $5::bigint, p_currency => $6, p_gateway => $7, "
@@ -36,7 +47,7 @@ static const char  ngx_http_payout_create_sql[] =
     "p_balance_id => $29)";
 
 enum {
-    NGX_HTTP_PAYOUT_CREATE_OUTCOME = 0,
+    NGX_HTTP_PAYOUT_CREATE_OUTCOME = NGX_HTTP_PAYOUT_INSTRUCTION_NCOLS,
     NGX_HTTP_PAYOUT_CREATE_PAYOUT_ID,
     NGX_HTTP_PAYOUT_CREATE_PAYOUT_UUID,
     NGX_HTTP_PAYOUT_CREATE_RECIPIENT_UUID,
@@ -83,7 +94,8 @@ static void ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q,
     PGresult *res);
-static void ngx_http_payout_create_send(ngx_http_payout_create_t *cr);
+static void ngx_http_payout_create_send(ngx_http_payout_create_t *cr,
+    PGresult *res);
 static void ngx_http_payout_create_sent(ngx_http_payout_send_t *s);
 static void ngx_http_payout_create_cleanup(void *data);
 static ngx_int_t ngx_http_payout_create_respond(ngx_http_payout_create_t *cr);
@@ -307,7 +319,7 @@ ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    ngx_http_payout_create_send(cr);
+    ngx_http_payout_create_send(cr, res);
 }
 
 
@@ -346,12 +358,14 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
         return;
     }
 
-    ngx_http_payout_create_send(cr);
+    ngx_http_payout_create_send(cr, NULL);
 }
 
 
+/* res: the instruction read with the create, or NULL to read it first */
+
 static void
-ngx_http_payout_create_send(ngx_http_payout_create_t *cr)
+ngx_http_payout_create_send(ngx_http_payout_create_t *cr, PGresult *res)
 {
     ngx_int_t                     rc;
     ngx_http_request_t           *r;
@@ -379,6 +393,11 @@ ngx_http_payout_create_send(ngx_http_payout_create_t *cr)
 
     cr->cleanup->handler = ngx_http_payout_create_cleanup;
     cr->cleanup->data = s;
+
+    if (res) {
+        ngx_http_payout_send_start_row(s, res);
+        return;
+    }
 
     rc = ngx_http_payout_send_start(s);
 

@@ -22,27 +22,7 @@ static const char  ngx_http_payout_instruction_sql[] =
     "FROM payout_instruction(p_tenant => $1, p_id => $2) i "
     "JOIN payouts p ON p.id = i.payout_id";
 
-enum {
-    NGX_HTTP_PAYOUT_INSTRUCTION_PAYOUT_UUID = 0,
-    NGX_HTTP_PAYOUT_INSTRUCTION_AMOUNT,
-    NGX_HTTP_PAYOUT_INSTRUCTION_CURRENCY,
-    NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY,
-    NGX_HTTP_PAYOUT_INSTRUCTION_NARRATION,
-    NGX_HTTP_PAYOUT_INSTRUCTION_SUB_STATUS,
-    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_TYPE,
-    NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_NUMBER_ENC,
-    NGX_HTTP_PAYOUT_INSTRUCTION_BANK_CODE,
-    NGX_HTTP_PAYOUT_INSTRUCTION_BANK_ACCOUNT_NAME,
-    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_NUMBER_ENC,
-    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER,
-    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_NAME,
-    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_UUID,
-    NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY_RECIPIENT_CODE,
-    NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_ID,
-    NGX_HTTP_PAYOUT_INSTRUCTION_COUNTRY,
-    NGX_HTTP_PAYOUT_INSTRUCTION_BALANCE_ID,
-    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_ID
-};
+/* its columns: NGX_HTTP_PAYOUT_INSTRUCTION_* (ngx_http_payout_gateway.h) */
 
 /* the text columns that go into the transfer as they are */
 static const struct {
@@ -82,6 +62,8 @@ static const char  ngx_http_payout_transition_sql[] =
 
 
 static void ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_payout_send_loaded(ngx_http_payout_send_t *s,
     PGresult *res);
 static ngx_int_t ngx_http_payout_send_transfer(ngx_http_payout_send_t *s,
     PGresult *res);
@@ -179,8 +161,6 @@ static void
 ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
-    ngx_int_t                rc;
-    ngx_str_t                gateway, uuid;
     ngx_http_payout_send_t  *s;
 
     s = q->data;
@@ -190,6 +170,25 @@ ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
         ngx_http_payout_send_finish(s);
         return;
     }
+
+    ngx_http_payout_send_loaded(s, res);
+}
+
+
+void
+ngx_http_payout_send_start_row(ngx_http_payout_send_t *s, PGresult *res)
+{
+    ngx_http_payout_send_loaded(s, res);
+}
+
+
+/* the instruction is in row 0 of res: send it */
+
+static void
+ngx_http_payout_send_loaded(ngx_http_payout_send_t *s, PGresult *res)
+{
+    ngx_int_t   rc;
+    ngx_str_t   gateway, uuid;
 
     if (ngx_http_payout_pg_copy(s->pool, res, 0,
                                 NGX_HTTP_PAYOUT_INSTRUCTION_SUB_STATUS,

@@ -56,6 +56,39 @@ struct ngx_http_payout_send_s {
 ngx_http_payout_send_t *ngx_http_payout_send_create(
     ngx_http_payout_main_conf_t *pmcf, ngx_log_t *log);
 ngx_int_t ngx_http_payout_send_start(ngx_http_payout_send_t *s);
+
+/*
+ * The send of a payout whose instruction the caller has already read, in
+ * row 0 of res with the columns below first (payout_create_send(),
+ * sql/functions/perf.sql): no query before the provider's call.  The
+ * handler may have run when this returns.
+ */
+void ngx_http_payout_send_start_row(ngx_http_payout_send_t *s,
+    PGresult *res);
+
+/* the instruction's columns, payout_instruction()'s with the recipient */
+enum {
+    NGX_HTTP_PAYOUT_INSTRUCTION_PAYOUT_UUID = 0,
+    NGX_HTTP_PAYOUT_INSTRUCTION_AMOUNT,
+    NGX_HTTP_PAYOUT_INSTRUCTION_CURRENCY,
+    NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY,
+    NGX_HTTP_PAYOUT_INSTRUCTION_NARRATION,
+    NGX_HTTP_PAYOUT_INSTRUCTION_SUB_STATUS,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_TYPE,
+    NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_NUMBER_ENC,
+    NGX_HTTP_PAYOUT_INSTRUCTION_BANK_CODE,
+    NGX_HTTP_PAYOUT_INSTRUCTION_BANK_ACCOUNT_NAME,
+    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_NUMBER_ENC,
+    NGX_HTTP_PAYOUT_INSTRUCTION_MOBILE_MONEY_PROVIDER,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_NAME,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_UUID,
+    NGX_HTTP_PAYOUT_INSTRUCTION_GATEWAY_RECIPIENT_CODE,
+    NGX_HTTP_PAYOUT_INSTRUCTION_ACCOUNT_ID,
+    NGX_HTTP_PAYOUT_INSTRUCTION_COUNTRY,
+    NGX_HTTP_PAYOUT_INSTRUCTION_BALANCE_ID,
+    NGX_HTTP_PAYOUT_INSTRUCTION_RECIPIENT_ID,
+    NGX_HTTP_PAYOUT_INSTRUCTION_NCOLS
+};
 void ngx_http_payout_send_detach(ngx_http_payout_send_t *s);
 
 /*
