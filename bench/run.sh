@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Throughput of the API next to this machine's own ceilings, measured in
-# one run: nginx answering a static `return 200`, and pgbench running the
-# same SQL the module runs.  Reports ratios; never a pass/fail test.
-#   bench/run.sh            (DURATION=10 CONNECTIONS=32 by default)
+# make bench: each API row next to its ceilings, measured in one run:
+# nginx answering a static `return 200`, and pgbench running the minimal
+# SQL for the same operation (and the module's own SQL).  Also the
+# large-tenant list rows (200,000 vs 1,000 payouts), the webhook latency
+# row (a loopback receiver) and the memory row (worker RSS after 10,000
+# and after 500,000 mixed requests).  Reports ratios; never pass/fail.
+# Writes a markdown table to $OUT (bench/results.md) for
+# docs/performance.md.
+#
+#   bench/run.sh     DURATION=10 CONNECTIONS=32 THREADS=2 POOL=4
+#                    BIG=200000 SMALL=1000 MEM_REQUESTS=500000
+#                    WEBHOOK_RATE=200 WEBHOOK_SECONDS=5 OUT=...
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 duration=${DURATION:-10}
 conns=${CONNECTIONS:-32}
 threads=${THREADS:-2}
+pool=${POOL:-4}
+big_n=${BIG:-200000}
+small_n=${SMALL:-1000}
+mem_requests=${MEM_REQUESTS:-500000}
+out=${OUT:-$top/bench/results.md}
 work=$(mktemp -d /tmp/payout-bench-XXXXXX)
 chmod 777 "$work"
 pg_port=$(( 20000 + RANDOM % 20000 ))
 ngx_port=$(( 40000 + RANDOM % 20000 ))
 db="host=127.0.0.1 port=$pg_port dbname=payouts user=payout"
-bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+api="http://127.0.0.1:$ngx_port"
 
 cleanup() {
     [ -f "$work/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx.pid")" || true
@@ -24,13 +37,46 @@ cleanup() {
 }
 trap cleanup EXIT
 
+sql() { psql "$db" -qAtc "$1"; }
+
 "$top/tools/pg.sh" start "$work/pg" "$pg_port"
 export PAYOUT_DATABASE="$db" PAYOUT_MIGRATIONS="$top/sql"
 "$top/build/payoutctl" migrate --sandbox > /dev/null
-"$top/build/payoutctl" tenant create bench > /dev/null
-key=$("$top/build/payoutctl" key create --tenant bench --mode test 2>/dev/null)
-tenant_id=$(psql "$db" -Atc "SELECT id FROM tenants WHERE name = 'bench'")
-prefix=${key:0:16}
+
+tenant() {      # name -> its test key
+    "$top/build/payoutctl" tenant create "$1" > /dev/null
+    "$top/build/payoutctl" key create --tenant "$1" --mode test 2>/dev/null
+}
+key=$(tenant bench)
+big_key=$(tenant big)
+small_key=$(tenant small)
+tid() { sql "SELECT id FROM tenants WHERE name = '$1'"; }
+tenant_id=$(tid bench)
+big_id=$(tid big)
+small_id=$(tid small)
+
+# the large and the small tenant: n payouts each to one recipient, with
+# the mix of statuses a live tenant has, on a gateway no nginx has (so
+# the reconciler leaves them alone); the counters' triggers run as usual
+fill() {        # tenant id, count
+    sql "INSERT INTO recipients (tenant_id, gateway, recipient_type,
+             name, bank_code, bank_account_name, account_number_last4,
+             fingerprint)
+         VALUES ($1, 'bench-rows', 'bank_account', 'Bench', '058',
+                 'BENCH', '6789', sha256('$1'::bytea))"
+    sql "INSERT INTO payouts (tenant_id, recipient_id, amount, currency,
+             gateway, status, sub_status, narration, gateway_payout_id)
+         SELECT $1, (SELECT max(id) FROM recipients WHERE tenant_id = $1),
+                1000 + g, 'NGN', 'bench-rows',
+                (ARRAY['pending', 'success', 'success', 'canceled'])[g % 4 + 1],
+                (ARRAY['pending_promise', 'success', 'success',
+                       'canceled_failure'])[g % 4 + 1],
+                'bench row ' || g, 'tr_' || g
+         FROM generate_series(1, $2) g"
+}
+fill "$big_id" "$big_n"
+fill "$small_id" "$small_n"
+sql "ANALYZE"
 
 openssl rand -hex 32 > "$work/master.key"
 mkdir -p "$work/body"
@@ -45,11 +91,13 @@ http {
     access_log off;
     client_body_temp_path $work/body;
     payout_database "$db";
-    payout_database_pool ${POOL:-4};
+    payout_database_pool $pool;
     payout_master_key_file $work/master.key;
     payout_gateway sandbox connector=sandbox
                    url=http://127.0.0.1:$ngx_port/sandbox timeout=5s;
     payout_sandbox_webhook_url http://127.0.0.1:$ngx_port/hooks/sandbox;
+    # the webhook row's receiver is on loopback
+    payout_webhook_allow_private on;
     # measure the API alone: settling the payouts made here (sandbox
     # webhooks, reconciler checks) would load the database in the
     # background of the next measurement
@@ -67,35 +115,31 @@ CONF
 nginx -p "$work" -c "$work/nginx.conf" -e "$work/error.log"
 sleep 0.5
 
-# rps and p99 (ms) from wrk's --latency output
+# "req/s p99" from wrk's --latency output
 wrk_run() {
-    local out rps p99
+    local out
     out=$(wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$@")
-    rps=$(awk '/Requests\/sec/ {print $2}' <<< "$out")
-    p99=$(awk '$1 == "99%" {print $2}' <<< "$out")
-    echo "$rps $p99"
+    awk '/Requests\/sec/ {rps = $2} $1 == "99%" {p99 = $2}
+         END {print rps, p99}' <<< "$out"
 }
 
-# the module's two statements for GET /v1/payouts: the key, then the page
-# pgbench sends :variables as parameters of a prepared statement, as the
+# as many database connections as the module's pools hold (2 workers);
+# pgbench sends :variables as parameters of prepared statements, as the
 # module does, so both run under the same plans
-cat > "$work/list.sql" <<SQL
-\set tenant $tenant_id
-\set lim 50
-\set off 0
-SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_prefix = '$prefix' AND k.revoked_at IS NULL;
-SELECT (SELECT count(*) FROM payouts p WHERE p.tenant_id = :tenant AND TRUE), coalesce(json_agg(payout_json(s.p) ORDER BY (s.p).id DESC, (s.p).id DESC), '[]') FROM (SELECT p FROM payouts p WHERE p.tenant_id = :tenant AND TRUE ORDER BY p.id DESC, p.id DESC LIMIT :lim OFFSET :off) s;
-SQL
-
-# as many database connections as the module's pools hold (2 workers)
-pg_clients=$(( 2 * ${POOL:-4} ))
-
+pg_clients=$(( 2 * pool ))
 pgb() {
     pgbench -n -M prepared -c "$pg_clients" -j "$threads" -T "$duration" \
         -f "$1" "$db" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3; exit}'
 }
 
-# POST /v1/payouts, sandbox success, a new payout per request
+rows=()
+# row label, req/s, p99, ceiling label, ceiling req/s
+row() { rows+=("$1|$2|$3|$4|$5"); }
+
+read -r static_rps static_p99 < <(wrk_run "$api/static")
+row "static \`return 200\` (nginx ceiling)" "$static_rps" "$static_p99" "-" ""
+
+# -- create: the module, the gateway side's SQL, the sandbox's own share
 cat > "$work/create.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -104,67 +148,171 @@ wrk.body = '{"amount": 1000, "currency": "NGN", "gateway": "sandbox", ' ..
            '"bank_account_number": "0123456789", ' ..
            '"bank_account_name": "BENCH", "bank_code": "058"}'
 LUA
-
-# the SQL the module runs for one create, in the same order: key, create
-# (recipient reused by fingerprint), instruction, the sandbox's transfer,
-# the transition to pending_promise
 fp=$(openssl rand -hex 32)
+# the two transactions of the gateway side: the create, the transition
 cat > "$work/create.sql" <<SQL
-SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_prefix = '$prefix' AND k.revoked_at IS NULL;
-SELECT payout_id AS pid FROM payout_create($tenant_id, false, NULL, '\\x00', 1000, 'NGN', 'sandbox', NULL, NULL, NULL, NULL, false, NULL, 'bank_account', '\\x$fp', NULL, NULL, NULL, '058', NULL, 'BENCH', '\\x0102', '6789', NULL, NULL, NULL) \\gset
-SELECT * FROM payout_instruction($tenant_id, :pid);
-SELECT * FROM sandbox_transfer_create(gen_random_uuid(), 1000, 'NGN', 'bank_account', '6789', '058', NULL, NULL, 'succeed', 1000);
-SELECT * FROM payout_transition(:pid, '{pending_created}', 'pending_promise', 'provider', 'sbx_tr_0', NULL, NULL);
+SELECT payout_id AS pid FROM payout_create(p_tenant => $tenant_id, p_livemode => false, p_idempotency_key => NULL, p_request_hash => '\\x00', p_amount => 1000, p_currency => 'NGN', p_gateway => 'sandbox', p_narration => NULL, p_metadata => NULL, p_webhook_urls => NULL, p_webhook_secret_enc => NULL, p_stage => false, p_recipient_uuid => NULL, p_type => 'bank_account', p_fingerprint => '\\x$fp', p_name => NULL, p_email => NULL, p_phone => NULL, p_bank_code => '058', p_bank_name => NULL, p_bank_account_name => 'BENCH', p_account_enc => '\\x0102', p_account_last4 => '6789', p_mm_provider => NULL, p_mm_enc => NULL, p_mm_last4 => NULL, p_account_id => NULL, p_country => NULL, p_balance_id => NULL) \\gset
+SELECT * FROM payout_transition(p_id => :pid, p_from => '{pending_created}', p_to => 'pending_promise', p_source => 'provider', p_gateway_payout_id => 'sbx_tr_0', p_failure_reason => NULL, p_detail => NULL);
 SQL
-
-read -r static_rps static_p99 < <(wrk_run "http://127.0.0.1:$ngx_port/static")
-
+# the sandbox provider's own transaction (remote in production)
+cat > "$work/sandbox.sql" <<SQL
+SELECT * FROM sandbox.sandbox_transfer_create(gen_random_uuid(), 1000, 'NGN', 'bank_account', '6789', '058', NULL, NULL, 'succeed', 1000);
+SQL
 read -r create_rps create_p99 < <(wrk_run -s "$work/create.lua" \
-    "http://127.0.0.1:$ngx_port/v1/payouts")
-pg_create_tps=$(pgb "$work/create.sql")
+    "$api/v1/payouts")
+pg_create=$(pgb "$work/create.sql")
+pg_sandbox=$(pgb "$work/sandbox.sql")
 
-# the list now has full pages
-read -r list_rps list_p99 < <(wrk_run -H "Authorization: Bearer $key" \
-    "http://127.0.0.1:$ngx_port/v1/payouts")
-pg_list_tps=$(pgb "$work/list.sql")
-
-# GET /v1/payouts/{uuid} of one of the payouts just made
-uuid=$(psql "$db" -Atc "SELECT uuid FROM payouts ORDER BY id DESC LIMIT 1")
-cat > "$work/get.sql" <<SQL
+# -- get: the module, the minimal SELECT, the module's own statement
+uuid=$(sql "SELECT uuid FROM payouts WHERE tenant_id = $tenant_id
+            ORDER BY id DESC LIMIT 1")
+cat > "$work/get_min.sql" <<SQL
 \set tenant $tenant_id
-SELECT k.tenant_id, k.mode, encode(k.key_hash, 'hex'), t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_prefix = '$prefix' AND k.revoked_at IS NULL;
-SELECT payout_json(p) FROM payouts p WHERE p.tenant_id = :tenant AND p.uuid = '$uuid';
+SELECT p.*, r.* FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id WHERE p.tenant_id = :tenant AND p.livemode = false AND p.uuid = '$uuid';
 SQL
 read -r get_rps get_p99 < <(wrk_run -H "Authorization: Bearer $key" \
-    "http://127.0.0.1:$ngx_port/v1/payouts/$uuid")
-pg_get_tps=$(pgb "$work/get.sql")
+    "$api/v1/payouts/$uuid")
+pg_get_min=$(pgb "$work/get_min.sql")
+
+# -- lists: page 1 of the small and the large tenant, unfiltered and by
+# status, a deep page, a deep cursor page; the minimal page query
+cat > "$work/list_min.sql" <<SQL
+\set tenant $big_id
+SELECT p.*, r.* FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id WHERE p.tenant_id = :tenant AND p.livemode = false ORDER BY p.id DESC LIMIT 50;
+SQL
+deep_cursor=$(sql "SELECT id FROM payouts WHERE tenant_id = $big_id
+                   ORDER BY id DESC OFFSET $(( big_n * 3 / 4 )) LIMIT 1")
+deep_page=$(( big_n * 3 / 4 / 50 ))
+list() {        # key, query
+    wrk_run -H "Authorization: Bearer $1" "$api/v1/payouts?limit=50$2"
+}
+read -r ls_rps ls_p99 < <(list "$small_key" "")
+read -r lb_rps lb_p99 < <(list "$big_key" "")
+read -r lss_rps lss_p99 < <(list "$small_key" "&filter.status=pending")
+read -r lbs_rps lbs_p99 < <(list "$big_key" "&filter.status=pending")
+read -r lbc_rps lbc_p99 < <(list "$big_key" "&cursor=$deep_cursor")
+read -r lbd_rps lbd_p99 < <(list "$big_key" "&page=$deep_page")
+pg_list_min=$(pgb "$work/list_min.sql")
+
+min_get="pgbench, minimal get"
+min_list="pgbench, minimal page (large tenant)"
+row "\`GET /v1/payouts/{uuid}\`" "$get_rps" "$get_p99" "$min_get" \
+    "$pg_get_min"
+row "\`GET /v1/payouts\`, $small_n payouts" "$ls_rps" "$ls_p99" \
+    "$min_list" "$pg_list_min"
+row "\`GET /v1/payouts\`, $big_n payouts" "$lb_rps" "$lb_p99" \
+    "$min_list" "$pg_list_min"
+row "... \`filter.status=pending\`, $small_n" "$lss_rps" "$lss_p99" \
+    "$min_list" "$pg_list_min"
+row "... \`filter.status=pending\`, $big_n" "$lbs_rps" "$lbs_p99" \
+    "$min_list" "$pg_list_min"
+row "... \`cursor\` at 3/4 deep, $big_n" "$lbc_rps" "$lbc_p99" \
+    "$min_list" "$pg_list_min"
+row "... \`page=$deep_page\` (3/4 deep), $big_n" "$lbd_rps" "$lbd_p99" \
+    "$min_list" "$pg_list_min"
+row "\`POST /v1/payouts\` (sandbox)" "$create_rps" "$create_p99" \
+    "pgbench, create + transition" "$pg_create"
+row "... the sandbox's own transaction" "$pg_sandbox" "-" "-" ""
+
+# -- webhooks: commit of the event to the receiver's 200, at a rate
+read -r wh_n wh_p50 wh_p99 wh_rate < <(/usr/bin/python3 \
+    "$top/bench/webhook_latency.py" "$api" "$key" "$db" \
+    "${WEBHOOK_RATE:-200}" "${WEBHOOK_SECONDS:-5}")
+
+# -- memory: worker RSS after the first 10,000 and after $mem_requests
+# mixed requests (get, list, create, bad input), counted from wrk's runs
+cat > "$work/mixed.lua" <<LUA
+local n = 0
+local list = {}
+request = function()
+    if #list == 0 then
+        local h = {["Authorization"] = "Bearer $key",
+                   ["Content-Type"] = "application/json"}
+        local create = '{"amount": 1000, "currency": "NGN", ' ..
+            '"gateway": "sandbox", "bank_account_number": "0123456789", ' ..
+            '"bank_account_name": "BENCH", "bank_code": "058"}'
+        for i = 1, 9 do
+            list[#list + 1] = wrk.format("GET", "/v1/payouts/$uuid", h)
+        end
+        for i = 1, 6 do
+            list[#list + 1] = wrk.format("GET", "/v1/payouts?limit=10", h)
+        end
+        for i = 1, 2 do
+            list[#list + 1] = wrk.format("POST", "/v1/payouts", h, "{nope")
+            list[#list + 1] = wrk.format("GET", "/v1/payouts?limit=x", h)
+        end
+        list[#list + 1] = wrk.format("POST", "/v1/payouts", h, create)
+    end
+    n = n + 1
+    return list[n % #list + 1]
+end
+LUA
+rss() {
+    local total=0 pid
+    for pid in $(pgrep -P "$(cat "$work/nginx.pid")"); do
+        total=$(( total + $(ps -o rss= -p "$pid") ))
+    done
+    echo "$total"
+}
+mixed() {       # runs of $2 s until at least $1 requests; prints how many
+    local total=0 n
+    while [ "$total" -lt "$1" ]; do
+        n=$(wrk -t"$threads" -c"$conns" -d"$2"s -s "$work/mixed.lua" "$api" \
+            | awk '/requests in/ {print $1}')
+        if [ "${n:-0}" -le 0 ]; then
+            echo "wrk made no requests" >&2
+            exit 1
+        fi
+        total=$(( total + n ))
+    done
+    echo "$total"
+}
+mem_first=$(mixed 10000 1)
+rss_first=$(rss)
+started=$(date +%s)
+mem_total=$(( mem_first + $(mixed $(( mem_requests - mem_first )) 10) ))
+mem_seconds=$(( $(date +%s) - started ))
+rss_last=$(rss)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-printf '\n%-28s %12s %10s %14s %14s\n' "endpoint" "req/s" "p99" \
-    "vs static" "vs pgbench"
-printf '%-28s %12s %10s %14s %14s\n' "static return 200 (ceiling)" \
-    "$static_rps" "$static_p99" "1.00" "-"
-printf '%-28s %12s %10s %14s %14s\n' "pgbench, list SQL" \
-    "$pg_list_tps" "-" "-" "-"
-row() {
-    printf '%-28s %12s %10s %14s %14s\n' "$1" "$2" "$3" \
-        "$(ratio "$2" "$static_rps")" "$(ratio "$2" "$4")"
-}
+{
+    printf '| row | req/s | p99 | vs static | ceiling | ceiling req/s | vs ceiling |\n'
+    printf '|---|---:|---:|---:|---|---:|---:|\n'
+    for r in "${rows[@]}"; do
+        IFS='|' read -r label rps p99 ceil ceil_rps <<< "$r"
+        if [ -n "$ceil_rps" ]; then
+            vs=$(ratio "$rps" "$ceil_rps")
+        else
+            vs="-"; ceil_rps="-"
+        fi
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$rps" \
+            "$p99" "$(ratio "$rps" "$static_rps")" "$ceil" "$ceil_rps" "$vs"
+    done
+    echo
+    printf '| webhooks: commit to the receiver'"'"'s 200 | p50 | p99 | received | creates/s |\n'
+    printf '|---|---:|---:|---:|---:|\n'
+    printf '| at %s payouts/s for %ss | %s ms | %s ms | %s | %s |\n' \
+        "${WEBHOOK_RATE:-200}" "${WEBHOOK_SECONDS:-5}" "$wh_p50" \
+        "$wh_p99" "$wh_n" "$wh_rate"
+    echo
+    printf '| memory: both workers'"'"' RSS | after %s requests | after %s | growth |\n' "$mem_first" "$mem_total"
+    printf '|---|---:|---:|---:|\n'
+    printf '| get, list, create, bad input (%ss) | %s kB | %s kB | %s kB |\n' \
+        "$mem_seconds" "$rss_first" "$rss_last" \
+        "$(( rss_last - rss_first ))"
+    echo
+    printf '%s, %s cores; %s wrk connections, %s threads, %ss a row; ' \
+        "$(uname -sr)" "$(nproc)" "$conns" "$threads" "$duration"
+    printf '2 workers, pool %s each; pgbench: %s clients (the pools ' \
+        "$pool" "$pg_clients"
+    printf 'total), prepared statements.\n'
+} > "$out"
 
-printf '%-28s %12s %10s %14s %14s\n' "pgbench, get SQL" "$pg_get_tps" \
-    "-" "-" "-"
-printf '%-28s %12s %10s %14s %14s\n' "pgbench, create SQL" \
-    "$pg_create_tps" "-" "-" "-"
-row "GET /v1/payouts (50/page)" "$list_rps" "$list_p99" "$pg_list_tps"
-row "GET /v1/payouts/{uuid}" "$get_rps" "$get_p99" "$pg_get_tps"
-row "POST /v1/payouts (sandbox)" "$create_rps" "$create_p99" \
-    "$pg_create_tps"
-printf '\n%s connections, %s threads, %ss each, pool %s per worker, ' \
-    "$conns" "$threads" "$duration" "${POOL:-4}"
-printf '2 workers, %s cores; pgbench: %s clients (the pools total),\n' \
-    "$(nproc)" "$pg_clients"
-printf 'prepared statements, the same SQL in the same order.\n'
+echo
+cat "$out"
+echo
+echo "(written to $out)"
 
 if grep -E '\[(alert|crit|emerg)\]' "$work/error.log"; then
     echo "nginx logged alerts during the benchmark" >&2
