@@ -392,6 +392,8 @@ ngx_http_payout_list_rows(u_char *p, u_char *last,
  * the page's first and last ids, and whether rows lie beyond either end
  * (for the links).  Nothing is counted, and the rows before the cursor
  * are never read: the (tenant, mode, id) index starts at the cursor.
+ * "Beyond" is the nearest row by id, ORDER BY ... LIMIT 1, not EXISTS,
+ * which PostgreSQL may answer with a scan of the table in its own order.
  */
 
 enum {
@@ -444,16 +446,18 @@ ngx_http_payout_list_cursor_sql(ngx_http_payout_list_t *list)
     p = ngx_slprintf(p, last,
             " ORDER BY (s.p).id %s), '[]'), "
             "(SELECT first FROM b), (SELECT last FROM b), "
-            "EXISTS (SELECT 1 FROM %s p "
+            "(SELECT p.id FROM %s p "
                     "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
                     "AND p.id %s (SELECT coalesce(first, $3::bigint) "
-                                 "FROM b)), "
-            "EXISTS (SELECT 1 FROM %s p "
+                                 "FROM b) "
+                    "ORDER BY p.id %s LIMIT 1) IS NOT NULL, "
+            "(SELECT p.id FROM %s p "
                     "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
-                    "AND p.id %s (SELECT last FROM b)) "
+                    "AND p.id %s (SELECT last FROM b) "
+                    "ORDER BY p.id %s LIMIT 1) IS NOT NULL "
             "FROM s",
-            dir, def->table, list->filter.sql, back,
-            def->table, list->filter.sql, op);
+            dir, def->table, list->filter.sql, back, desc ? "ASC" : "DESC",
+            def->table, list->filter.sql, op, dir);
 
     if (p == last) {
         return NULL;   /* cannot happen: len has room for every piece */
