@@ -1,9 +1,11 @@
 /*
  * The list engine: GET /payouts and GET /payout-recipients in
- * nestjs-paginate's shape, {data, meta, links}.  PostgreSQL renders the
- * rows as JSON (payout_json() and payout_recipient_json() in sql/); the
- * engine parses the query over the resource's whitelists, builds one
- * statement for the page and its count, and adds meta and links.
+ * nestjs-paginate's shape, {data, meta, links}.  A page of payouts is
+ * rendered in C from plain columns (ngx_http_payout_render.c); other
+ * rows, and rows cut by select, PostgreSQL renders as JSON (payout_json()
+ * and payout_recipient_json() in sql/).  The engine parses the query over
+ * the resource's whitelists, builds one statement for the page and its
+ * count, and adds meta and links.
  *
  * The list grammar is nestjs-paginate's where it fits: limit, page,
  * sortBy (repeatable), search with searchBy, select, filter.<column>, and
@@ -21,6 +23,7 @@
 
 #include "ngx_http_payout_list.h"
 #include "ngx_http_payout_pg.h"
+#include "ngx_http_payout_render.h"
 
 
 #define NGX_HTTP_PAYOUT_LIST_MAX_SEARCH_BY  8
@@ -30,9 +33,39 @@
 #define NGX_HTTP_PAYOUT_LIST_MAX_CURSOR     999999999999999999L
 
 
+/*
+ * What a list's table has beyond its ngx_http_payout_list_def_t (which
+ * stays as it is, for the lists that do not know these): counters, and
+ * a renderer in C.
+ */
+typedef struct {
+    const char                        *table;
+
+    /* tenant_counters' resource, whose sum is the unfiltered total (and
+       by status, with status); NULL: the rows are counted */
+    const char                        *counter;
+    unsigned                           status:1;
+
+    /* without select, the page rendered in C from these columns, as "p"
+       and "r" (the recipient on p.recipient_id); NULL: by def->json */
+    const char                        *columns;
+    json_t                          *(*render)(PGresult *res, int row,
+                                               int base);
+} ngx_http_payout_list_perf_t;
+
+
+static const ngx_http_payout_list_perf_t  ngx_http_payout_list_perfs[] = {
+    { "payouts", "payouts", 1, NGX_HTTP_PAYOUT_RENDER_COLUMNS,
+      ngx_http_payout_render_payout },
+    { "recipients", "recipients", 0, NULL, NULL },
+    { NULL, NULL, 0, NULL, NULL }
+};
+
+
 typedef struct {
     ngx_http_request_t                *request;
     const ngx_http_payout_list_def_t  *def;
+    const ngx_http_payout_list_perf_t *perf;
     ngx_payout_page_t                  page;
     ngx_payout_filter_t                filter;
 
@@ -133,6 +166,8 @@ static json_t *ngx_http_payout_list_meta(ngx_http_payout_list_t *list,
     int64_t total, long pages);
 static json_t *ngx_http_payout_list_link(ngx_http_payout_list_t *list,
     long page);
+static ngx_int_t ngx_http_payout_list_render_send(
+    ngx_http_payout_list_t *list, PGresult *res);
 static ngx_int_t ngx_http_payout_list_cursor_send(
     ngx_http_payout_list_t *list, PGresult *res);
 static json_t *ngx_http_payout_list_cursor_link(ngx_http_payout_list_t *list,
@@ -174,6 +209,11 @@ ngx_http_payout_list(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
 
     list->request = r;
     list->def = def;
+    list->perf = ngx_http_payout_list_perfs;
+
+    while (list->perf->table && ngx_strcmp(list->perf->table, def->table)) {
+        list->perf++;
+    }
 
     /* filters start after $1 tenant, $2 limit, $3 offset, $4 livemode */
     ngx_payout_filter_init(&list->filter, def->filters, 5);
@@ -281,7 +321,8 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
 
     def = list->def;
 
-    len = 2048 + list->filter.sql_len * 2 + list->nselect * 64;
+    len = 2048 + list->filter.sql_len * 2 + list->nselect * 64
+          + (list->perf->render ? ngx_strlen(list->perf->columns) : 0);
 
     sql = ngx_pnalloc(list->request->pool, len);
     if (sql == NULL) {
@@ -291,6 +332,25 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
     last = sql + len - 1;
 
     p = ngx_http_payout_list_count(sql, last, list);
+
+    if (list->perf->render && list->nselect == 0) {
+        /* a row per item, none but the total for an empty page */
+        p = ngx_slprintf(p, last,
+                "SELECT n.n, %s FROM n LEFT JOIN (SELECT p.* FROM %s p "
+                "WHERE p.tenant_id = $1 AND p.livemode = $4 AND %s "
+                      "ORDER BY ",
+                list->perf->columns, def->table, list->filter.sql);
+        p = ngx_http_payout_list_order(p, last, &list->page, "p.");
+        p = ngx_slprintf(p, last,
+                " LIMIT $2::bigint OFFSET (SELECT least($3::bigint, "
+                    "greatest(n - 1, 0) / $2::bigint * $2::bigint) "
+                    "FROM n)) p ON true "
+                "LEFT JOIN recipients r ON r.id = p.recipient_id "
+                "ORDER BY ");
+        p = ngx_http_payout_list_order(p, last, &list->page, "p.");
+        goto done;
+    }
+
     p = ngx_slprintf(p, last, "SELECT (SELECT n FROM n), coalesce(json_agg(");
     p = ngx_http_payout_list_rows(p, last, list);
 
@@ -308,6 +368,8 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
     p = ngx_slprintf(p, last,
             " LIMIT $2::bigint OFFSET (SELECT least($3::bigint, "
                 "greatest(n - 1, 0) / $2::bigint * $2::bigint) FROM n)) s");
+
+done:
 
     if (p == last) {
         return NULL;   /* cannot happen: len has room for every piece */
@@ -333,13 +395,15 @@ ngx_http_payout_list_count(u_char *p, u_char *last,
 
     def = list->def;
 
-    if (def->counter && (list->filter.nconds == 0 || list->count_status)) {
+    if (list->perf->counter
+        && (list->filter.nconds == 0 || list->count_status))
+    {
         p = ngx_slprintf(p, last,
-                "WITH n AS (SELECT coalesce(sum(c.n), 0) AS n "
+                "WITH n AS (SELECT coalesce(sum(c.n), 0)::bigint AS n "
                            "FROM tenant_counters c "
                            "WHERE c.tenant_id = $1 AND c.livemode = $4 "
                            "AND c.resource = '%s'",
-                def->counter);
+                list->perf->counter);
 
         if (list->count_status) {
             p = ngx_slprintf(p, last, " AND c.status = $%d",
@@ -977,7 +1041,7 @@ ngx_http_payout_list_finish(ngx_http_payout_list_t *list,
     }
 
     /* "filter.status=success" or "=$eq:success", nothing else */
-    if (list->def->counter_status && list->nfilters == 1
+    if (list->perf->status && list->nfilters == 1
         && list->search.data == NULL && list->status.data)
     {
         if (list->status.len > 4
@@ -1150,6 +1214,15 @@ ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     list = q->data;
     r = list->request;
 
+    /* rendered in C: a row per item, at least one */
+    if (list->perf->render && list->nselect == 0 && !list->cursor_given
+        && q->status == NGX_HTTP_PAYOUT_PG_OK && PQntuples(res) > 0)
+    {
+        ngx_http_payout_finalize(r,
+                                 ngx_http_payout_list_render_send(list, res));
+        return;
+    }
+
     if (ngx_http_payout_query_row(r, q, res, NULL) != NGX_OK) {
         return;
     }
@@ -1159,6 +1232,7 @@ ngx_http_payout_list_done(ngx_http_payout_pg_query_t *q, PGresult *res)
                                  ngx_http_payout_list_cursor_send(list, res));
         return;
     }
+
 
     total = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_LIST_TOTAL);
     ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_LIST_ITEMS, &items);
@@ -1463,4 +1537,57 @@ ngx_http_payout_list_cursor_link(ngx_http_payout_list_t *list,
     ngx_pfree(r->pool, buf);
 
     return link;
+}
+
+
+/* the page's rows rendered in C: after the total, list->perf->columns */
+
+static ngx_int_t
+ngx_http_payout_list_render_send(ngx_http_payout_list_t *list,
+    PGresult *res)
+{
+    int        i, n;
+    char      *data;
+    size_t     len;
+    json_t    *items, *item;
+    int64_t    total;
+    ngx_int_t  rc;
+
+    total = ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_LIST_TOTAL);
+
+    items = json_array();
+    if (items == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = PQntuples(res);
+
+    /* an empty page is one row of NULLs beside the total */
+    for (i = 0; i < n; i++) {
+        if (ngx_http_payout_pg_isnull(res, i, NGX_HTTP_PAYOUT_LIST_ITEMS)) {
+            continue;
+        }
+
+        item = list->perf->render(res, i, NGX_HTTP_PAYOUT_LIST_ITEMS);
+
+        if (item == NULL || json_array_append_new(items, item) != 0) {
+            json_decref(items);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    len = json_dumpb(items, NULL, 0, JSON_COMPACT);
+
+    data = ngx_pnalloc(list->request->pool, len);
+    if (data == NULL) {
+        json_decref(items);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_dumpb(items, data, len, JSON_COMPACT);
+    json_decref(items);
+
+    rc = ngx_http_payout_list_send(list, total, data, len);
+
+    return rc;
 }

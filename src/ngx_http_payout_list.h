@@ -2,7 +2,7 @@
  * The list engine shared by GET /payouts and GET /payout-recipients: the
  * nestjs-paginate grammar over a resource's whitelists, one round trip
  * for the page and its count, and {data, meta, links} around the rows
- * PostgreSQL renders as JSON; page or cursor pagination.
+ * PostgreSQL renders as JSON.
  */
 
 #ifndef NGX_HTTP_PAYOUT_LIST_H_INCLUDED_
@@ -22,14 +22,6 @@ typedef struct {
     const char *const                 *selectable;    /* keys of <json> */
     const char                        *select_hint;   /* for errors */
     unsigned                           amount:1;  /* sortable by amount */
-
-    /*
-     * tenant_counters' resource (sql/schema/015), whose sum is the total
-     * of an unfiltered list, and of one filtered by status alone when
-     * counter_status; NULL: the rows are counted
-     */
-    const char                        *counter;
-    unsigned                           counter_status:1;
 } ngx_http_payout_list_def_t;
 
 

@@ -70,7 +70,7 @@ static const ngx_http_payout_list_def_t  ngx_http_payout_payouts_def = {
     ngx_http_payout_payout_search, ngx_http_payout_payout_select,
     "select takes comma-separated fields of a payout, such as id, uuid, "
     "amount, status or created_at; recipient is the whole, masked, "
-    "recipient, whose own fields cannot be picked.", 1, "payouts", 1
+    "recipient, whose own fields cannot be picked.", 1
 };
 
 
@@ -105,7 +105,7 @@ ngx_http_payout_payouts_get_done(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    json = ngx_http_payout_render_payout(res, 0);
+    json = ngx_http_payout_render_payout(res, 0, 0);
     if (json == NULL) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;

@@ -84,8 +84,7 @@ static const ngx_http_payout_list_def_t  ngx_http_payout_recipients_def = {
     ngx_http_payout_recipient_filters, ngx_http_payout_recipient_search,
     ngx_http_payout_recipient_select,
     "select takes comma-separated fields of a recipient, such as uuid, "
-    "name, recipient_type or bank_account_number (masked).", 0,
-    "recipients", 0
+    "name, recipient_type or bank_account_number (masked).", 0
 };
 
 

@@ -15,7 +15,7 @@
 #include "ngx_http_payout_pg.h"
 
 
-/* the columns of NGX_HTTP_PAYOUT_RENDER_SQL (ngx_http_payout_render.h) */
+/* the columns of NGX_HTTP_PAYOUT_RENDER_COLUMNS (ngx_http_payout_render.h) */
 enum {
     NGX_HTTP_PAYOUT_RENDER_ID = 0,
     NGX_HTTP_PAYOUT_RENDER_UUID,
@@ -80,9 +80,9 @@ typedef struct {
 
 
 static json_t *ngx_http_payout_render_object(PGresult *res, int row,
-    const ngx_http_payout_render_field_t *fields);
+    int base, const ngx_http_payout_render_field_t *fields);
 static json_t *ngx_http_payout_render_value(PGresult *res, int row,
-    const ngx_http_payout_render_field_t *f);
+    int base, const ngx_http_payout_render_field_t *f);
 static json_t *ngx_http_payout_render_next_action(PGresult *res, int row,
     int col);
 
@@ -178,15 +178,15 @@ static const ngx_http_payout_render_field_t
 
 
 json_t *
-ngx_http_payout_render_payout(PGresult *res, int row)
+ngx_http_payout_render_payout(PGresult *res, int row, int base)
 {
-    return ngx_http_payout_render_object(res, row,
+    return ngx_http_payout_render_object(res, row, base,
                                          ngx_http_payout_render_payout_fields);
 }
 
 
 static json_t *
-ngx_http_payout_render_object(PGresult *res, int row,
+ngx_http_payout_render_object(PGresult *res, int row, int base,
     const ngx_http_payout_render_field_t *fields)
 {
     json_t                                *obj, *v;
@@ -198,7 +198,7 @@ ngx_http_payout_render_object(PGresult *res, int row,
     }
 
     for (f = fields; f->key; f++) {
-        v = ngx_http_payout_render_value(res, row, f);
+        v = ngx_http_payout_render_value(res, row, base, f);
 
         if (v == NULL || json_object_set_new(obj, f->key, v) != 0) {
             json_decref(obj);
@@ -211,36 +211,39 @@ ngx_http_payout_render_object(PGresult *res, int row,
 
 
 static json_t *
-ngx_http_payout_render_value(PGresult *res, int row,
+ngx_http_payout_render_value(PGresult *res, int row, int base,
     const ngx_http_payout_render_field_t *f)
 {
+    int        col;
     u_char     buf[64];
     size_t     len;
     ngx_str_t  text;
 
+    col = base + f->col;
+
     if (f->kind == NGX_HTTP_PAYOUT_AS_NEXT_ACTION) {
-        return ngx_http_payout_render_next_action(res, row, f->col);
+        return ngx_http_payout_render_next_action(res, row, col);
     }
 
-    if (ngx_http_payout_pg_isnull(res, row, f->col)) {
+    if (ngx_http_payout_pg_isnull(res, row, col)) {
         return json_null();
     }
 
     switch (f->kind) {
 
     case NGX_HTTP_PAYOUT_AS_INT:
-        return json_integer(ngx_http_payout_pg_int(res, row, f->col));
+        return json_integer(ngx_http_payout_pg_int(res, row, col));
 
     case NGX_HTTP_PAYOUT_AS_BOOL:
-        return json_boolean(ngx_http_payout_pg_bool(res, row, f->col));
+        return json_boolean(ngx_http_payout_pg_bool(res, row, col));
 
     case NGX_HTTP_PAYOUT_AS_JSON:
-        ngx_http_payout_pg_text(res, row, f->col, &text);
+        ngx_http_payout_pg_text(res, row, col, &text);
         return json_loadb((char *) text.data, text.len, JSON_DECODE_ANY,
                           NULL);
 
     case NGX_HTTP_PAYOUT_AS_MASK:
-        ngx_http_payout_pg_text(res, row, f->col, &text);
+        ngx_http_payout_pg_text(res, row, col, &text);
 
         if (text.len > sizeof(buf) - 6) {
             return NULL;
@@ -250,11 +253,11 @@ ngx_http_payout_render_value(PGresult *res, int row,
         return json_stringn((char *) buf, len);
 
     case NGX_HTTP_PAYOUT_AS_RECIPIENT:
-        return ngx_http_payout_render_object(res, row,
+        return ngx_http_payout_render_object(res, row, base,
                                              ngx_http_payout_render_recipient);
 
     default: /* NGX_HTTP_PAYOUT_AS_TEXT */
-        ngx_http_payout_pg_text(res, row, f->col, &text);
+        ngx_http_payout_pg_text(res, row, col, &text);
         return json_stringn((char *) text.data, text.len);
     }
 }

@@ -15,12 +15,12 @@
 
 
 /*
- * The select list and FROM of a payout with its recipient, as "p" and
- * "r": a statement adds its WHERE.  Its columns are the enum in
- * ngx_http_payout_render.c.
+ * The select list of a payout with its recipient, as "p" and "r", whose
+ * columns are the enum in ngx_http_payout_render.c, and the FROM that
+ * names them so; a statement adds its WHERE.
  */
-#define NGX_HTTP_PAYOUT_RENDER_SQL                                            \
-    "SELECT p.id, p.uuid, p.tenant_id, p.amount, p.currency, p.gateway, "     \
+#define NGX_HTTP_PAYOUT_RENDER_COLUMNS                                        \
+    "p.id, p.uuid, p.tenant_id, p.amount, p.currency, p.gateway, "            \
     "p.status, p.sub_status, p.narration, p.metadata, p.idempotency_key, "    \
     "p.gateway_payout_id, p.failure_reason, p.next_action, "                  \
     "array_to_json(p.webhook_urls), p.livemode, to_json(p.created_at), "      \
@@ -30,12 +30,20 @@
     "r.account_number_last4, r.mobile_money_provider, "                       \
     "r.mobile_money_last4, r.account_id, r.balance_id, r.country, "           \
     "r.gateway_recipient_code, r.idempotency_key, r.metadata, r.livemode, "   \
-    "to_json(r.created_at), to_json(r.updated_at) "                           \
+    "to_json(r.created_at), to_json(r.updated_at) "
+
+#define NGX_HTTP_PAYOUT_RENDER_FROM                                           \
     "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id "
 
+#define NGX_HTTP_PAYOUT_RENDER_SQL                                            \
+    "SELECT " NGX_HTTP_PAYOUT_RENDER_COLUMNS NGX_HTTP_PAYOUT_RENDER_FROM
 
-/* row of a result of NGX_HTTP_PAYOUT_RENDER_SQL; NULL: out of memory */
-json_t *ngx_http_payout_render_payout(PGresult *res, int row);
+
+/*
+ * Row row of a result whose columns from base on are
+ * NGX_HTTP_PAYOUT_RENDER_COLUMNS; NULL: out of memory.
+ */
+json_t *ngx_http_payout_render_payout(PGresult *res, int row, int base);
 
 
 #endif /* NGX_HTTP_PAYOUT_RENDER_H_INCLUDED_ */

@@ -231,3 +231,16 @@ def test_unfiltered_totals_read_the_counters(nginx, http, pg, twelve):
         assert total(http, nginx, twelve, search="x") == 0
     finally:
         pg.sql("DELETE FROM tenant_counters WHERE slot = 99")
+
+
+def test_page_past_the_end_with_counted_totals(nginx, http, pg, tenant):
+    # the clamp of a page past the end uses the counters' total
+    for i in range(3):
+        pg.sql("INSERT INTO recipients (tenant_id, gateway, recipient_type, "
+               "fingerprint) VALUES (%s, 'sandbox', 'bank_account', %s)",
+               (tenant.id, bytes([i + 40]) * 32))
+    r = http.get(nginx.url("/v1/payout-recipients"),
+                 params={"limit": 2, "page": 9}, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["meta"]["currentPage"] == 2 and len(body["data"]) == 1

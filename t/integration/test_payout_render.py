@@ -117,3 +117,31 @@ def test_unknown_and_other_tenant_are_404(nginx, pg, tenant, tenant_factory,
     for t, u in ((other, uuid), (tenant, uuidlib.uuid4())):
         r = http.get(nginx.url("/v1/payouts/%s" % u), headers=t.headers)
         assert r.status_code == 404, r.text
+
+
+def test_list_renders_like_payout_json(nginx, pg, tenant, http):
+    # page mode renders in C too: every kind on one page, and a page
+    # past the end, and an empty list
+    r = http.get(nginx.url("/v1/payouts"), headers=tenant.headers)
+    assert r.status_code == 200 and r.json()["data"] == []
+    for recipient in sorted(RECIPIENTS) + [None]:
+        rid = (insert_recipient(pg, tenant, RECIPIENTS[recipient])
+               if recipient else None)
+        for payout in sorted(PAYOUTS):
+            fields = dict(PAYOUTS[payout])
+            if "idempotency_key" in fields:
+                fields["idempotency_key"] += "-%s" % recipient
+            insert_payout(pg, tenant, rid, fields)
+    want = pg.sql("SELECT payout_json(p)::text FROM payouts p "
+                  "WHERE tenant_id = %s ORDER BY id DESC", (tenant.id,))
+    for params, rows in (({"limit": 100}, want),
+                         ({"limit": 7, "page": 2}, want[7:14]),
+                         ({"limit": 7, "page": 99}, want[28:]),
+                         ({"limit": 5, "sortBy": "id:ASC"},
+                          list(reversed(want))[:5])):
+        r = http.get(nginx.url("/v1/payouts"), params=params,
+                     headers=tenant.headers)
+        assert r.status_code == 200, r.text
+        body = json.loads(r.text, object_pairs_hook=list)
+        data = dict(body)["data"]
+        assert data == [ordered(w[0]) for w in rows], params

@@ -42,6 +42,11 @@ def poll(fn, timeout, interval=0.05):
         time.sleep(interval)
 
 
+# the tests below block the API key lookup: with the key cache off, each
+# request makes one (payout_api_key_cache)
+NO_KEY_CACHE = "payout_api_key_cache 0;"
+
+
 @contextlib.contextmanager
 def api_keys_locked(pg):
     """Hold ACCESS EXCLUSIVE on api_keys: every key lookup blocks."""
@@ -141,7 +146,8 @@ def test_blocked_query_does_not_block_the_worker(nginx_factory, pg, tenant):
     pool waits its queue timeout and gets 503, and the stuck one finishes
     when the lock goes away."""
     ngx = nginx_factory(workers=1, pool=1, server=STATIC,
-                        http="payout_database_queue_timeout 1s;")
+                        http="payout_database_queue_timeout 1s;"
+                        + NO_KEY_CACHE)
     url = ngx.url("/v1/payouts")
     assert requests.get(url, headers=tenant.headers).status_code == 200
 
@@ -183,7 +189,8 @@ def test_queue_drains_after_a_block(nginx_factory, pg, tenant):
     """Requests queued behind a stuck query are served, not dropped, when
     it finishes within the queue timeout."""
     ngx = nginx_factory(workers=1, pool=1,
-                        http="payout_database_queue_timeout 10s;")
+                        http="payout_database_queue_timeout 10s;"
+                        + NO_KEY_CACHE)
     url = ngx.url("/v1/payouts")
     with api_keys_locked(pg) as holder:
         futs = [in_thread(requests.get, url, headers=tenant.headers,
@@ -202,7 +209,8 @@ def test_query_timeout(nginx_factory, pg, tenant):
     """A query stuck longer than payout_database_query_timeout fails with
     503; the pool reconnects and serves the next requests."""
     ngx = nginx_factory(workers=1, pool=1,
-                        http="payout_database_query_timeout 1s;")
+                        http="payout_database_query_timeout 1s;"
+                        + NO_KEY_CACHE)
     url = ngx.url("/v1/payouts")
     with api_keys_locked(pg) as holder:
         r, took = timed(requests.get, url, headers=tenant.headers,
@@ -219,7 +227,8 @@ def test_abandoned_requests_do_not_break_the_pool(nginx_factory, pg, tenant):
     """Clients that give up while their query runs, or while it waits in
     the queue and then times out there, leave the pool working."""
     ngx = nginx_factory(workers=1, pool=1,
-                        http="payout_database_queue_timeout 300ms;")
+                        http="payout_database_queue_timeout 300ms;"
+                        + NO_KEY_CACHE)
     url = ngx.url("/v1/payouts")
     with api_keys_locked(pg) as holder:
         # the first one runs (blocked), the others queue
@@ -403,7 +412,7 @@ def test_reload_while_idle(nginx_factory, tenant):
 def test_reload_with_a_request_in_flight(nginx_factory, pg, tenant):
     """A graceful reload lets a request that waits on the database finish;
     the old worker exits only after it, with no open-socket alert."""
-    ngx = nginx_factory(workers=1, pool=1)
+    ngx = nginx_factory(workers=1, pool=1, http=NO_KEY_CACHE)
     url = ngx.url("/v1/payouts")
     assert requests.get(url, headers=tenant.headers,
                         timeout=5).status_code == 200
