@@ -72,6 +72,9 @@ typedef struct {
                                        * NULL: the gateway's own */
     const char   *country;            /* ISO 3166-1 alpha-2, or NULL */
     const char   *otp;                /* FINALIZE's code, or NULL */
+    const char   *nonce;              /* 32 of [A-Za-z0-9], fresh per
+                                       * call (OAuth), or NULL */
+    long          now;                /* unix seconds of the call */
 } ngx_payout_transfer_t;
 
 
@@ -94,7 +97,11 @@ typedef struct {
     char                   gateway_id[128];  /* ENROLL: the recipient
                                              * code */
     char                   reason[160];
-    char                   next_action[32];  /* "otp_required", or "" */
+    char                   next_action[32];  /* "otp_required",
+                                             * "redirect", or "" */
+    char                   next_action_url[1024];  /* "redirect": where
+                                                    * to send the
+                                                    * receiver */
 } ngx_payout_result_t;
 
 
@@ -120,6 +127,11 @@ typedef struct {
     const char               *webhook_secret;
     size_t                    webhook_secret_len;
     const ngx_payout_keys_t  *keys;         /* derived from the master key */
+    const char               *url;          /* the gateway's url=, no
+                                             * trailing slash, or NULL */
+    const char               *callback_url; /* payout_public_url + the
+                                             * hooks location + name, or
+                                             * NULL */
     ngx_payout_mem_t          mem;
 } ngx_payout_account_t;
 
