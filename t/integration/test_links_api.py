@@ -242,8 +242,10 @@ def test_methods_are_what_the_gateway_pays(nginx_factory, tenant, http,
 
 def test_public_url_unset(nginx_factory, tenant, http):
     ngx = sandbox_nginx(nginx_factory)
-    assert_error(post_json(http, ngx, tenant, "/v1/payout-links",
-                           link_body()), 503, "public_url_not_configured")
+    r = post_json(http, ngx, tenant, "/v1/payout-links", link_body())
+    assert_error(r, 503, "public_url_not_configured")
+    # a configuration fault: retrying will not help
+    assert "Retry-After" not in r.headers
 
 
 def test_idempotency(ngx, pg, tenant, http):
@@ -454,6 +456,9 @@ def test_tenant_display_name(pg, tenant):
     assert pg.sql("SELECT display_name FROM tenants WHERE id = %s",
                   (tenant.id,)) == [("Acme Ltd",)]
     assert "Acme Ltd" in payoutctl(pg, "tenant", "list").stdout
+    payoutctl(pg, "tenant", "update", tenant.name, "--display-name=Acme 2")
+    assert pg.sql("SELECT display_name FROM tenants WHERE id = %s",
+                  (tenant.id,)) == [("Acme 2",)]
     # 100 characters, not bytes
     payoutctl(pg, "tenant", "update", tenant.name, "--display-name",
               "é" * 100)
@@ -477,6 +482,9 @@ def test_tenant_display_name(pg, tenant):
     assert out.returncode == 2
     out = payoutctl(pg, "tenant", "update", tenant.name, "--display-name",
                     check=False)
+    assert out.returncode == 2 and "needs a value" in out.stderr
+    out = payoutctl(pg, "tenant", "update", tenant.name, "--display-name",
+                    "A", "--display-name", "B", check=False)
     assert out.returncode == 2
     # "" clears it
     out = payoutctl(pg, "tenant", "update", tenant.name, "--display-name",

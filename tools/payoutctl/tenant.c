@@ -137,22 +137,21 @@ payoutctl_tenant_update(payoutctl_conf_t *conf, int argc, char **argv)
     given = 0;
 
     for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--display-name") == 0 && i + 1 < argc
-            && !given)
-        {
-            display = argv[++i];
+        switch (payoutctl_opt(argc, argv, &i, "--display-name", &display)) {
+        case 1:
+            if (given) {
+                return payoutctl_unexpected("tenant update", argv[i]);
+            }
+
             given = 1;
             continue;
+        case -1:
+            return PAYOUTCTL_USAGE;
         }
 
         if (argv[i][0] != '-' && name == NULL) {
             name = argv[i];
             continue;
-        }
-
-        if (strcmp(argv[i], "--display-name") == 0 && i + 1 == argc) {
-            payoutctl_error("tenant update: --display-name needs a value");
-            return PAYOUTCTL_USAGE;
         }
 
         return payoutctl_unexpected("tenant update", argv[i]);
