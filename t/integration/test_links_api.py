@@ -534,3 +534,20 @@ def test_tenant_display_name(pg, tenant):
     assert "cleared" in out.stdout
     assert pg.sql("SELECT display_name FROM tenants WHERE id = %s",
                   (tenant.id,)) == [(None,)]
+
+
+def test_token_never_logged_at_debug(nginx_factory, pg, tenant, http):
+    """With the whole error log at debug level, neither the token nor its
+    hash (what the database is asked with) appears in it."""
+    from test_secrets import debug_log, read_log
+    ngx = sandbox_nginx(nginx_factory, edit=debug_log,
+                        http="payout_public_url %s;" % PUBLIC)
+    link = create_link(http, ngx, tenant, link_body(
+        webhook_secret="link-secret-value"))
+    token = token_of(link)
+    cancel(http, ngx, tenant, link["link_uuid"])
+    log = read_log(ngx)
+    assert "payout" in log and "[debug]" in log
+    assert token not in log
+    assert token_hash(token).hex() not in log
+    assert "link-secret-value" not in log
