@@ -75,8 +75,24 @@ char *
 ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    return ngx_http_payout_set_location(cf, conf,
-                                        ngx_http_payout_hook_handler);
+    char                         *rv;
+    ngx_http_payout_loc_conf_t   *plcf = conf;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    rv = ngx_http_payout_set_location(cf, conf,
+                                      ngx_http_payout_hook_handler);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /* the base of the callback URLs given to providers */
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_payout_module);
+
+    if (pmcf->hooks_prefix.len == 0) {
+        pmcf->hooks_prefix = plcf->api_prefix;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
