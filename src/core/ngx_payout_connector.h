@@ -184,6 +184,11 @@ typedef struct {
     char                   reference[37];   /* our uuid, or "" */
     ngx_payout_result_t    result;          /* .gateway_id: theirs */
     ngx_payout_follow_e    follow_up;
+    /*
+     * The event's identity for de-duplication, or "": a provider that
+     * names no event id (PaynetEasy: "status|type|orderid|client_orderid")
+     */
+    char                   key[256];
 } ngx_payout_event_t;
 
 
