@@ -413,6 +413,7 @@ ngx_http_payout_gateway_check(ngx_conf_t *cf,
     acct.webhook_secret = (char *) gw->webhook_secret.data;
     acct.webhook_secret_len = gw->webhook_secret.len;
     acct.keys = &pmcf->keys;
+    acct.url = (char *) gw->url.data;
     acct.mem.alloc = ngx_http_payout_conf_alloc;
     acct.mem.data = cf->pool;
 
