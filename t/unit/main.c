@@ -27,6 +27,7 @@ main(void)
     failed += run_stripe_tests();
     failed += run_mollie_tests();
     failed += run_adyen_tests();
+    failed += run_payneteasy_tests();
     failed += run_webhook_tests();
     failed += run_text_tests();
     failed += run_finalize_tests();
