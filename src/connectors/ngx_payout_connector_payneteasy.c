@@ -1164,14 +1164,20 @@ ngx_payout_pne_url(ngx_payout_mem_t *mem, const char *base, const char *path)
     char        *url, *p, *host, *end, *port;
     size_t       len;
 
+    /* url= without its trailing slashes, as the glue sends to it */
     len = strlen(base);
+
+    while (len && base[len - 1] == '/') {
+        len--;
+    }
 
     url = mem->alloc(mem->data, len + strlen(path) + 1);
     if (url == NULL) {
         return NULL;
     }
 
-    memcpy(url, base, len + 1);
+    memcpy(url, base, len);
+    url[len] = '\0';
 
     host = strstr(url, "://");
     if (host == NULL) {
@@ -1253,6 +1259,16 @@ ngx_payout_pne_parse(const ngx_payout_account_t *acct, ngx_payout_op_e op,
         ngx_payout_result_copy(res->reason, sizeof(res->reason), message);
 
         if (op == NGX_PAYOUT_OP_INITIATE) {
+            /* an order refused after it was made keeps its id */
+            if (ngx_payout_payneteasy_field(a->body, a->body_len,
+                                            "paynet-order-id", id,
+                                            sizeof(id)) == 1
+                && ngx_payout_pne_id_valid(id, NGX_PAYOUT_PNE_ID_LEN))
+            {
+                ngx_payout_result_copy(res->gateway_id,
+                                       sizeof(res->gateway_id), id);
+            }
+
             res->state = NGX_PAYOUT_CANCELED_REJECTED;
             res->outcome = NGX_PAYOUT_OUTCOME_STATE;
             return;

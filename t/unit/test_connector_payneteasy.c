@@ -147,6 +147,61 @@ header(const ngx_payout_call_t *call, const char *name)
 }
 
 
+/* the header's signature verifies over the base string of url */
+
+static void
+assert_signed(fixture_t *f, const ngx_payout_call_t *call, const char *url,
+    const char *nonce, long now)
+{
+    int             n;
+    char           *pub, *base, b64[1024], *q;
+    BIO            *bio;
+    EVP_PKEY       *pkey;
+    EVP_MD_CTX     *ctx;
+    const char     *p;
+    unsigned char   raw[1024];
+
+    p = strstr(header(call, "Authorization"), "oauth_signature=\"");
+    assert_non_null(p);
+
+    for (p += 17, q = b64; *p != '"'; p++) {
+        if (*p == '%') {
+            *q++ = (char) (ngx_payout_hex_value(p[1]) << 4
+                           | ngx_payout_hex_value(p[2]));
+            p += 2;
+
+        } else {
+            *q++ = *p;
+        }
+    }
+
+    *q = '\0';
+    n = EVP_DecodeBlock(raw, (unsigned char *) b64, (int) strlen(b64));
+    assert_int_equal(n, 258);
+
+    base = ngx_payout_payneteasy_base_string(&f->acct.mem, url, call->body,
+                                             call->body_len, "merchantlogin",
+                                             nonce, now);
+    assert_non_null(base);
+
+    pub = unit_file(FIXTURES "test-key.pub.pem", NULL);
+    bio = BIO_new_mem_buf(pub, -1);
+    pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    assert_non_null(pkey);
+
+    ctx = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+                                          pkey), 1);
+    assert_int_equal(EVP_DigestVerify(ctx, raw, 256, (unsigned char *) base,
+                                      strlen(base)), 1);
+
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pkey);
+    BIO_free(bio);
+    free(pub);
+}
+
+
 static void
 test_configure(void **state)
 {
@@ -244,14 +299,8 @@ test_check(void **state)
 static void
 test_build_initiate(void **state)
 {
-    int                     n;
-    char                   *base, *sig, *want, *pub, *auth;
+    char                   *base, *want, *auth;
     fixture_t               f;
-    BIO                    *bio;
-    EVP_PKEY               *pkey;
-    EVP_MD_CTX             *ctx;
-    size_t                  sig_len;
-    unsigned char           raw[512];
     ngx_payout_call_t       call;
     ngx_payout_transfer_t   t;
 
@@ -286,32 +335,9 @@ test_build_initiate(void **state)
     assert_string_equal(header(&call, "Authorization"), auth);
 
     /* and it verifies with the public key */
-    sig = unit_file(FIXTURES "oauth-signature.b64", &sig_len);
-    while (sig_len && sig[sig_len - 1] == '\n') {
-        sig[--sig_len] = '\0';
-    }
-
-    pub = unit_file(FIXTURES "test-key.pub.pem", NULL);
-    bio = BIO_new_mem_buf(pub, -1);
-    pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-    assert_non_null(pkey);
-    /* 256 bytes, decoded to 258 with the two "=" of padding */
-    n = EVP_DecodeBlock(raw, (unsigned char *) sig, (int) sig_len);
-    assert_int_equal(n, 258);
-
-    ctx = EVP_MD_CTX_new();
-    assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-                                          pkey), 1);
-    assert_int_equal(EVP_DigestVerify(ctx, raw, 256,
-                                      (unsigned char *) base, strlen(base)),
-                     1);
-    EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(pkey);
-    BIO_free(bio);
+    assert_signed(&f, &call, URL "/api/v4/payout/39915", NONCE, 1700000000);
 
     free(auth);
-    free(pub);
-    free(sig);
     free(want);
     fixture_free(&f);
 }
@@ -498,7 +524,7 @@ test_build_fields(void **state)
     f.acct.mem.data = &f.m;
     f.acct.secret = CONTROL;
     f.acct.secret_len = sizeof(CONTROL) - 1;
-    f.acct.url = "HTTPS://Sandbox.PaynetEasy.com:443/paynet";
+    f.acct.url = "HTTPS://Sandbox.PaynetEasy.com:443/paynet/";
     f.pem = unit_file(FIXTURES "test-key.pem", NULL);
     assert_int_equal(set(&f, "login", "merchantlogin"), NGX_PAYOUT_OK);
     assert_int_equal(set(&f, "endpoint_group", "2545"), NGX_PAYOUT_OK);
@@ -508,6 +534,10 @@ test_build_fields(void **state)
     assert_int_equal(pne()->build(&f.acct, NGX_PAYOUT_OP_INITIATE, &t,
                                   &call), NGX_PAYOUT_OK);
     assert_string_equal(call.path, "/api/v4/payout/group/2545");
+
+    /* signed for the URL as OAuth normalises it */
+    assert_signed(&f, &call, "https://sandbox.payneteasy.com/paynet"
+                  "/api/v4/payout/group/2545", NONCE, 1700000000);
     unit_mem_free(&f.m);
 
     assert_int_equal(pne()->build(&f.acct, NGX_PAYOUT_OP_LOOKUP, &t, &call),
@@ -670,6 +700,14 @@ test_parse_initiate(void **state)
     parse_fixture(NGX_PAYOUT_OP_INITIATE, 200, "payout-error.txt", &res);
     assert_int_equal(res.state, NGX_PAYOUT_CANCELED_REJECTED);
     assert_string_equal(res.reason, "Endpoint is not active");
+    assert_string_equal(res.gateway_id, "");
+
+    /* refused once made: the order's id is kept */
+    unit_parse(pne(), NGX_PAYOUT_OP_INITIATE, 200,
+               "type=error\n&paynet-order-id=1969105\n"
+               "&error-message=Declined+by+processor\n", &res);
+    assert_int_equal(res.state, NGX_PAYOUT_CANCELED_REJECTED);
+    assert_string_equal(res.gateway_id, "1969105");
 
     /* an error that says nothing, only its code */
     unit_parse(pne(), NGX_PAYOUT_OP_INITIATE, 200,
