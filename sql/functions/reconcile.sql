@@ -14,11 +14,12 @@
 -- (payout_reconcile_backoff); the grace leaves a payout alone while its
 -- own request may still be talking to the provider.  A payout in flight
 -- (pending_promise) at a gateway of p_poll (a connector that learns the
--- status by polling: NGX_PAYOUT_CAP_POLL, PaynetEasy's) is asked every
--- p_poll_ms to 4/3 of it (random: 3 to 4 s, so 3 to 5 s with the
--- reconciler's tick) from p_poll_ms after it got there, for its first
--- twenty checks, then backs off as the others do, from ten times
--- p_backoff_ms.
+-- status by polling: NGX_PAYOUT_CAP_POLL, PaynetEasy's) follows the
+-- provider's documented cadence instead: from p_poll_ms after it got
+-- there, every p_poll_ms to 4/3 of it (random: 3 to 4 s, so 3 to 5 s
+-- with the reconciler's tick) while the payout is younger than five
+-- minutes, then every 5 to 10 minutes until it is an hour old, then
+-- every p_backoff_max_ms (the callback is expected by then).
 CREATE OR REPLACE FUNCTION payout_reconcile_claim(p_limit integer,
                                                   p_grace_ms bigint,
                                                   p_gateways text[],
@@ -56,15 +57,15 @@ LANGUAGE sql AS $$
     UPDATE payouts p SET
         provider_attempts = p.provider_attempts + 1,
         next_check_at = now() + CASE
-            WHEN due.polled AND p.provider_attempts < 20
+            WHEN due.polled AND p.created_at > now() - interval '5 minutes'
                 THEN p_poll_ms * (1 + random() / 3)
-            WHEN NOT due.polled AND p.provider_attempts < 10
-                THEN p_backoff_ms
+            WHEN due.polled AND p.created_at > now() - interval '1 hour'
+                THEN 300000 * (1 + random())
+            WHEN due.polled THEN p_backoff_max_ms
+            WHEN p.provider_attempts < 10 THEN p_backoff_ms
             ELSE least(p_backoff_max_ms,
                        10 * p_backoff_ms
-                       * 2 ^ least(p.provider_attempts
-                                   - CASE WHEN due.polled THEN 20 ELSE 10 END,
-                                   30))
+                       * 2 ^ least(p.provider_attempts - 10, 30))
             END * interval '1 millisecond'
     FROM due WHERE p.id = due.id
     RETURNING p.id, p.tenant_id, p.uuid, p.gateway, p.sub_status,
