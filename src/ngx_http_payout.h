@@ -36,6 +36,9 @@ typedef struct {
     ngx_str_t                    ca_file;
     ngx_msec_t                   timeout;
     ngx_int_t                    livemode;     /* mode=live; 0 for test */
+    /* public_url + the payout_provider_webhook location + name, or
+     * empty: where the provider calls back (ngx_http_payout_conf.c) */
+    ngx_str_t                    callback_url;
 } ngx_http_payout_gateway_t;
 
 
@@ -59,6 +62,8 @@ typedef struct {
      * base of callback URLs given to providers and of payout-link pages */
     ngx_str_t                    public_url;
     ngx_flag_t                   public_https;
+    /* the first payout_provider_webhook location's prefix, "/hooks/" */
+    ngx_str_t                    hooks_prefix;
 
     /* trusted CAs for provider and webhook TLS; empty: the system's */
     ngx_str_t                    ca_file;

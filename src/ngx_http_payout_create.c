@@ -476,9 +476,11 @@ ngx_http_payout_create_respond(ngx_http_payout_create_t *cr)
                          cr->failure_reason.len));
     }
 
+    /* payout_next_action_json()'s object, as get shows it */
     if (cr->next_action.data) {
         json_object_set_new(json, "next_action",
-                            ngx_http_payout_str_json(&cr->next_action));
+            json_loadb((char *) cr->next_action.data, cr->next_action.len,
+                       0, NULL));
     }
 
     rc = ngx_http_payout_send_json_t(r, NGX_HTTP_CREATED, json);

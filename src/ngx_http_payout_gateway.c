@@ -76,7 +76,7 @@ static const char  ngx_http_payout_transition_sql[] =
     "next_action FROM payout_apply_result("
     "p_id => $1, p_from => $2, p_to => $3, p_source => $4, "
     "p_gateway_payout_id => $5, p_failure_reason => $6, "
-    "p_next_action => $7)";
+    "p_next_action => $7, p_next_action_url => $8)";
 
 /* its columns: NGX_HTTP_PAYOUT_RESULT_* (ngx_http_payout_gateway.h) */
 
@@ -624,6 +624,13 @@ ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     if (res->next_action[0]) {
         ngx_http_payout_pg_param(q, (u_char *) res->next_action,
                                  ngx_strlen(res->next_action));
+    } else {
+        ngx_http_payout_pg_param_null(q);
+    }
+
+    if (res->next_action[0] && res->next_action_url[0]) {
+        ngx_http_payout_pg_param(q, (u_char *) res->next_action_url,
+                                 ngx_strlen(res->next_action_url));
     } else {
         ngx_http_payout_pg_param_null(q);
     }

@@ -41,7 +41,8 @@ struct ngx_http_payout_send_s {
     ngx_str_t                       sub_status;
     ngx_str_t                       gateway_payout_id;
     ngx_str_t                       failure_reason;
-    ngx_str_t                       next_action;  /* "otp_required" */
+    ngx_str_t                       next_action;  /* its JSON object:
+                                                   * {"type": ...} */
 
     /* private */
     ngx_http_payout_gateway_t      *gateway;

@@ -27,6 +27,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'idempotency_key', p.idempotency_key,
         'metadata', p.metadata,
         'failure_reason', p.failure_reason,
+        'next_action', payout_next_action_json(p),
         'livemode', p.livemode,
         'timestamp', to_char(now() AT TIME ZONE 'UTC',
                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))

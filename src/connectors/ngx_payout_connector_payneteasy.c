@@ -135,7 +135,8 @@ static const ngx_payout_status_map_t  ngx_payout_pne_statuses[] = {
 
 const ngx_payout_connector_t  ngx_payout_connector_payneteasy = {
     "payneteasy",
-    NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_HOOK_REFETCH,
+    NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_HOOK_REFETCH
+    | NGX_PAYOUT_CAP_HOOK_GET | NGX_PAYOUT_CAP_POLL,
     NULL,                               /* url= always: white-label hosts */
     0,
     ngx_payout_pne_configure,

@@ -50,7 +50,13 @@ typedef enum {
 #define NGX_PAYOUT_CAP_FAILS_AFTER_PAID     0x40  /* a failure may follow
                                                    * success: the money
                                                    * came back */
-#define NGX_PAYOUT_CAP_MOBILE_MONEY        0x80  /* pays mobile-money
+#define NGX_PAYOUT_CAP_HOOK_GET             0x80  /* callbacks may come
+                                                   * as GET, the event in
+                                                   * the query string */
+#define NGX_PAYOUT_CAP_POLL                 0x100 /* in flight, its status
+                                                   * is polled every 3-5 s
+                                                   * at first (seed 003) */
+#define NGX_PAYOUT_CAP_MOBILE_MONEY         0x200 /* pays mobile-money
                                                    * wallets (a payout
                                                    * link's default) */
 
