@@ -369,3 +369,32 @@ def test_metrics_directive_refused_elsewhere(pg):
     shutil.rmtree(ngx.dir, ignore_errors=True)
     assert out.returncode != 0
     assert 'invalid number of arguments in "payout_metrics"' in out.stderr
+
+
+def test_stuck_payout_logged_once_and_counted(http, nginx_factory, tenant):
+    """Pending past payout_reconcile_window: one [warn] with its uuid and
+    gateway, whichever worker looks, however often; counted."""
+    ngx = sandbox_nginx(nginx_factory, workers=2, server=METRICS,
+                        http="payout_reconcile_window 2s;")
+    before = scrape(http, ngx)
+    p = create(http, ngx, tenant, bank(account(7)))
+    uuid = p["payout_uuid"]
+
+    def warned():
+        with open(ngx.error_log) as f:
+            got = [line for line in f if uuid in line and "[warn]" in line]
+        return got or None
+
+    lines = wait_for(warned, timeout=10, what="the stuck payout's [warn]")
+    assert 'gateway "sandbox"' in lines[0]
+    assert "pending_promise" in lines[0]
+    assert "payout_reconcile_window" in lines[0]
+    time.sleep(2.5)
+    assert len(warned()) == 1
+    after = scrape(http, ngx)
+    assert delta(before, after, "payout_stuck_logged_total",
+                 gateway="sandbox") >= 1
+    assert value(after, "payout_stuck_payouts", gateway="sandbox") >= 1
+    r = http.get(ngx.url("/v1/payouts?filter.sub_status=pending_promise"),
+                 headers=tenant.headers)
+    assert uuid in [x["uuid"] for x in r.json()["data"]]
