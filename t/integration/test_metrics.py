@@ -398,3 +398,25 @@ def test_stuck_payout_logged_once_and_counted(http, nginx_factory, tenant):
     r = http.get(ngx.url("/v1/payouts?filter.sub_status=pending_promise"),
                  headers=tenant.headers)
     assert uuid in [x["uuid"] for x in r.json()["data"]]
+
+
+def test_alert_rules_check_and_are_documented():
+    """The three rules of docs/operations.md, kept in
+    conf/prometheus/payout-alerts.yml, pass promtool check rules; the
+    doc shows the file as it is."""
+    from conftest import ROOT
+    import os
+    if PROMTOOL is None:
+        pytest.skip("promtool (Debian prometheus) is not installed")
+    path = os.path.join(ROOT, "conf", "prometheus", "payout-alerts.yml")
+    out = subprocess.run([PROMTOOL, "check", "rules", path],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "SUCCESS: 3 rules found" in out.stdout
+    with open(path) as f:
+        rules = f.read()
+    with open(os.path.join(ROOT, "docs", "operations.md")) as f:
+        doc = f.read()
+    assert "```yaml\n" + rules + "```" in doc
+    for name in re.findall(r"\bpayout_[a-z_]+", rules):
+        assert "`%s" % name in doc, name
