@@ -334,6 +334,8 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     cr->created = 1;
+    ngx_http_payout_metric_transition(r, NGX_PAYOUT_PENDING_STAGED,
+                                      NGX_PAYOUT_PENDING_CREATED);
     cr->payout_id = ngx_http_payout_pg_int(res, 0,
                                            NGX_HTTP_PAYOUT_TRANSFER_PAYOUT_ID);
 

@@ -199,6 +199,8 @@ static void ngx_http_payout_metric_observe(ngx_atomic_t *h,
     const ngx_msec_t *buckets, ngx_uint_t nbuckets, ngx_msec_t ms);
 static void ngx_http_payout_metric_watched(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static void ngx_http_payout_metric_moved(ngx_http_payout_metrics_t *m,
+    ngx_int_t g, int from, int to);
 
 
 ngx_int_t
@@ -766,14 +768,43 @@ ngx_http_payout_metric_watched(ngx_http_payout_pg_query_t *q, PGresult *res)
         to = ngx_http_payout_row_state(res, 0,
                                        NGX_HTTP_PAYOUT_RESULT_SUB_STATUS);
 
-        if (g >= 0 && from >= 0 && to >= 0) {
-            (void) ngx_atomic_fetch_add(&m->counters[m->transitions
-                                            + (g * NGX_PAYOUT_NSTATES + from)
-                                              * NGX_PAYOUT_NSTATES + to], 1);
-        }
+        ngx_http_payout_metric_moved(m, g, from, to);
     }
 
     q->handler(q, res);
+}
+
+
+void
+ngx_http_payout_metric_transition(ngx_http_request_t *r, ngx_uint_t from,
+    ngx_uint_t to)
+{
+    ngx_http_payout_ctx_t      *ctx;
+    ngx_http_payout_metrics_t  *m;
+
+    m = ngx_http_payout_metrics_get();
+    ctx = ngx_http_get_module_ctx(r, ngx_http_payout_module);
+
+    if (m && ctx && ctx->gateway) {
+        ngx_http_payout_metric_moved(m, ctx->gateway - m->gateways,
+                                     (int) from, (int) to);
+    }
+}
+
+
+static void
+ngx_http_payout_metric_moved(ngx_http_payout_metrics_t *m, ngx_int_t g,
+    int from, int to)
+{
+    if (g < 0 || (ngx_uint_t) g >= m->ngateways || from < 0 || to < 0
+        || from >= NGX_PAYOUT_NSTATES || to >= NGX_PAYOUT_NSTATES)
+    {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&m->counters[m->transitions
+                                    + (g * NGX_PAYOUT_NSTATES + from)
+                                      * NGX_PAYOUT_NSTATES + to], 1);
 }
 
 
@@ -1006,9 +1037,9 @@ ngx_http_payout_metrics_counters(ngx_http_payout_scrape_t *sc)
     }
 
     ngx_http_payout_metrics_head(sc, "payout_transitions_total", "counter",
-        "State transitions applied from a provider's word (the send, live "
-        "status, cancel, webhooks, the reconciler), by gateway, from and "
-        "to sub-status.");
+        "State transitions applied by a provider's word (the send, live "
+        "status, cancel, webhooks, the reconciler) or the API (a staged "
+        "payout's transfer or void), by gateway, from and to sub-status.");
 
     for (g = 0; g < m->ngateways; g++) {
         for (i = 0; i < NGX_PAYOUT_NSTATES; i++) {

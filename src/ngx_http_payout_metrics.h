@@ -68,6 +68,10 @@ void ngx_http_payout_metric_pg_state(ngx_int_t from, ngx_int_t to);
  */
 void ngx_http_payout_metric_watch(ngx_http_payout_pg_query_t *q);
 
+/* the API moved a payout of ctx->gateway (a staged one's transfer, void) */
+void ngx_http_payout_metric_transition(ngx_http_request_t *r,
+    ngx_uint_t from, ngx_uint_t to);
+
 /* a payout pending past payout_reconcile_window, logged once */
 void ngx_http_payout_metric_stuck(ngx_str_t *gateway);
 

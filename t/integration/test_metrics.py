@@ -420,3 +420,27 @@ def test_alert_rules_check_and_are_documented():
     assert "```yaml\n" + rules + "```" in doc
     for name in re.findall(r"\bpayout_[a-z_]+", rules):
         assert "`%s" % name in doc, name
+
+
+def test_transitions_the_api_makes(http, ngx, tenant):
+    """A staged payout's transfer and void are transitions too."""
+    before = scrape(http, ngx)
+    one = create(http, ngx, tenant, bank(account(7), stage=True))
+    two = create(http, ngx, tenant, bank(account(7), stage=True))
+    r = post_json(http, ngx, tenant,
+                  "/v1/payouts/%s/transfer" % one["payout_uuid"], {})
+    assert r.status_code in (200, 201), r.text
+    r = post_json(http, ngx, tenant,
+                  "/v1/payouts/%s/cancel" % two["payout_uuid"], {})
+    assert r.status_code == 200, r.text
+    after = scrape(http, ngx)
+    moved = "payout_transitions_total"
+    assert delta(before, after, moved, gateway="sandbox",
+                 **{"from": "pending_staged", "to": "pending_created"}) == 1
+    assert delta(before, after, moved, gateway="sandbox",
+                 **{"from": "pending_created",
+                    "to": "pending_promise"}) == 1
+    assert delta(before, after, moved, gateway="sandbox",
+                 **{"from": "pending_staged", "to": "canceled_voided"}) == 1
+    assert delta(before, after, "payout_payouts_created_total",
+                 gateway="sandbox", mode="test") == 2
