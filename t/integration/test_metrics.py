@@ -444,3 +444,44 @@ def test_transitions_the_api_makes(http, ngx, tenant):
                  **{"from": "pending_staged", "to": "canceled_voided"}) == 1
     assert delta(before, after, "payout_payouts_created_total",
                  gateway="sandbox", mode="test") == 2
+
+
+def test_database_that_never_answers(http, tenant):
+    """PostgreSQL frozen (SIGSTOP) under open connections: the gauge
+    query is sent and never answered; the scrape answers 200 without it
+    at payout_database_queue_timeout."""
+    import os
+    import signal
+    from conftest import own_database
+    db, headers = own_database()
+    frozen = []
+    try:
+        ngx = Nginx(db, server=METRICS, workers=1,
+                    http="payout_database_queue_timeout 1s;")
+        ngx.start()
+        try:
+            assert http.get(ngx.url("/v1/payouts"),
+                            headers=headers).status_code == 200
+            assert value(scrape(http, ngx), "payout_database_up") == 1
+            with open(os.path.join(db.data, "postmaster.pid")) as f:
+                master = int(f.readline())
+            children = subprocess.run(["pgrep", "-P", str(master)],
+                                      capture_output=True,
+                                      text=True).stdout.split()
+            for pid in [master] + [int(c) for c in children]:
+                os.kill(pid, signal.SIGSTOP)
+                frozen.append(pid)
+            t0 = time.time()
+            r = http.get(ngx.url("/metrics"), timeout=10)
+            took = time.time() - t0
+            assert r.status_code == 200, r.text
+            assert 0.9 < took < 2.0, took
+            promtool_check(r.text)
+            assert value(parse(r.text)[0], "payout_database_up") == 0
+        finally:
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
+            problems = ngx.destroy()
+        assert not problems, problems
+    finally:
+        db.destroy()
