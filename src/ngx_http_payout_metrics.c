@@ -129,13 +129,6 @@ typedef struct {
 } ngx_http_payout_metrics_t;
 
 
-/* the zone's first word: which layout it holds */
-typedef struct {
-    ngx_atomic_t                   signature;
-    ngx_atomic_t                   counters[1];
-} ngx_http_payout_metrics_shm_t;
-
-
 typedef struct {
     ngx_http_request_t            *request;
     ngx_http_payout_metrics_t     *metrics;
@@ -207,6 +200,7 @@ ngx_int_t
 ngx_http_payout_metrics_init(ngx_conf_t *cf)
 {
     size_t                        n, ng, ns;
+    uint32_t                      sig;
     ngx_str_t                     name;
     ngx_uint_t                    i;
     ngx_http_handler_pt          *h;
@@ -279,12 +273,33 @@ ngx_http_payout_metrics_init(ngx_conf_t *cf)
     m->stuck = m->pool + NGX_HTTP_PAYOUT_NPOOL;
     m->total = m->stuck + ng;
 
-    /* the zone's size tells layouts apart; the signature does the rest */
-    ngx_str_set(&name, "payout_metrics");
+    /* one zone per layout: its name carries the layout's signature */
+    ngx_crc32_init(sig);
+
+    for (i = 0; i < m->nroutes; i++) {
+        ngx_crc32_update(&sig, m->route_labels[i].data,
+                         m->route_labels[i].len);
+    }
+
+    for (i = 0; i < m->ngateways; i++) {
+        ngx_crc32_update(&sig, (u_char *) "/", 1);
+        ngx_crc32_update(&sig, m->gateways[i].name.data,
+                         m->gateways[i].name.len);
+    }
+
+    ngx_crc32_final(sig);
+
+    name.data = ngx_pnalloc(cf->pool, sizeof("payout_metrics_") + 8);
+    if (name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    name.len = ngx_sprintf(name.data, "payout_metrics_%08xD", sig)
+               - name.data;
 
     m->zone = ngx_shared_memory_add(cf, &name,
                                     ngx_align(sizeof(ngx_atomic_t)
-                                              * (m->total + 1)
+                                              * m->total
                                               + 8 * ngx_pagesize,
                                               ngx_pagesize),
                                     &ngx_http_payout_module);
@@ -311,65 +326,37 @@ ngx_http_payout_metrics_init(ngx_conf_t *cf)
 
 
 /*
- * The layout's signature: a reload that keeps the routes and gateways
- * keeps the counters; one that changes them starts from zero.
+ * A reload that keeps the layout (the same routes and gateways) finds the
+ * zone of the same name and keeps its counters; a new layout is a zone of
+ * another name, so the old workers still finishing keep writing into the
+ * old one, which nginx unmaps once they are gone.
  */
 
 static ngx_int_t
 ngx_http_payout_metrics_zone_init(ngx_shm_zone_t *zone, void *data)
 {
-    uint32_t                        sig;
-    ngx_uint_t                      i;
-    ngx_slab_pool_t                *shpool;
-    ngx_http_payout_metrics_t      *m, *old;
-    ngx_http_payout_metrics_shm_t  *shm;
+    ngx_slab_pool_t            *shpool;
+    ngx_http_payout_metrics_t  *m, *old;
 
     m = zone->data;
     old = data;
 
-    ngx_crc32_init(sig);
-
-    for (i = 0; i < m->nroutes; i++) {
-        ngx_crc32_update(&sig, m->route_labels[i].data,
-                         m->route_labels[i].len);
+    if (old) {
+        m->counters = old->counters;
+        return NGX_OK;
     }
 
-    for (i = 0; i < m->ngateways; i++) {
-        ngx_crc32_update(&sig, (u_char *) "/", 1);
-        ngx_crc32_update(&sig, m->gateways[i].name.data,
-                         m->gateways[i].name.len);
-    }
-
-    ngx_crc32_final(sig);
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (old && old->counters) {
-        shm = (ngx_http_payout_metrics_shm_t *)
-              ((u_char *) old->counters
-               - offsetof(ngx_http_payout_metrics_shm_t, counters));
-
-        if (shm->signature == sig && old->total == m->total) {
-            m->counters = old->counters;
-            return NGX_OK;
-        }
-
-        /* another layout in a zone of the same size */
-        ngx_slab_free(shpool, shm);
-
-    } else if (zone->shm.exists) {
+    if (zone->shm.exists) {
         /* Windows only: the zone is already there */
         return NGX_ERROR;
     }
 
-    shm = ngx_slab_calloc(shpool, sizeof(ngx_http_payout_metrics_shm_t)
-                                  + sizeof(ngx_atomic_t) * m->total);
-    if (shm == NULL) {
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    m->counters = ngx_slab_calloc(shpool, sizeof(ngx_atomic_t) * m->total);
+    if (m->counters == NULL) {
         return NGX_ERROR;
     }
-
-    shm->signature = sig;
-    m->counters = shm->counters;
 
     return NGX_OK;
 }

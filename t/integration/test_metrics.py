@@ -485,3 +485,42 @@ def test_database_that_never_answers(http, tenant):
         assert not problems, problems
     finally:
         db.destroy()
+
+
+def test_reload_keeps_or_resets_the_counters(http, nginx_factory, tenant):
+    """A reload with the same routes and gateways keeps the counters; one
+    that adds a gateway starts from zero (the layout changed).  The pool
+    gauge ends up counting the new workers' connections only."""
+    ngx = sandbox_nginx(nginx_factory, workers=1, server=METRICS)
+    for _ in range(3):
+        http.get(ngx.url("/v1/payouts"), headers=tenant.headers)
+    name = "payout_http_requests_total"
+    labels = dict(route="/payouts", method="GET", code="200")
+    assert value(scrape(http, ngx), name, **labels) == 3
+
+    old = ngx.pids()
+    ngx.reload()
+    wait_for(lambda: set(ngx.pids()).isdisjoint(old), timeout=15,
+             what="the new workers")
+    s = scrape(http, ngx)
+    assert value(s, name, **labels) == 3
+    wait_for(lambda: sum(value(scrape(http, ngx, check=False),
+                               "payout_db_pool_connections", state=st)
+                         for st in ("down", "connecting", "idle", "busy"))
+             == 2, what="the old worker's connections gone")
+
+    with open(ngx.conf) as f:
+        conf = f.read()
+    with open(ngx.conf, "w") as f:
+        f.write(conf.replace("payout_sandbox_webhook_url", """
+    payout_gateway sandbox2 connector=sandbox
+                   url=http://127.0.0.1:%d/sandbox timeout=1s;
+    payout_sandbox_webhook_url""" % ngx.port, 1))
+    old = ngx.pids()
+    ngx.reload()
+    wait_for(lambda: set(ngx.pids()).isdisjoint(old), timeout=15,
+             what="the new workers")
+    s = scrape(http, ngx)
+    assert value(s, name, **labels) == 0
+    assert ("payout_payouts_created_total",
+            frozenset({("gateway", "sandbox2"), ("mode", "test")})) in s
