@@ -487,6 +487,13 @@ def test_database_that_never_answers(http, tenant):
         db.destroy()
 
 
+def reload(ngx):
+    old = ngx.pids()
+    ngx.reload()
+    wait_for(lambda: set(ngx.pids()).isdisjoint(old), timeout=15,
+             what="the new workers")
+
+
 def test_reload_keeps_or_resets_the_counters(http, nginx_factory, tenant):
     """A reload with the same routes and gateways keeps the counters; one
     that adds a gateway starts from zero (the layout changed).  The pool
@@ -498,10 +505,7 @@ def test_reload_keeps_or_resets_the_counters(http, nginx_factory, tenant):
     labels = dict(route="/payouts", method="GET", code="200")
     assert value(scrape(http, ngx), name, **labels) == 3
 
-    old = ngx.pids()
-    ngx.reload()
-    wait_for(lambda: set(ngx.pids()).isdisjoint(old), timeout=15,
-             what="the new workers")
+    reload(ngx)
     s = scrape(http, ngx)
     assert value(s, name, **labels) == 3
     wait_for(lambda: sum(value(scrape(http, ngx, check=False),
@@ -516,10 +520,7 @@ def test_reload_keeps_or_resets_the_counters(http, nginx_factory, tenant):
     payout_gateway sandbox2 connector=sandbox
                    url=http://127.0.0.1:%d/sandbox timeout=1s;
     payout_sandbox_webhook_url""" % ngx.port, 1))
-    old = ngx.pids()
-    ngx.reload()
-    wait_for(lambda: set(ngx.pids()).isdisjoint(old), timeout=15,
-             what="the new workers")
+    reload(ngx)
     s = scrape(http, ngx)
     assert value(s, name, **labels) == 0
     assert ("payout_payouts_created_total",
