@@ -56,7 +56,7 @@ ngx_http_payout_stuck_init_process(ngx_cycle_t *cycle)
 
     /* no hurry: a payout is stuck after hours, not milliseconds */
     st->job.name = "looking for stuck payouts";
-    st->job.interval = ngx_max(st->pmcf->reconcile_interval, 1000);
+    st->job.interval = ngx_max(10 * st->pmcf->reconcile_interval, 1000);
     st->job.jitter = st->job.interval / 5;
     st->job.max_inflight = 1;
     st->job.batch = 1;
