@@ -8,6 +8,7 @@
 #include "src/ngx_http_payout.h"
 #include "src/ngx_http_payout_pg.h"
 #include "src/ngx_http_payout_http.h"
+#include "src/ngx_http_payout_links.h"
 #include "src/ngx_http_payout_metrics.h"
 
 
@@ -451,6 +452,10 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_payout_links_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (pmcf->gateways
         && ngx_http_payout_reconcile_init_process(cycle) != NGX_OK)
     {
@@ -479,6 +484,7 @@ ngx_http_payout_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_payout_deliver_exit_process(cycle);
+    ngx_http_payout_links_exit_process(cycle);
     ngx_http_payout_reconcile_exit_process(cycle);
     ngx_http_payout_stuck_exit_process(cycle);
 
