@@ -525,3 +525,12 @@ def test_reload_keeps_or_resets_the_counters(http, nginx_factory, tenant):
     assert value(s, name, **labels) == 0
     assert ("payout_payouts_created_total",
             frozenset({("gateway", "sandbox2"), ("mode", "test")})) in s
+
+
+def test_head_and_other_methods(http, ngx):
+    r = http.head(ngx.url("/metrics"))
+    assert r.status_code == 200 and r.text == ""
+    assert int(r.headers["Content-Length"]) > 1000
+    get = http.get(ngx.url("/metrics"))
+    assert int(get.headers["Content-Length"]) == len(get.content)
+    assert http.post(ngx.url("/metrics"), data="x").status_code == 405
