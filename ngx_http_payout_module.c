@@ -9,8 +9,10 @@
 #include "src/ngx_http_payout_pg.h"
 #include "src/ngx_http_payout_http.h"
 #include "src/ngx_http_payout_links.h"
+#include "src/ngx_http_payout_metrics.h"
 
 
+static ngx_int_t ngx_http_payout_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_payout_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_payout_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -210,12 +212,19 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_payout_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_payout_preconfiguration,      /* preconfiguration */
     ngx_http_payout_postconfiguration,     /* postconfiguration */
 
     ngx_http_payout_create_main_conf,      /* create main configuration */
@@ -246,8 +255,19 @@ ngx_module_t  ngx_http_payout_module = {
 
 
 static ngx_int_t
+ngx_http_payout_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_payout_variables_add(cf);
+}
+
+
+static ngx_int_t
 ngx_http_payout_postconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_payout_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_payout_filter_init(cf);
 }
 
@@ -442,6 +462,12 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (pmcf->gateways
+        && ngx_http_payout_stuck_init_process(cycle) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -460,6 +486,7 @@ ngx_http_payout_exit_process(ngx_cycle_t *cycle)
     ngx_http_payout_deliver_exit_process(cycle);
     ngx_http_payout_links_exit_process(cycle);
     ngx_http_payout_reconcile_exit_process(cycle);
+    ngx_http_payout_stuck_exit_process(cycle);
 
     if (pmcf && pmcf->pg) {
         ngx_http_payout_pg_pool_destroy(pmcf->pg);

@@ -89,6 +89,8 @@ typedef struct {
     ngx_flag_t                   sandbox_enabled;
 
     ngx_http_payout_pg_pool_t   *pg;          /* this worker's pool */
+
+    void                        *metrics;     /* ngx_http_payout_metrics.c */
 } ngx_http_payout_main_conf_t;
 
 
@@ -114,6 +116,12 @@ typedef struct {
     json_t                      *body;
     ngx_http_payout_auth_t       auth;
     ngx_http_payout_pg_query_t  *query;
+
+    /* what the log and the metrics read (ngx_http_payout_variables.c) */
+    ngx_http_payout_gateway_t   *gateway;
+    ngx_str_t                    response;     /* the JSON answered */
+    json_t                      *response_json;
+    ngx_uint_t                   route_label;  /* NGX_HTTP_PAYOUT_ROUTE_* */
 
     /* the JSON error filter leaves our own responses alone */
     ngx_str_t                    error_body;
@@ -165,6 +173,7 @@ void ngx_http_payout_finalize(ngx_http_request_t *r, ngx_int_t rc);
 ngx_http_payout_ctx_t *ngx_http_payout_get_ctx(ngx_http_request_t *r);
 
 /* the API router (ngx_http_payout_api.c) */
+extern ngx_http_payout_route_t  ngx_http_payout_routes[];
 char *ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_payout_set_location(ngx_conf_t *cf,
     ngx_http_payout_loc_conf_t *plcf, ngx_http_handler_pt handler);
@@ -238,6 +247,8 @@ ngx_int_t ngx_http_payout_payouts_status(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_payouts_cancel(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_payouts_finalize(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_events(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_recipients_list(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);

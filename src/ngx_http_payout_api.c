@@ -27,7 +27,7 @@ static ngx_int_t ngx_http_payout_json_content_type(ngx_http_request_t *r);
 static void ngx_http_payout_json_cleanup(void *data);
 
 
-static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
+ngx_http_payout_route_t  ngx_http_payout_routes[] = {
 
     { NGX_HTTP_GET, "health", ngx_http_payout_health, 1, 0 },
     { NGX_HTTP_GET, "payouts", ngx_http_payout_payouts_list, 0, 0 },
@@ -42,6 +42,8 @@ static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
     { NGX_HTTP_POST, "payouts/{uuid}/finalize",
       ngx_http_payout_payouts_finalize, 0, 1 },
     { NGX_HTTP_GET, "payouts/{uuid}/webhooks", ngx_http_payout_webhooks_list,
+      0, 0 },
+    { NGX_HTTP_GET, "payouts/{uuid}/events", ngx_http_payout_payouts_events,
       0, 0 },
     { NGX_HTTP_POST, "payouts/{uuid}/webhooks/{id}/redeliver",
       ngx_http_payout_webhooks_redeliver, 0, 0 },

@@ -15,6 +15,7 @@
 #include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_recipients.h"
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_metrics.h"
 #include "ngx_http_payout_secrets.h"
 #include "core/ngx_payout_validate.h"
 
@@ -274,6 +275,7 @@ ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     cr->created = (ngx_strcmp(outcome.data, "created") == 0);
+    ngx_http_payout_metric_created(r, cr->created);
     cr->payout_id = ngx_http_payout_pg_int(res, 0,
                                            NGX_HTTP_PAYOUT_CREATE_PAYOUT_ID);
     pool = r->pool;
@@ -332,6 +334,8 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     cr->created = 1;
+    ngx_http_payout_metric_transition(r, NGX_PAYOUT_PENDING_STAGED,
+                                      NGX_PAYOUT_PENDING_CREATED);
     cr->payout_id = ngx_http_payout_pg_int(res, 0,
                                            NGX_HTTP_PAYOUT_TRANSFER_PAYOUT_ID);
 

@@ -18,6 +18,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_metrics.h"
 
 
 /*
@@ -225,6 +226,7 @@ ngx_http_payout_hook_verify(ngx_http_request_t *r, ngx_str_t *raw)
     hook->request = r;
     hook->gateway = ngx_http_payout_find_gateway(pmcf, (char *) name.data,
                                                  name.len);
+    ngx_http_payout_metric_hook(r, hook->gateway, NULL);
 
     if (hook->gateway == NULL) {
         ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
@@ -243,6 +245,7 @@ ngx_http_payout_hook_verify(ngx_http_request_t *r, ngx_str_t *raw)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "payout: webhook from gateway \"%V\" with a missing "
                       "or bad signature refused", &hook->gateway->name);
+        ngx_http_payout_metric_hook(r, NULL, "bad_signature");
 
         ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
             NGX_HTTP_UNAUTHORIZED, "invalid_signature",
@@ -522,6 +525,8 @@ static ngx_int_t
 ngx_http_payout_hook_ack(ngx_http_request_t *r, const char *outcome)
 {
     u_char  *body, *last;
+
+    ngx_http_payout_metric_hook(r, NULL, outcome);
 
     body = ngx_pnalloc(r->pool, 64);
     if (body == NULL) {

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_payout_provider.h"
+#include "ngx_http_payout_metrics.h"
 #include "core/ngx_payout_validate.h"
 
 
@@ -125,6 +126,8 @@ ngx_http_payout_provider_answer(ngx_http_payout_http_req_t *hr)
 
     ngx_http_payout_provider_account(pc->gateway, pc->pool, &acct);
     pc->gateway->actions->parse(&acct, pc->op, &a, &pc->result);
+    ngx_http_payout_metric_provider(pc->gateway, pc->op, pc->result.outcome,
+                                    hr->elapsed);
 
     pc->handler(pc);
 }

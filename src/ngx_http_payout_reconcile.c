@@ -27,6 +27,7 @@
 
 #include "ngx_http_payout_gateway.h"
 #include "ngx_http_payout_job.h"
+#include "ngx_http_payout_metrics.h"
 
 
 static const char  ngx_http_payout_reconcile_sql[] =
@@ -237,6 +238,7 @@ ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job, ngx_uint_t room)
     q->data = rc;
 
     if (ngx_http_payout_pg_run(rc->pmcf->pg, q) != NGX_OK) {
+        ngx_http_payout_metric_reconcile(0);
         ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
@@ -257,6 +259,7 @@ ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
     rc = q->data;
     pool = q->mem;
     n = 0;
+    ngx_http_payout_metric_reconcile(q->status == NGX_HTTP_PAYOUT_PG_OK);
 
     if (q->status == NGX_HTTP_PAYOUT_PG_OK) {
         n = PQntuples(res);

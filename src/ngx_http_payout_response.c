@@ -50,6 +50,8 @@ ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     ctx->own_response = 1;
+    ctx->response.data = body;
+    ctx->response.len = len;
 
     r->headers_out.status = status;
     ngx_str_set(&r->headers_out.content_type, "application/json");

@@ -12,6 +12,7 @@
 
 #include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_metrics.h"
 
 
 static const char  ngx_http_payout_load_sql[] =
@@ -236,6 +237,9 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
         return;
     }
+
+    ngx_http_payout_metric_transition(op->request, NGX_PAYOUT_PENDING_STAGED,
+                                      NGX_PAYOUT_CANCELED_VOIDED);
 
     ngx_http_payout_op_show(op);
 }

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 pkgs="gcc make clang libclang-rt-14-dev nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev postgresql postgresql-contrib curl wrk
       python3-pytest python3-requests python3-psycopg2 python3-cryptography
-      procps openssl"
+      procps openssl prometheus"
 
 missing=
 for p in $pkgs; do

@@ -17,24 +17,34 @@
 -- whatever was awaited is over, and the transition's event shows what is
 -- awaited now.  Transitions made elsewhere (the API's void of a staged
 -- payout) never see a next action: only a sent payout has one.  The next
--- action is returned as the API shows it (payout_next_action_json).
+-- action is returned as the API shows it (payout_next_action_json).  The
+-- sub-status before and the gateway come back too, for the metrics'
+-- payout_transitions_total (a changed result type needs the DROPs).
+DROP FUNCTION IF EXISTS payout_apply_result(bigint, text[], text, text,
+    text, text, text);
+DROP FUNCTION IF EXISTS payout_apply_result(bigint, text[], text, text,
+    text, text, text, text);
 CREATE OR REPLACE FUNCTION payout_apply_result(
     p_id bigint, p_from text[], p_to text, p_source text,
     p_gateway_payout_id text, p_failure_reason text, p_next_action text,
     p_next_action_url text)
 RETURNS TABLE (applied boolean, sub_status text, gateway_payout_id text,
-               failure_reason text, next_action json)
+               failure_reason text, next_action json, from_sub_status text,
+               gateway text)
 LANGUAGE plpgsql AS $$
 DECLARE
     p     payouts;
     t     record;
     news  boolean;
+    prev  text;
 BEGIN
     SELECT * INTO p FROM payouts WHERE payouts.id = p_id FOR UPDATE;
 
     IF NOT FOUND THEN
         RETURN;
     END IF;
+
+    prev := p.sub_status;
 
     IF p_next_action IS NOT NULL AND p.sub_status = p_to
        AND p.sub_status <> 'pending_staged'
@@ -56,7 +66,8 @@ BEGIN
         END IF;
 
         RETURN QUERY SELECT false, p.sub_status, p.gateway_payout_id,
-                            p.failure_reason, payout_next_action_json(p);
+                            p.failure_reason, payout_next_action_json(p),
+                            prev, p.gateway;
         RETURN;
     END IF;
 
@@ -79,6 +90,7 @@ BEGIN
 
     RETURN QUERY SELECT t.applied, t.sub_status, t.gateway_payout_id,
         t.failure_reason,
-        (SELECT payout_next_action_json(n) FROM payouts n WHERE n.id = p_id);
+        (SELECT payout_next_action_json(n) FROM payouts n WHERE n.id = p_id),
+        prev, p.gateway;
 END
 $$;
