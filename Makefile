@@ -119,3 +119,9 @@ SOAK_SECONDS ?= 180
 .PHONY: soak
 soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 t/soak/soak.py
+
+# The Docker image (docker/), built with podman and run end to end against
+# a throwaway PostgreSQL: tools/docker-test.sh.  Runs as root.
+.PHONY: docker-test
+docker-test:
+	tools/docker-test.sh
