@@ -13,7 +13,9 @@ pkgs="gcc make clang libclang-rt-14-dev nginx nginx-dev libpq-dev libjansson-dev
       python3-pytest python3-requests python3-psycopg2 procps openssl"
 
 if [ "${1:-}" = docker ]; then
+    # dnsname: compose services find each other by name (podman's CNI)
     pkgs="podman buildah runc debootstrap podman-compose postgresql
+          golang-github-containernetworking-plugin-dnsname
           python3-pytest python3-requests python3-psycopg2 curl"
 fi
 

@@ -10,6 +10,7 @@
 #   DOCKER_TEST_REBASE=1   make the base image again (a newer bookworm)
 # The image (payout-gateway:test) is kept; the run's containers, volume
 # and database are removed.
+#   DOCKER_TEST_COMPOSE=0  skip the docker/compose.yaml check
 # Runs as root (podman with runc and cgroupfs, as this machine allows).
 set -eu
 
@@ -73,6 +74,21 @@ $PODMAN build --pull=never --network host $LIMITS --format docker \
         echo "docker-test: build failed (build/docker-build.log)" >&2
         exit 1
     }
+# the compose check's images: this one as compose.yaml names it, and a
+# postgres:15 made from Debian's postgresql-15 unless one is there
+podman tag "$IMAGE" localhost/payout-gateway:dev
+if [ "${DOCKER_TEST_COMPOSE:-1}" != 0 ] \
+   && ! podman image exists docker.io/library/postgres:15; then
+    echo "docker-test: building postgres:15 from docker/postgres/"
+    # shellcheck disable=SC2086
+    $PODMAN build --pull=never --network host $LIMITS --format docker \
+        -t docker.io/library/postgres:15 docker/postgres \
+        > build/docker-postgres.log 2>&1 || {
+            tail -30 build/docker-postgres.log >&2
+            echo "docker-test: postgres build failed" >&2
+            exit 1
+        }
+fi
 podman image inspect --format \
     'docker-test: image {{.Id}}, {{.Size}} bytes, user {{.Config.User}}' \
     "$IMAGE" | cut -c1-120

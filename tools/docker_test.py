@@ -12,6 +12,10 @@ With host networking the image's fixed ports (8080, 8081) could be taken
 on this machine, so the image's own docker/nginx.conf is mounted with
 free ports instead (and payout_webhook_allow_private on, for the loopback
 receiver); PAYOUT_PORT points the image's health check at the port.
+
+Then docker/compose.yaml under podman-compose (compose_check), with the
+image as payout-gateway:dev and postgres:15 from docker/postgres/ unless
+a real one is there (DOCKER_TEST_COMPOSE=0 skips it).
 """
 
 import hashlib
@@ -149,6 +153,127 @@ def exercise(gw, rc, key, round_no):
     return u
 
 
+CONTAINERS_CONF = """\
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+
+
+class Compose:
+    """docker/compose.yaml under podman-compose, as project `name`, with
+    the gateway published on `port`.  podman-compose has no --runtime or
+    --ulimit of its own: a containers.conf (CONTAINERS_CONF) gives runc,
+    cgroupfs and the limits to every podman call it makes."""
+
+    def __init__(self, name, port, work):
+        conf = os.path.join(work, "containers.conf")
+        with open(conf, "w") as f:
+            f.write(CONTAINERS_CONF)
+        self.name = name
+        self.port = port
+        self.env = dict(os.environ, CONTAINERS_CONF=conf,
+                        GATEWAY_PORT=str(port))
+
+    def run(self, *args, check=True):
+        r = subprocess.run(["podman-compose", "-p", self.name, "-f",
+                            os.path.join(ROOT, "docker", "compose.yaml")]
+                           + list(args), env=self.env, capture_output=True,
+                           text=True, timeout=300)
+        if check and r.returncode != 0:
+            raise AssertionError("podman-compose %s: %s%s"
+                                 % (" ".join(args), r.stdout, r.stderr))
+        return r
+
+    def podman(self, *args, check=True):
+        return subprocess.run(["podman"] + list(args), env=self.env,
+                              capture_output=True, text=True, check=check,
+                              timeout=120)
+
+    def container(self, service):
+        return "%s_%s_1" % (self.name, service)
+
+    def url(self, path):
+        return "http://127.0.0.1:%d/v1/%s" % (self.port, path)
+
+    def wait_healthy(self, timeout=120):
+        """Both services' HEALTHCHECKs pass (podman has no timer for
+        them without systemd) and the published port answers."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if all(self.podman("healthcheck", "run", self.container(s),
+                               check=False).returncode == 0
+                   for s in ("db", "gateway")):
+                try:
+                    if requests.get(self.url("health"),
+                                    timeout=5).status_code == 200:
+                        return
+                except requests.RequestException:
+                    pass
+            time.sleep(1)
+        logs = self.podman("logs", self.container("gateway"), check=False)
+        raise AssertionError("compose not healthy after %ds:\n%s%s"
+                             % (timeout, logs.stdout, logs.stderr))
+
+    def pay(self, key, round_no):
+        auth = {"Authorization": "Bearer " + key}
+        r = requests.post(self.url("payouts"), headers=auth, timeout=30,
+                          json={"amount": 1000 + round_no,
+                                "currency": "NGN", "gateway": "sandbox",
+                                "bank_account_number": "0123456789",
+                                "bank_account_name": "COMPOSE TEST",
+                                "bank_code": "058"})
+        assert r.status_code == 201, r.text
+        u = r.json()["payout_uuid"]
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            got = requests.get(self.url("payouts/" + u), headers=auth,
+                               timeout=10).json()
+            if got["sub_status"] == "success":
+                return u
+            time.sleep(0.5)
+        raise AssertionError("compose payout %s not paid: %r" % (u, got))
+
+    def down(self, volumes=False):
+        self.run("down", *(["-v"] if volumes else []), check=False)
+        if volumes:
+            for v in ("pgdata", "payout"):
+                self.podman("volume", "rm", "-f", "%s_%s" % (self.name, v),
+                            check=False)
+            self.podman("network", "rm", "-f", self.name + "_default",
+                        check=False)
+
+
+def compose_check(work):
+    """docker/compose.yaml: up (PostgreSQL by name on the compose network,
+    the gateway published on a free loopback port), a sandbox payout with
+    the demo key, down, up again on the same volumes (same key, the
+    payout still there), down -v."""
+    c = Compose(TAG + "-compose", free_port(), work)
+    try:
+        c.run("up", "-d")
+        c.wait_healthy()
+        key = c.podman("exec", c.container("gateway"), "cat",
+                       "/var/lib/payout/demo.key").stdout.strip()
+        first = c.pay(key, 1)
+        c.down()
+        c.run("up", "-d")
+        c.wait_healthy()
+        again = c.podman("exec", c.container("gateway"), "cat",
+                         "/var/lib/payout/demo.key").stdout.strip()
+        assert again == key, "the compose key changed across down/up"
+        r = requests.get(c.url("payouts/" + first), timeout=10,
+                         headers={"Authorization": "Bearer " + key})
+        assert r.status_code == 200, r.text
+        c.pay(key, 2)
+        log("compose: up, payout paid, down, up: same key and data")
+    finally:
+        c.down(volumes=True)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="payout-dt-")
     pg = Postgres()
@@ -211,6 +336,8 @@ def main():
         assert "created the master key" not in logs, logs
         assert "wrote the API key" not in logs, logs
         log("round 2: same API key and master key; stopped cleanly")
+        if os.environ.get("DOCKER_TEST_COMPOSE", "1") != "0":
+            compose_check(work)
         log("passed")
     finally:
         for gw in gateways:
