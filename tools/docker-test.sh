@@ -58,8 +58,8 @@ if [ "${DOCKER_TEST_REBASE:-0}" = 1 ] || ! podman image exists "$BASE"; then
     rm -f "$rootfs.log"
     # what an image need not carry: downloaded packages and lists
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb \
-           "$rootfs"/var/lib/apt/lists/*
-    tar -C "$rootfs" -c . | podman import - "$BASE" > /dev/null
+           "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | podman import -q - "$BASE" > /dev/null
     rm -rf "$rootfs"
     trap - EXIT
 fi
