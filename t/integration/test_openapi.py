@@ -26,6 +26,7 @@ import uuid
 
 import pytest
 import requests
+import yaml
 
 from conftest import ROOT
 from payout_helpers import (ACCOUNT, MOBILE, sandbox_event,
@@ -38,23 +39,53 @@ WALKED = set()
 NO_BODY = object()
 
 
-def spec_operations():
-    """(METHOD, path) of every operation in docs/openapi.yaml, read
-    without a YAML parser: a path is a 2-space key starting with /, an
-    operation a 4-space HTTP-method key under it."""
-    ops, path = set(), None
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def load_spec():
     with open(SPEC) as f:
-        for line in f:
-            m = re.match(r"^  (/\S*):\s*$", line)
-            if m:
-                path = m.group(1)
-                continue
-            if re.match(r"^\S", line):
-                path = None
-            m = re.match(r"^    (get|post|put|patch|delete):\s*$", line)
-            if m and path:
-                ops.add((m.group(1).upper(), path))
-    return ops
+        return yaml.safe_load(f)
+
+
+def spec_operations():
+    """(METHOD, path) of every operation in docs/openapi.yaml."""
+    return {(m.upper(), path)
+            for path, item in load_spec()["paths"].items()
+            for m in item if m in METHODS}
+
+
+def resolve(spec, node):
+    while isinstance(node, dict) and "$ref" in node:
+        node = _ref(spec, node["$ref"])
+    return node
+
+
+def _ref(spec, ref):
+    node = spec
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def error_codes(spec, response):
+    """The codes an error response's schema allows: the enum (or const)
+    of error.code, as the ErrorNNN schemas give it."""
+    schema = resolve(spec, resolve(spec, response)["content"]
+                     ["application/json"]["schema"])
+    codes = set()
+    for part in schema.get("properties", {}).get("error", {}).get("allOf",
+                                                                  []):
+        code = resolve(spec, part).get("properties", {}).get("code", {})
+        codes |= set(code.get("enum", []))
+        if "const" in code:
+            codes.add(code["const"])
+    return codes
+
+
+def table_codes(text):
+    """(status, code) of the markdown table rows `| 400 | `code` | ...`."""
+    return set((int(st), code) for st, code in
+               re.findall(r"(?m)^\| (\d{3}) \| `([a-z_]+)`", text))
 
 
 class Walker:
@@ -391,6 +422,33 @@ def test_sandbox_provider(walk):
          auth=False)
     w.ok(t, "POST", t, 400, {"reference": ref, "destination":
                              {"account_number": "0123450002"}}, auth=False)
+
+
+def test_error_codes_documented():
+    """Every (status, code) of docs/api.md's error table is one the spec
+    gives that status (an ErrorNNN enum, or the table of the default
+    response), and the spec has no code the table lacks.  The sandbox
+    provider's own codes (docs/sandbox.md) are left out."""
+    spec = load_spec()
+    with open(os.path.join(ROOT, "docs", "api.md")) as f:
+        documented = table_codes(f.read())
+    assert len(documented) > 30, documented
+    other = spec["components"]["responses"]["Other"]
+    given = table_codes(other["description"])
+    for path, item in spec["paths"].items():
+        if path.startswith("/sandbox/"):
+            continue
+        for m, op in item.items():
+            if m not in METHODS:
+                continue
+            for status, response in op["responses"].items():
+                if status != "default" and int(status) >= 400:
+                    given |= {(int(status), c)
+                              for c in error_codes(spec, response)}
+    assert documented - given == set(), \
+        "in docs/api.md, not in the spec: %s" % sorted(documented - given)
+    assert given - documented == set(), \
+        "in the spec, not in docs/api.md: %s" % sorted(given - documented)
 
 
 def test_every_route_walked():
