@@ -14,7 +14,7 @@ CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
                -Isrc/core -Isrc/connectors
 
 .PHONY: run stop test style deps build build-asan unit fuzz integration \
-        integration-asan bench clean
+        integration-asan bench clean openapi-lint api-reference
 
 # libFuzzer targets, one per fuzz/fuzz_<name>.c, run FUZZ_SECONDS each
 FUZZ_SECONDS ?= 15
@@ -32,7 +32,7 @@ run: build
 stop:
 	@tools/run.sh stop
 
-test: build build-asan style
+test: build build-asan style openapi-lint
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
@@ -45,6 +45,22 @@ style:
 
 deps:
 	@tools/deps.sh
+
+# docs/openapi.yaml: linted by @redocly/cli (pinned in package.json) with
+# redocly.yaml's rules; t/integration/test_openapi.py checks it against a
+# live server.  `make api-reference` renders docs/api-reference.html from
+# it (commit the result).  Debian's Node 18 needs the WebCrypto flag for
+# build-docs; later Nodes ignore it.
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+           NODE_OPTIONS=--experimental-global-webcrypto \
+           node_modules/.bin/redocly
+
+openapi-lint: deps
+	@$(REDOCLY) lint --format=stylish docs/openapi.yaml
+
+api-reference: deps
+	$(REDOCLY) build-docs docs/openapi.yaml -o docs/api-reference.html \
+	    --title "Payout gateway API reference"
 
 build: deps build/plain/ngx_http_payout_module.so build/payoutctl
 
@@ -103,3 +119,9 @@ SOAK_SECONDS ?= 180
 .PHONY: soak
 soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 t/soak/soak.py
+
+# The Docker image (docker/), built with podman and run end to end against
+# a throwaway PostgreSQL: tools/docker-test.sh.  Runs as root.
+.PHONY: docker-test
+docker-test:
+	tools/docker-test.sh
