@@ -48,6 +48,7 @@ int run_adyen_tests(void);
 int run_webhook_tests(void);
 int run_text_tests(void);
 int run_finalize_tests(void);
+int run_template_tests(void);
 
 
 #endif /* UNIT_H_INCLUDED_ */
