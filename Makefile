@@ -9,7 +9,8 @@ export PORT PG_PORT
 CORE_SRCS := $(wildcard src/core/*.c src/connectors/*.c)
 CORE_HDRS := $(wildcard src/core/*.h src/connectors/*.h)
 MODULE_SRCS := config ngx_http_payout_module.c $(wildcard src/*.c src/*.h) \
-               $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch])
+               $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch]) \
+               $(wildcard html/payout/*)
 CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
                -Isrc/core -Isrc/connectors
 

@@ -8,6 +8,7 @@
 #include "src/ngx_http_payout.h"
 #include "src/ngx_http_payout_pg.h"
 #include "src/ngx_http_payout_http.h"
+#include "src/ngx_http_payout_page.h"
 
 
 static ngx_int_t ngx_http_payout_postconfiguration(ngx_conf_t *cf);
@@ -202,6 +203,27 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_link_page"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_link_page,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_link_templates"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_payout_link_templates,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_link_frame_ancestors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_payout_link_frame_ancestors,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("payout_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_payout_api,
@@ -377,6 +399,7 @@ ngx_http_payout_create_loc_conf(ngx_conf_t *cf)
     }
 
     plcf->api = NGX_CONF_UNSET;
+    plcf->link_page = NGX_CONF_UNSET;
 
     return plcf;
 }
@@ -391,7 +414,7 @@ ngx_http_payout_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->api, prev->api, 0);
     ngx_conf_merge_str_value(conf->api_prefix, prev->api_prefix, "");
 
-    return NGX_CONF_OK;
+    return ngx_http_payout_page_merge(cf, prev, conf);
 }
 
 
