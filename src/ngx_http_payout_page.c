@@ -500,7 +500,8 @@ ngx_http_payout_link_frame_ancestors(ngx_conf_t *cf, ngx_command_t *cmd,
             }
         }
 
-        len += value[i].len + 1;
+        /* and room for the quotes of a bare keyword */
+        len += value[i].len + 3;
     }
 
     p = ngx_pnalloc(cf->pool, len);
@@ -1527,8 +1528,8 @@ ngx_http_payout_page_validate(ngx_http_payout_page_ctx_t *pc)
                 ? pc->v[NGX_HTTP_PAYOUT_V_METHOD_MOBILE].len : 0;
 
     if (!allowed) {
-        return ngx_http_payout_page_set_v(pc,
-                   NGX_HTTP_PAYOUT_V_ERROR_FIELD + NGX_HTTP_PAYOUT_FIELD_TYPE,
+        /* above the form: a one-method form has no choice to mark */
+        return ngx_http_payout_page_set_v(pc, NGX_HTTP_PAYOUT_V_ERROR,
                    pc->v[NGX_HTTP_PAYOUT_V_METHOD_BANK].len
                    ? "This link pays only to a bank account."
                    : "This link pays only to a mobile money wallet.");
