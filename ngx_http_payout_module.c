@@ -9,6 +9,7 @@
 #include "src/ngx_http_payout_pg.h"
 #include "src/ngx_http_payout_http.h"
 #include "src/ngx_http_payout_page.h"
+#include "src/ngx_http_payout_links.h"
 
 
 static ngx_int_t ngx_http_payout_postconfiguration(ngx_conf_t *cf);
@@ -454,6 +455,10 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_payout_links_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (pmcf->gateways
         && ngx_http_payout_reconcile_init_process(cycle) != NGX_OK)
     {
@@ -476,6 +481,7 @@ ngx_http_payout_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_payout_deliver_exit_process(cycle);
+    ngx_http_payout_links_exit_process(cycle);
     ngx_http_payout_reconcile_exit_process(cycle);
 
     if (pmcf && pmcf->pg) {

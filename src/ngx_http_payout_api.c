@@ -8,6 +8,7 @@
 
 #include "ngx_http_payout.h"
 #include "ngx_http_payout_auth.h"
+#include "ngx_http_payout_links.h"
 
 
 static ngx_int_t ngx_http_payout_api_handler(ngx_http_request_t *r);
@@ -60,6 +61,11 @@ static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
       ngx_http_payout_recipients_get, 0, 0 },
     { NGX_HTTP_POST, "payout-recipients/{uuid}/accounts",
       ngx_http_payout_recipients_enroll, 0, 0 },
+    { NGX_HTTP_GET, "payout-links", ngx_http_payout_links_list, 0, 0 },
+    { NGX_HTTP_POST, "payout-links", ngx_http_payout_links_create, 0, 1 },
+    { NGX_HTTP_GET, "payout-links/{uuid}", ngx_http_payout_links_get, 0, 0 },
+    { NGX_HTTP_POST, "payout-links/{uuid}/cancel",
+      ngx_http_payout_links_cancel, 0, 0 },
 
     { 0, NULL, NULL, 0, 0 }
 };

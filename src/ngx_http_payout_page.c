@@ -25,7 +25,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "ngx_http_payout_page.h"
 #include "ngx_http_payout_page_html.h"
@@ -187,8 +186,6 @@ enum {
 };
 
 
-#define NGX_HTTP_PAYOUT_PAGE_TOKEN_MIN  16
-#define NGX_HTTP_PAYOUT_PAGE_TOKEN_MAX  128
 #define NGX_HTTP_PAYOUT_PAGE_NONCE_LEN  32      /* hex of 16 random bytes */
 #define NGX_HTTP_PAYOUT_PAGE_MAC_LEN    64      /* hex of an HMAC-SHA256 */
 #define NGX_HTTP_PAYOUT_PAGE_REFRESH    "3"     /* seconds, while pending */
@@ -834,7 +831,7 @@ ngx_http_payout_page_body(ngx_http_request_t *r)
         }
     }
 
-    SHA256(pc->token.data, pc->token.len, hash);
+    ngx_payout_sha256(pc->token.data, pc->token.len, hash);
     pc->hash[0] = '\\';
     pc->hash[1] = 'x';
     ngx_hex_dump(pc->hash + 2, hash, sizeof(hash));
@@ -891,9 +888,8 @@ ngx_http_payout_page_path(ngx_http_request_t *r,
         }
     }
 
-    if (p - start < NGX_HTTP_PAYOUT_PAGE_TOKEN_MIN
-        || p - start > NGX_HTTP_PAYOUT_PAGE_TOKEN_MAX)
-    {
+    /* the shape of a link's token: anything else is looked up nowhere */
+    if (!ngx_payout_link_token_valid((char *) start, p - start)) {
         ngx_http_payout_page_mask(r, pc);
         return NGX_DECLINED;
     }

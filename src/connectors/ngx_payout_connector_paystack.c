@@ -94,7 +94,8 @@ static const ngx_payout_status_map_t  ngx_payout_paystack_events[] = {
 
 const ngx_payout_connector_t  ngx_payout_connector_paystack = {
     "paystack",
-    NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_NEEDS_ENROLL,
+    NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_NEEDS_ENROLL
+    | NGX_PAYOUT_CAP_MOBILE_MONEY,
     "https://api.paystack.co",
     0,
     NULL,

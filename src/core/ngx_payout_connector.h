@@ -50,6 +50,9 @@ typedef enum {
 #define NGX_PAYOUT_CAP_FAILS_AFTER_PAID     0x40  /* a failure may follow
                                                    * success: the money
                                                    * came back */
+#define NGX_PAYOUT_CAP_MOBILE_MONEY        0x80  /* pays mobile-money
+                                                   * wallets (a payout
+                                                   * link's default) */
 
 
 typedef struct {

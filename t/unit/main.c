@@ -31,6 +31,7 @@ main(void)
     failed += run_text_tests();
     failed += run_finalize_tests();
     failed += run_template_tests();
+    failed += run_link_tests();
 
     if (failed) {
         print_error("%d unit test(s) failed\n", failed);
