@@ -680,3 +680,36 @@ def test_dev_conf_serves_the_page():
         conf = f.read()
     assert re.search(r"location /pay/ \{\s*payout_link_page;\s*\}", conf)
     assert "payout_public_url http://127.0.0.1:@PORT@;" in conf
+
+
+# the whole story: one API call, a browser, the sandbox pays
+
+
+def test_api_link_to_paid(nginx_factory, pg, tenant, http):
+    def public_url(conf):
+        # payout_public_url is this server, as in `make run`
+        port = re.search(r"listen 127.0.0.1:(\d+)", conf).group(1)
+        return conf.replace("http {", "http {\n    payout_public_url "
+                            "http://127.0.0.1:%s;" % port, 1)
+
+    ngx = nginx_factory(sandbox=True, server=PAGE, edit=public_url)
+    r = http.post(ngx.url("/v1/payout-links"), headers=tenant.headers,
+                  json={"amount": 123456, "currency": "NGN",
+                        "gateway": "sandbox", "narration": "Invoice 7",
+                        "name": "Ada Obi"})
+    assert r.status_code == 201, r.text
+    link = r.json()
+    assert link["url"].startswith(ngx.url("/pay/"))
+    browser = requests.Session()
+    page = browser.get(link["url"])
+    assert page.status_code == 200
+    assert "NGN 1,234.56" in page.text and "Invoice 7" in page.text
+    r = browser.post(link["url"], data=dict(BANK, csrf=csrf_of(page.text)))
+    # requests follows the 303 to the status page
+    assert r.status_code == 200 and r.url == link["url"] + "/status"
+    r = wait_status(browser, ngx, link["url"].rsplit("/", 1)[1], "Paid")
+    assert "Paid" in r.text
+    got = http.get(ngx.url("/v1/payout-links/" + link["link_uuid"]),
+                   headers=tenant.headers).json()
+    assert got["status"] == "claimed" and got["payout_uuid"]
+    assert got["payout_status"] in ("pending", "success")
