@@ -15,7 +15,7 @@ CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
                -Isrc/core -Isrc/connectors
 
 .PHONY: run stop test style deps build build-asan unit fuzz integration \
-        integration-asan bench clean
+        integration-asan browser bench clean
 
 # libFuzzer targets, one per fuzz/fuzz_<name>.c, run FUZZ_SECONDS each
 FUZZ_SECONDS ?= 15
@@ -38,6 +38,7 @@ test: build build-asan style
 	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) integration-asan
+	$(MAKE) browser
 
 # line length, tabs, trailing blanks, no nginx header in src/core/ and
 # src/connectors/ (tools/check_style.sh)
@@ -91,6 +92,11 @@ integration: build
 
 integration-asan: build build-asan
 	PAYOUT_TEST_ASAN=1 $(PYTEST) -q t/integration
+
+# the payout-link page in headless Chromium (t/browser); screenshots go to
+# build/browser/ (PAYOUT_SCREENSHOTS=docs/img to refresh the docs' copies)
+browser: build
+	$(PYTEST) -q t/browser
 
 bench: build
 	bench/run.sh

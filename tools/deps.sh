@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 pkgs="gcc make clang libclang-rt-14-dev nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev postgresql postgresql-contrib curl wrk
-      python3-pytest python3-requests python3-psycopg2 procps openssl"
+      python3-pytest python3-requests python3-psycopg2 procps openssl
+      chromium chromium-driver python3-selenium"
 
 missing=
 for p in $pkgs; do

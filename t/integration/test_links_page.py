@@ -252,7 +252,7 @@ def test_the_send_finishes_without_the_browser(page, pg, tenant, http):
     with requests.post(page.url("/pay/" + token),
                        data=dict(BANK, csrf=csrf),
                        cookies=http.cookies, allow_redirects=False,
-                       stream=True) as r:
+                       stream=True):
         pass
     deadline = time.time() + 15
     while time.time() < deadline:
