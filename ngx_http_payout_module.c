@@ -270,6 +270,19 @@ ngx_module_t  ngx_http_payout_module = {
 static ngx_int_t
 ngx_http_payout_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    /* payout_link_page masks its token before anything may log it */
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_payout_page_rewrite;
+
     return ngx_http_payout_filter_init(cf);
 }
 

@@ -10,9 +10,10 @@
  *   GET  /pay/{token}/status   pending (refreshing itself), paid, failed
  *   GET  /pay/payout.css       the stylesheet (CSP style-src 'self')
  *
- * The token is looked up only as its SHA-256.  Once read, it is masked in
- * the request's URI and request line, so nothing logged later (the access
- * log's $request, $request_uri and $uri, an error's "request:") holds it.
+ * The token is looked up only as its SHA-256.  It is read in the rewrite
+ * phase and masked in the request's URI and request line, so nothing
+ * logged later (limit_req, the access log's $request, $request_uri and
+ * $uri, an error's "request:") holds it.
  *
  * CSRF: a random nonce in a cookie (HttpOnly, SameSite=Strict, Path the
  * page's location, Secure when payout_public_url is https) and, in the
@@ -236,6 +237,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_payout_page_handler(ngx_http_request_t *r);
+static ngx_http_payout_page_ctx_t *ngx_http_payout_page_prepare(
+    ngx_http_request_t *r);
 static void ngx_http_payout_page_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_payout_page_path(ngx_http_request_t *r,
     ngx_http_payout_page_ctx_t *pc);
@@ -698,7 +701,6 @@ static ngx_int_t
 ngx_http_payout_page_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
-    ngx_http_payout_ctx_t       *ctx;
     ngx_http_payout_loc_conf_t  *plcf;
     ngx_http_payout_page_ctx_t  *pc;
 
@@ -736,16 +738,13 @@ ngx_http_payout_page_handler(ngx_http_request_t *r)
                                               set->css.data, set->css.len);
     }
 
-    ctx = ngx_http_payout_get_ctx(r);
-    pc = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_page_ctx_t));
-    if (ctx == NULL || pc == NULL) {
+    /* read and masked in the rewrite phase already, as a rule */
+    pc = ngx_http_payout_page_prepare(r);
+    if (pc == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    pc->request = r;
-    ctx->page = pc;
-
-    if (ngx_http_payout_page_path(r, pc) != NGX_OK) {
+    if (pc->token.len == 0) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -804,6 +803,73 @@ ngx_http_payout_page_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * The rewrite phase, before limit_req, access and anything else that may
+ * log the request: the token is read and masked now.
+ */
+
+ngx_int_t
+ngx_http_payout_page_rewrite(ngx_http_request_t *r)
+{
+    ngx_http_payout_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_payout_module);
+
+    if (plcf->link_page
+        && ngx_http_payout_page_prepare(r) == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* the request's page context, its token read from the URI (once) */
+
+static ngx_http_payout_page_ctx_t *
+ngx_http_payout_page_prepare(ngx_http_request_t *r)
+{
+    ngx_http_payout_ctx_t       *ctx;
+    ngx_http_payout_loc_conf_t  *plcf;
+    ngx_http_payout_page_ctx_t  *pc;
+
+    ctx = ngx_http_payout_get_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (ctx->page) {
+        return ctx->page;
+    }
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_payout_module);
+
+    pc = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_page_ctx_t));
+    if (pc == NULL) {
+        return NULL;
+    }
+
+    pc->request = r;
+    ctx->page = pc;
+
+    /* the stylesheet's URI holds nothing to hide */
+    if (r->uri.len == plcf->link_prefix.len + sizeof("payout.css") - 1
+        && ngx_strncmp(r->uri.data + plcf->link_prefix.len,
+                       NGX_HTTP_PAYOUT_PAGE_CSS, sizeof("payout.css") - 1)
+           == 0)
+    {
+        return pc;
+    }
+
+    if (ngx_http_payout_page_path(r, pc) == NGX_ERROR) {
+        return NULL;
+    }
+
+    return pc;
 }
 
 

@@ -22,6 +22,9 @@ char *ngx_http_payout_link_templates(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_payout_link_frame_ancestors(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
+/* the rewrite phase: a page's token is read and masked before logging */
+ngx_int_t ngx_http_payout_page_rewrite(ngx_http_request_t *r);
+
 /* the location's templates and CSP, from its parent or the defaults */
 char *ngx_http_payout_page_merge(ngx_conf_t *cf,
     ngx_http_payout_loc_conf_t *prev, ngx_http_payout_loc_conf_t *conf);

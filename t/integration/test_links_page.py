@@ -713,3 +713,48 @@ def test_api_link_to_paid(nginx_factory, pg, tenant, http):
                    headers=tenant.headers).json()
     assert got["status"] == "claimed" and got["payout_uuid"]
     assert got["payout_status"] in ("pending", "success")
+
+
+def test_documented_log_format_and_limit_req(nginx_factory, pg, tenant,
+                                             http):
+    """docs/payout-links.md's log_format, map and limit_req, as written."""
+    ngx = nginx_factory(sandbox=True, http=r"""
+    log_format payout_link '$remote_addr [$time_local] "$request_method /pay/…" '
+                           '$status $body_bytes_sent $request_time';
+    map $request_uri $loggable_uri {
+        ~^/pay/        /pay/[token];
+        default        $request_uri;
+    }
+    log_format main '$remote_addr [$time_local] "$request_method $loggable_uri" '
+                    '$status $body_bytes_sent "$http_user_agent"';
+    map $request_method $pay_submit_key {
+        POST    $binary_remote_addr;
+        default "";
+    }
+    limit_req_zone $pay_submit_key zone=pay_post:10m rate=5r/m;
+""", server="""
+        location /pay/ {
+            payout_link_page;
+            access_log %s/pay.log payout_link;
+            access_log %s/main.log main;
+            limit_req zone=pay_post burst=2 nodelay;
+            limit_req_status 429;
+        }
+""" % (("@DIR@",) * 2), edit=lambda c: c.replace(
+        "@DIR@", re.search(r"pid (\S+)/nginx.pid", c).group(1)))
+    token, _ = make_link(pg, tenant)
+    for _ in range(3):
+        assert http.get(ngx.url("/pay/" + token)).status_code == 200
+    codes = [http.post(ngx.url("/pay/" + token),
+                       data={"csrf": "0" * 64}).status_code
+             for _ in range(5)]
+    assert codes[:3] == [403, 403, 403] and 429 in codes[3:], codes
+    time.sleep(0.3)
+    for name in ("pay.log", "main.log", "access.log", "error.log"):
+        with open(os.path.join(ngx.dir, name)) as f:
+            text = f.read()
+        assert token not in text, name
+    # limit_req's own [error] names the request, masked: the token is
+    # read in the rewrite phase, before limit_req and access
+    with open(ngx.error_log) as f:
+        assert 'limiting requests' in f.read()
