@@ -179,6 +179,21 @@ static const char  ngx_http_payout_claim_sql[] =
     "p_account_last4 => $11, p_mm_provider => $12, p_mm_enc => $13::bytea, "
     "p_mm_last4 => $14, p_country => $16)";
 
+/*
+ * A link another request claimed: is its payout's recipient the one this
+ * form names?  Then this is the same claim again (a double click, two
+ * tabs): its status is shown.  A new statement, so that it sees the
+ * claim that committed while payout_link_claim() waited for the lock.
+ */
+static const char  ngx_http_payout_same_sql[] =
+    "SELECT EXISTS (SELECT 1 FROM payouts p "
+    "JOIN recipients r ON r.id = p.recipient_id "
+    "WHERE p.id = $1 AND r.fingerprint = $2::bytea)";
+
+enum {
+    NGX_HTTP_PAYOUT_SAME_RECIPIENT = 0
+};
+
 enum {
     NGX_HTTP_PAYOUT_CLAIM_OUTCOME = 0,
     NGX_HTTP_PAYOUT_CLAIM_PAYOUT_ID,
@@ -224,6 +239,8 @@ typedef struct {
     ngx_uint_t                  livemode;
     ngx_str_t                   nonce;        /* the CSRF cookie's */
     ngx_uint_t                  new_nonce;
+    ngx_uint_t                  claimed;      /* by another request */
+    u_char                      fingerprint[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
 
     /* points into a JSON object freed with the request */
     ngx_payout_recipient_input_t  in;
@@ -259,6 +276,14 @@ static ngx_int_t ngx_http_payout_page_validate(
     ngx_http_payout_page_ctx_t *pc);
 static void ngx_http_payout_page_claimed(ngx_http_payout_pg_query_t *q,
     PGresult *res);
+static ngx_int_t ngx_http_payout_page_same(ngx_http_payout_page_ctx_t *pc,
+    int64_t payout_id);
+static void ngx_http_payout_page_same_done(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_payout_page_claimer(
+    ngx_http_payout_page_ctx_t *pc);
+static ngx_int_t ngx_http_payout_page_run(ngx_http_payout_page_ctx_t *pc,
+    ngx_http_payout_pg_query_t *q, ngx_http_payout_pg_handler_pt handler);
 static void ngx_http_payout_page_send(ngx_http_payout_page_ctx_t *pc,
     int64_t tenant_id, int64_t payout_id);
 static ngx_int_t ngx_http_payout_page_see_status(
@@ -911,19 +936,11 @@ ngx_http_payout_page_body(ngx_http_request_t *r)
         return;
     }
 
-    q->handler = ngx_http_payout_page_link;
-    q->data = pc;
+    rc = ngx_http_payout_page_run(pc, q, ngx_http_payout_page_link);
 
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_OK) {
-        return;
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
     }
-
-    ngx_http_finalize_request(r, rc == NGX_DECLINED
-        ? ngx_http_payout_page_simple(r, NGX_HTTP_PAYOUT_PAGE_UNAVAILABLE,
-                                      NGX_HTTP_SERVICE_UNAVAILABLE)
-        : NGX_HTTP_INTERNAL_SERVER_ERROR);
 }
 
 
@@ -1200,7 +1217,12 @@ ngx_http_payout_page_link(ngx_http_payout_pg_query_t *q, PGresult *res)
     } else if (ngx_strcmp(status.data, "claimed") == 0) {
         claimer = (ngx_http_payout_page_is_claimer(pc) == NGX_OK);
 
-        if (!claimer) {
+        if (!claimer && r->method == NGX_HTTP_POST) {
+            /* the same details again are the same claim (see _same) */
+            pc->claimed = 1;
+            rc = ngx_http_payout_page_submit(pc);
+
+        } else if (!claimer) {
             rc = ngx_http_payout_page_gone(pc,
                                           NGX_HTTP_PAYOUT_V_REASON_CLAIMED);
 
@@ -1456,6 +1478,12 @@ ngx_http_payout_page_submit(ngx_http_payout_page_ctx_t *pc)
 
     rc = ngx_http_payout_page_validate(pc);
 
+    if (rc == NGX_DECLINED && pc->claimed) {
+        /* never the form of a claimed link */
+        return ngx_http_payout_page_gone(pc,
+                                         NGX_HTTP_PAYOUT_V_REASON_CLAIMED);
+    }
+
     if (rc != NGX_OK) {
         return rc == NGX_DECLINED
                ? ngx_http_payout_page_show_form(pc, NGX_HTTP_BAD_REQUEST)
@@ -1466,6 +1494,14 @@ ngx_http_payout_page_submit(ngx_http_payout_page_ctx_t *pc)
     ctx = ngx_http_payout_get_ctx(r);
     ctx->auth.tenant_id = pc->tenant_id;
     ctx->auth.livemode = pc->livemode;
+
+    if (ngx_http_payout_recipient_fingerprint(r, pc->tenant_id,
+                                              (char *) pc->gateway.data,
+                                              &pc->in, pc->fingerprint)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
                                         ngx_http_payout_claim_sql);
@@ -1478,19 +1514,7 @@ ngx_http_payout_page_submit(ngx_http_payout_page_ctx_t *pc)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    q->handler = ngx_http_payout_page_claimed;
-    q->data = pc;
-
-    rc = ngx_http_payout_pg_run_for_request(r, q);
-
-    if (rc == NGX_OK) {
-        return NGX_DONE;
-    }
-
-    return rc == NGX_DECLINED
-           ? ngx_http_payout_page_simple(r, NGX_HTTP_PAYOUT_PAGE_UNAVAILABLE,
-                                         NGX_HTTP_SERVICE_UNAVAILABLE)
-           : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_payout_page_run(pc, q, ngx_http_payout_page_claimed);
 }
 
 
@@ -1604,7 +1628,6 @@ ngx_http_payout_page_validate(ngx_http_payout_page_ctx_t *pc)
 static void
 ngx_http_payout_page_claimed(ngx_http_payout_pg_query_t *q, PGresult *res)
 {
-    u_char                      *mac;
     ngx_int_t                    rc;
     ngx_str_t                    outcome;
     ngx_http_request_t          *r;
@@ -1631,20 +1654,7 @@ ngx_http_payout_page_claimed(ngx_http_payout_pg_query_t *q, PGresult *res)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "payout link %V claimed", &pc->link_uuid);
 
-        mac = ngx_pnalloc(r->pool, NGX_HTTP_PAYOUT_PAGE_MAC_LEN);
-
-        if (mac == NULL
-            || ngx_http_payout_page_mac(r, "claim", &pc->link_uuid, NULL,
-                                        mac) != NGX_OK
-            || ngx_http_payout_page_set_cookie(r, "payout_claim", mac,
-                                               NGX_HTTP_PAYOUT_PAGE_MAC_LEN)
-               != NGX_OK)
-        {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        } else {
-            rc = ngx_http_payout_page_see_status(pc, 1);
-        }
+        rc = ngx_http_payout_page_claimer(pc);
 
         /* committed as pending_created: sent now, whatever the browser */
         ngx_http_payout_page_send(pc,
@@ -1652,11 +1662,15 @@ ngx_http_payout_page_claimed(ngx_http_payout_pg_query_t *q, PGresult *res)
             ngx_http_payout_pg_int(res, 0, NGX_HTTP_PAYOUT_CLAIM_PAYOUT_ID));
 
     } else if (ngx_strcmp(outcome.data, "existing") == 0) {
-        /* another browser claimed it first */
-        rc = (ngx_http_payout_page_is_claimer(pc) == NGX_OK)
-             ? ngx_http_payout_page_see_status(pc, 1)
-             : ngx_http_payout_page_gone(pc,
-                                         NGX_HTTP_PAYOUT_V_REASON_CLAIMED);
+        /* claimed while this request waited: by whom? */
+        if (ngx_http_payout_page_is_claimer(pc) == NGX_OK) {
+            rc = ngx_http_payout_page_see_status(pc, 1);
+
+        } else {
+            rc = ngx_http_payout_page_same(pc,
+                     ngx_http_payout_pg_int(res, 0,
+                                            NGX_HTTP_PAYOUT_CLAIM_PAYOUT_ID));
+        }
 
     } else if (ngx_strcmp(outcome.data, "canceled") == 0) {
         rc = ngx_http_payout_page_gone(pc, NGX_HTTP_PAYOUT_V_REASON_CANCELED);
@@ -1669,7 +1683,113 @@ ngx_http_payout_page_claimed(ngx_http_payout_pg_query_t *q, PGresult *res)
                                          NGX_HTTP_NOT_FOUND);
     }
 
+    if (rc != NGX_DONE) {
+        ngx_http_payout_finalize(r, rc);
+    }
+}
+
+
+/* NGX_DONE: the answer comes from ngx_http_payout_page_same_done() */
+
+static ngx_int_t
+ngx_http_payout_page_same(ngx_http_payout_page_ctx_t *pc, int64_t payout_id)
+{
+    ngx_http_request_t          *r;
+    ngx_http_payout_pg_query_t  *q;
+
+    r = pc->request;
+
+    q = ngx_http_payout_pg_query_create(r->pool, r->connection->log,
+                                        ngx_http_payout_same_sql);
+    if (q == NULL
+        || ngx_http_payout_pg_param_int(q, payout_id) != NGX_OK
+        || ngx_http_payout_pg_param(q, pc->fingerprint,
+                                    sizeof(pc->fingerprint)) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_payout_page_run(pc, q, ngx_http_payout_page_same_done);
+}
+
+
+/* NGX_DONE: q runs, and handler answers; else the answer to give now */
+
+static ngx_int_t
+ngx_http_payout_page_run(ngx_http_payout_page_ctx_t *pc,
+    ngx_http_payout_pg_query_t *q, ngx_http_payout_pg_handler_pt handler)
+{
+    ngx_int_t  rc;
+
+    q->handler = handler;
+    q->data = pc;
+
+    rc = ngx_http_payout_pg_run_for_request(pc->request, q);
+
+    if (rc == NGX_OK) {
+        return NGX_DONE;
+    }
+
+    return rc == NGX_DECLINED
+           ? ngx_http_payout_page_simple(pc->request,
+                                         NGX_HTTP_PAYOUT_PAGE_UNAVAILABLE,
+                                         NGX_HTTP_SERVICE_UNAVAILABLE)
+           : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static void
+ngx_http_payout_page_same_done(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    ngx_int_t                    rc;
+    ngx_http_request_t          *r;
+    ngx_http_payout_page_ctx_t  *pc;
+
+    pc = q->data;
+    r = pc->request;
+
+    if (q->status != NGX_HTTP_PAYOUT_PG_OK || PQntuples(res) != 1) {
+        ngx_http_payout_finalize(r, q->status
+                                    == NGX_HTTP_PAYOUT_PG_UNAVAILABLE
+            ? ngx_http_payout_page_simple(r, NGX_HTTP_PAYOUT_PAGE_UNAVAILABLE,
+                                          NGX_HTTP_SERVICE_UNAVAILABLE)
+            : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_payout_pg_bool(res, 0, NGX_HTTP_PAYOUT_SAME_RECIPIENT)) {
+        rc = ngx_http_payout_page_claimer(pc);
+
+    } else {
+        rc = ngx_http_payout_page_gone(pc, NGX_HTTP_PAYOUT_V_REASON_CLAIMED);
+    }
+
     ngx_http_payout_finalize(r, rc);
+}
+
+
+/* this browser made the claim: its cookie, and to the status page */
+
+static ngx_int_t
+ngx_http_payout_page_claimer(ngx_http_payout_page_ctx_t *pc)
+{
+    u_char              *mac;
+    ngx_http_request_t  *r;
+
+    r = pc->request;
+    mac = ngx_pnalloc(r->pool, NGX_HTTP_PAYOUT_PAGE_MAC_LEN);
+
+    if (mac == NULL
+        || ngx_http_payout_page_mac(r, "claim", &pc->link_uuid, NULL, mac)
+           != NGX_OK
+        || ngx_http_payout_page_set_cookie(r, "payout_claim", mac,
+                                           NGX_HTTP_PAYOUT_PAGE_MAC_LEN)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_payout_page_see_status(pc, 1);
 }
 
 

@@ -415,12 +415,15 @@ def test_concurrent_submits_make_one_payout(nginx_factory, pg, tenant):
         def go(i):
             barrier.wait()
             r = sessions[i].post(ngx.url("/pay/" + token),
-                                 data=dict(BANK, csrf=tokens[i]),
+                                 data=dict(BANK, csrf=tokens[i],
+                                           bank_account_number="01234567%02d"
+                                           % i),
                                  allow_redirects=False)
             codes[i] = r.status_code
 
         threads = [threading.Thread(target=go, args=(i,))
                    for i in range(len(sessions))]
+        # each browser its own account: one claims, the others are late
         for t in threads:
             t.start()
         for t in threads:
@@ -434,6 +437,60 @@ def test_concurrent_submits_make_one_payout(nginx_factory, pg, tenant):
             == 200
         r = loser.get(ngx.url("/pay/%s/status" % token))
         assert r.status_code == 410 and "already used" in r.text
+
+
+def test_double_click_is_one_claim(nginx_factory, pg, tenant):
+    """Two submits of one form at once (a double click, two tabs): the
+    browser may keep only the second answer, which must be the status."""
+    ngx = nginx_factory(sandbox=True, server=PAGE, workers=2, pool=4)
+    for _ in range(3):
+        token, link_uuid = make_link(pg, tenant)
+        s = requests.Session()
+        csrf = open_form(s, ngx, token)
+        barrier = threading.Barrier(2)
+        answers = [None, None]
+
+        def go(i):
+            barrier.wait()
+            answers[i] = requests.post(ngx.url("/pay/" + token),
+                                       data=dict(BANK, csrf=csrf),
+                                       cookies=s.cookies,
+                                       allow_redirects=False)
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [a.status_code for a in answers] == [303, 303]
+        assert len(payouts_of(pg, link_uuid)) == 1
+        for a in answers:
+            assert a.headers["Location"] == token + "/status"
+            assert "payout_claim=" in a.headers["Set-Cookie"]
+
+
+def test_same_details_again_see_the_status(page, pg, tenant, http):
+    token, link_uuid = make_link(pg, tenant)
+    other = requests.Session()
+    late = open_form(other, page, token)     # opened before the claim
+    assert submit(http, page, token, BANK).status_code == 303
+    # other details: too late
+    r = submit(other, page, token, dict(BANK, bank_account_number="111122"),
+               csrf=late)
+    assert r.status_code == 410 and "already used" in r.text
+    # bad details: too late as well, and never the form
+    r = submit(other, page, token, dict(BANK, bank_account_number="1"),
+               csrf=late)
+    assert r.status_code == 410 and 'name="csrf"' not in r.text
+    # a forged form: refused before anything
+    r = submit(other, page, token, BANK, csrf="0" * 64)
+    assert r.status_code == 403
+    # the same destination is the same claim: its status
+    r = submit(other, page, token, BANK, csrf=late)
+    assert r.status_code == 303
+    assert r.headers["Location"] == token + "/status"
+    assert other.get(page.url("/pay/%s/status" % token)).status_code == 200
+    assert len(payouts_of(pg, link_uuid)) == 1
 
 
 def test_claimed_link_is_gone_for_others(page, pg, tenant, http):
