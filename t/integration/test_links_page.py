@@ -815,3 +815,26 @@ def test_documented_log_format_and_limit_req(nginx_factory, pg, tenant,
     # read in the rewrite phase, before limit_req and access
     with open(ngx.error_log) as f:
         assert 'limiting requests' in f.read()
+
+
+def test_database_away(nginx_factory, http):
+    from conftest import free_port
+    ngx = nginx_factory(server=PAGE, database="host=127.0.0.1 port=%d "
+                        "dbname=payouts user=payout" % free_port())
+    token = secrets.token_urlsafe(32)
+    for r in (http.get(ngx.url("/pay/" + token), timeout=10),
+              http.post(ngx.url("/pay/" + token), data={"csrf": "x"},
+                        timeout=10)):
+        assert r.status_code == 503
+        check_headers(r)
+        assert r.headers["Retry-After"] == "2"
+        assert "try again" in r.text
+    # the stylesheet needs no database
+    assert http.get(ngx.url("/pay/payout.css")).status_code == 200
+
+
+def test_reload_keeps_serving(page, pg, tenant, http):
+    token, _ = make_link(pg, tenant)
+    page.reload()
+    time.sleep(1)
+    assert http.get(page.url("/pay/" + token)).status_code == 200
