@@ -1969,14 +1969,37 @@ ngx_http_payout_page_send_page(ngx_http_request_t *r,
 }
 
 
-/* what every answer of the page carries */
+ngx_int_t
+ngx_http_payout_page_foreign(ngx_http_request_t *r)
+{
+    ngx_http_payout_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_payout_module);
+
+    if (ctx && ctx->own_response) {
+        return NGX_OK;
+    }
+
+    return ngx_http_payout_page_headers(r);
+}
+
+
+/* what every answer of the page carries, once */
 
 static ngx_int_t
 ngx_http_payout_page_headers(ngx_http_request_t *r)
 {
+    ngx_http_payout_ctx_t       *ctx;
     ngx_http_payout_loc_conf_t  *plcf;
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_payout_module);
+
+    ctx = ngx_http_payout_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->own_response = 1;
 
     if (ngx_http_payout_add_header(r, "Content-Security-Policy",
                                    (char *) plcf->link_csp.data) != NGX_OK

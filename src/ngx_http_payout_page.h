@@ -25,6 +25,12 @@ char *ngx_http_payout_link_frame_ancestors(ngx_conf_t *cf,
 /* the rewrite phase: a page's token is read and masked before logging */
 ngx_int_t ngx_http_payout_page_rewrite(ngx_http_request_t *r);
 
+/*
+ * The header filter: an answer in a page location that the page did not
+ * make (nginx's own error pages) gets the page's security headers too.
+ */
+ngx_int_t ngx_http_payout_page_foreign(ngx_http_request_t *r);
+
 /* the location's templates and CSP, from its parent or the defaults */
 char *ngx_http_payout_page_merge(ngx_conf_t *cf,
     ngx_http_payout_loc_conf_t *prev, ngx_http_payout_loc_conf_t *conf);

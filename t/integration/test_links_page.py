@@ -337,6 +337,10 @@ def test_form_body_limits(page, pg, tenant, http):
                   data={"csrf": csrf, "name": "x" * 9000})
     assert r.status_code == 413
     check_headers(r)
+    # far larger: refused before a byte of it is read
+    r = http.post(page.url("/pay/" + token), data={"x": "y" * 1100000})
+    assert r.status_code == 413
+    check_headers(r)
     r = http.post(page.url("/pay/" + token), json=dict(BANK, csrf=csrf))
     assert r.status_code == 415
     check_headers(r)
@@ -806,6 +810,10 @@ def test_documented_log_format_and_limit_req(nginx_factory, pg, tenant,
                        data={"csrf": "0" * 64}).status_code
              for _ in range(5)]
     assert codes[:3] == [403, 403, 403] and 429 in codes[3:], codes
+    # nginx's own page gets the page's headers too
+    r = http.post(ngx.url("/pay/" + token), data={"csrf": "0" * 64})
+    assert r.status_code == 429
+    check_headers(r)
     time.sleep(0.3)
     for name in ("pay.log", "main.log", "access.log", "error.log"):
         with open(os.path.join(ngx.dir, name)) as f:
