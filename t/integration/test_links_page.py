@@ -846,3 +846,14 @@ def test_reload_keeps_serving(page, pg, tenant, http):
     page.reload()
     time.sleep(1)
     assert http.get(page.url("/pay/" + token)).status_code == 200
+
+
+def test_link_page_needs_its_keys(pg):
+    r = nginx_t(pg, server=PAGE, edit=lambda c: re.sub(
+        r"payout_master_key_file [^;]*;", "", c))
+    assert r.returncode != 0
+    assert "[emerg]" in r.stderr
+    assert "payout_link_page needs payout_database and " \
+        "payout_master_key_file" in r.stderr
+    r = nginx_t(pg, server="location = pay { payout_link_page; }")
+    assert r.returncode != 0 and "ends in" in r.stderr
