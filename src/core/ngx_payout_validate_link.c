@@ -162,7 +162,7 @@ static int
 ngx_payout_check_methods(json_t *value, const ngx_payout_field_t *f,
     void *p, ngx_payout_error_t *err)
 {
-    char        quoted[NGX_PAYOUT_QUOTE_LEN];
+    char        quoted[NGX_PAYOUT_QUOTE_LEN + 4];
     size_t      i, len;
     json_t     *m;
     unsigned    bits, bit;

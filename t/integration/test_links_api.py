@@ -240,6 +240,48 @@ def test_methods_are_what_the_gateway_pays(nginx_factory, tenant, http,
                  400, "unsupported_method", "methods")
 
 
+def test_live_links_are_apart(nginx_factory, tenant_factory, pg, http,
+                              tmp_path):
+    """A live key makes live links at a live gateway; the test key of the
+    same tenant neither sees nor cancels them, nor lists them, and the
+    idempotency keys of the two modes are apart."""
+    secret = tmp_path / "stripe.key"
+    secret.write_text("sk_live_4eC39HqLyjWDarjtT1zdp7dc\n")
+    secret.chmod(0o644)
+    os.chmod(tmp_path, 0o755)
+    ngx = sandbox_nginx(nginx_factory, http="""
+    payout_public_url %s;
+    payout_gateway live connector=stripe mode=live url=http://127.0.0.1:9
+                   secret_file=%s;
+""" % (PUBLIC, secret))
+    test = tenant_factory()
+    live_key = payoutctl(pg, "key", "create", "--tenant", test.name,
+                         "--mode", "live").stdout.strip()
+
+    class Live:
+        headers = {"Authorization": "Bearer " + live_key}
+
+    key = "both-" + uuid.uuid4().hex
+    live = create_link(http, ngx, Live, link_body(
+        gateway="live", currency="EUR", idempotency_key=key))
+    assert live["livemode"] is True
+    mine = create_link(http, ngx, test, link_body(idempotency_key=key))
+    assert mine["livemode"] is False
+    assert mine["link_uuid"] != live["link_uuid"]
+    get_link(http, ngx, test, live["link_uuid"], status=404)
+    assert_error(cancel(http, ngx, test, live["link_uuid"]), 404,
+                 "not_found")
+    assert [x["link_uuid"] for x in list_links(http, ngx, test)["data"]] \
+        == [mine["link_uuid"]]
+    assert [x["link_uuid"] for x in list_links(http, ngx, Live)["data"]] \
+        == [live["link_uuid"]]
+    # a test gateway is not the live key's, nor the other way round
+    assert_error(post_json(http, ngx, test, "/v1/payout-links",
+                           link_body(gateway="live", currency="EUR")),
+                 400, "gateway_mode_mismatch", "gateway")
+    assert cancel(http, ngx, Live, live["link_uuid"]).status_code == 200
+
+
 def test_public_url_unset(nginx_factory, tenant, http):
     ngx = sandbox_nginx(nginx_factory)
     r = post_json(http, ngx, tenant, "/v1/payout-links", link_body())
@@ -492,3 +534,20 @@ def test_tenant_display_name(pg, tenant):
     assert "cleared" in out.stdout
     assert pg.sql("SELECT display_name FROM tenants WHERE id = %s",
                   (tenant.id,)) == [(None,)]
+
+
+def test_token_never_logged_at_debug(nginx_factory, pg, tenant, http):
+    """With the whole error log at debug level, neither the token nor its
+    hash (what the database is asked with) appears in it."""
+    from test_secrets import debug_log, read_log
+    ngx = sandbox_nginx(nginx_factory, edit=debug_log,
+                        http="payout_public_url %s;" % PUBLIC)
+    link = create_link(http, ngx, tenant, link_body(
+        webhook_secret="link-secret-value"))
+    token = token_of(link)
+    cancel(http, ngx, tenant, link["link_uuid"])
+    log = read_log(ngx)
+    assert "payout" in log and "[debug]" in log
+    assert token not in log
+    assert token_hash(token).hex() not in log
+    assert "link-secret-value" not in log

@@ -160,6 +160,11 @@ test_link_bad(void **state)
                   "\"bank_account\"]}", "invalid_parameter", "methods");
     unit_link_bad("{" UNIT_BASE ", \"methods\": [1]}",
                   "invalid_parameter", "methods");
+    /* a long unknown name is quoted cut, within the message's buffer */
+    unit_link_bad("{" UNIT_BASE ", \"methods\": [\"bank_accoun"
+                  "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%"
+                  "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%\"]}",
+                  "invalid_parameter", "methods");
     unit_link_bad("{" UNIT_BASE ", \"email\": \"nope\"}",
                   "invalid_parameter", "email");
     unit_link_bad("{" UNIT_BASE ", \"phone\": \"12\"}",
