@@ -857,3 +857,25 @@ def test_link_page_needs_its_keys(pg):
         "payout_master_key_file" in r.stderr
     r = nginx_t(pg, server="location = pay { payout_link_page; }")
     assert r.returncode != 0 and "ends in" in r.stderr
+
+
+def test_debug_log_has_the_token_only_in_nginx_own_lines(nginx_factory, pg,
+                                                          tenant, http):
+    """At debug level nginx itself prints the request line and URI as it
+    parses them, before any module runs, and the response headers (the
+    303's relative Location); nothing else holds the token, the module's
+    own lines included (docs/payout-links.md, "Logs")."""
+    ngx = nginx_factory(sandbox=True, server=PAGE, edit=lambda c: c.replace(
+        "error.log info;", "error.log debug;"))
+    token, _ = make_link(pg, tenant)
+    assert submit(http, ngx, token, BANK).status_code == 303
+    http.get(ngx.url("/pay/%s/status" % token))
+    time.sleep(0.3)
+    with open(ngx.error_log, errors="replace") as f:
+        lines = [line for line in f if token in line]
+    assert lines
+    for line in lines:
+        # the header dump is one message over several lines
+        assert re.search(r"\] \d+#\d+: \*\d+ (http request line: |"
+                         r"http uri: )", line) \
+            or line.startswith("Location: " + token), line
