@@ -9,12 +9,13 @@ export PORT PG_PORT
 CORE_SRCS := $(wildcard src/core/*.c src/connectors/*.c)
 CORE_HDRS := $(wildcard src/core/*.h src/connectors/*.h)
 MODULE_SRCS := config ngx_http_payout_module.c $(wildcard src/*.c src/*.h) \
-               $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch])
+               $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch]) \
+               $(wildcard html/payout/*)
 CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
                -Isrc/core -Isrc/connectors
 
 .PHONY: run stop test style deps build build-asan unit fuzz integration \
-        integration-asan bench clean openapi-lint api-reference
+        integration-asan browser bench clean openapi-lint api-reference
 
 # libFuzzer targets, one per fuzz/fuzz_<name>.c, run FUZZ_SECONDS each
 FUZZ_SECONDS ?= 15
@@ -37,6 +38,7 @@ test: build build-asan style openapi-lint
 	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) integration-asan
+	$(MAKE) browser
 
 # line length, tabs, trailing blanks, no nginx header in src/core/ and
 # src/connectors/ (tools/check_style.sh)
@@ -106,6 +108,11 @@ integration: build
 
 integration-asan: build build-asan
 	PAYOUT_TEST_ASAN=1 $(PYTEST) -q t/integration
+
+# the payout-link page in headless Chromium (t/browser); screenshots go to
+# build/browser/ (PAYOUT_SCREENSHOTS=docs/img to refresh the docs' copies)
+browser: build
+	$(PYTEST) -q t/browser
 
 bench: build
 	bench/run.sh

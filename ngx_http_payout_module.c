@@ -8,6 +8,7 @@
 #include "src/ngx_http_payout.h"
 #include "src/ngx_http_payout_pg.h"
 #include "src/ngx_http_payout_http.h"
+#include "src/ngx_http_payout_page.h"
 #include "src/ngx_http_payout_links.h"
 #include "src/ngx_http_payout_metrics.h"
 
@@ -205,6 +206,27 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_link_page"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_link_page,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_link_templates"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_payout_link_templates,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_link_frame_ancestors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_payout_link_frame_ancestors,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("payout_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_payout_api,
@@ -264,9 +286,22 @@ ngx_http_payout_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_payout_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
     if (ngx_http_payout_metrics_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    /* payout_link_page masks its token before anything may log it */
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_payout_page_rewrite;
 
     return ngx_http_payout_filter_init(cf);
 }
@@ -398,6 +433,7 @@ ngx_http_payout_create_loc_conf(ngx_conf_t *cf)
     }
 
     plcf->api = NGX_CONF_UNSET;
+    plcf->link_page = NGX_CONF_UNSET;
 
     return plcf;
 }
@@ -412,7 +448,7 @@ ngx_http_payout_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->api, prev->api, 0);
     ngx_conf_merge_str_value(conf->api_prefix, prev->api_prefix, "");
 
-    return NGX_CONF_OK;
+    return ngx_http_payout_page_merge(cf, prev, conf);
 }
 
 

@@ -88,6 +88,9 @@ typedef struct {
     ngx_msec_t                   sandbox_webhook_delay;
     ngx_flag_t                   sandbox_enabled;
 
+    /* the payout-link page's compiled-in templates, compiled once */
+    void                        *link_defaults;
+
     ngx_http_payout_pg_pool_t   *pg;          /* this worker's pool */
 
     void                        *metrics;     /* ngx_http_payout_metrics.c */
@@ -97,6 +100,13 @@ typedef struct {
 typedef struct {
     ngx_flag_t                   api;
     ngx_str_t                    api_prefix;
+
+    /* payout_link_page (ngx_http_payout_page.c) */
+    ngx_flag_t                   link_page;
+    ngx_str_t                    link_prefix;          /* "/pay/" */
+    ngx_str_t                    link_frame_ancestors; /* CSP sources */
+    ngx_str_t                    link_csp;             /* the header */
+    void                        *link_templates;       /* _page_set_t */
 } ngx_http_payout_loc_conf_t;
 
 
@@ -116,6 +126,7 @@ typedef struct {
     json_t                      *body;
     ngx_http_payout_auth_t       auth;
     ngx_http_payout_pg_query_t  *query;
+    void                        *page;         /* a payout-link page's */
 
     /* what the log and the metrics read (ngx_http_payout_variables.c) */
     ngx_http_payout_gateway_t   *gateway;
@@ -156,6 +167,8 @@ ngx_int_t ngx_http_payout_filter_init(ngx_conf_t *cf);
 /* responses (ngx_http_payout_response.c) */
 ngx_int_t ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len);
+ngx_int_t ngx_http_payout_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, u_char *body, size_t len);
 ngx_int_t ngx_http_payout_send_json_t(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 ngx_int_t ngx_http_payout_send_error(ngx_http_request_t *r,

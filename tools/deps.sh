@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 pkgs="gcc make clang libclang-rt-14-dev nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev postgresql postgresql-contrib curl wrk
       python3-pytest python3-requests python3-psycopg2 python3-cryptography
-      python3-yaml procps openssl prometheus"
+      python3-yaml procps openssl prometheus
+      chromium chromium-driver python3-selenium"
 
 if [ "${1:-}" = docker ]; then
     # dnsname: compose services find each other by name (podman's CNI)

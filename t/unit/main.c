@@ -31,6 +31,7 @@ main(void)
     failed += run_webhook_tests();
     failed += run_text_tests();
     failed += run_finalize_tests();
+    failed += run_template_tests();
     failed += run_link_tests();
 
     if (failed) {

@@ -49,6 +49,7 @@ int run_payneteasy_tests(void);
 int run_webhook_tests(void);
 int run_text_tests(void);
 int run_finalize_tests(void);
+int run_template_tests(void);
 int run_link_tests(void);
 
 
