@@ -597,3 +597,55 @@ def test_every_route_walked():
     assert ops - WALKED == set(), "never walked: %s" % sorted(ops - WALKED)
     assert WALKED - ops == set(), \
         "walked, not in the spec: %s" % sorted(WALKED - ops)
+
+
+def test_webhook_payloads_documented(nginx_factory, pg, tenant):
+    """The payloads the server queues (a payout's, with next_action, and
+    a link's) have exactly the fields of the spec's webhooks: schemas,
+    and their values fit them."""
+    spec = load_spec()
+    schemas = spec["components"]["schemas"]
+    for name, hook in (("PayoutWebhook", "payoutEvent"),
+                       ("PayoutLinkWebhook", "payoutLinkEvent")):
+        body = spec["webhooks"][hook]["post"]["requestBody"]
+        assert body["content"]["application/json"]["schema"]["$ref"] \
+            == "#/components/schemas/" + name
+    assert schemas["PayoutWebhook"]["properties"]["next_action"] == \
+        {"$ref": "#/components/schemas/NextAction"}
+    kinds = [resolve(spec, k).get("properties", {}).get("type", {})
+             .get("const") for k in schemas["NextAction"]["oneOf"]]
+    assert kinds == [None, "otp_required", "redirect"], kinds
+
+    ngx = sandbox_nginx(nginx_factory, http="payout_public_url %s;" % PUBLIC)
+    http = requests.Session()
+    auth = {"Authorization": "Bearer " + tenant.key}
+    r = http.post(ngx.url("/v1/payouts"), json=bank(), headers=auth)
+    assert r.status_code == 201, r.text
+    r = http.post(ngx.url("/v1/payout-links"), json=link(), headers=auth)
+    assert r.status_code == 201, r.text
+    token = r.json()["url"].rsplit("/", 1)[1]
+    assert pg.sql(CLAIM, (token_hash(token), os.urandom(32)))[0][0] \
+        == "created"
+
+    def payloads():
+        rows = [p for (p,) in pg.sql(
+            "SELECT payload FROM webhook_events WHERE tenant_id = %s "
+            "ORDER BY id", (tenant.id,))]
+        types = {p["event_type"] for p in rows}
+        return {"payout.success", "payout_link.claimed"} <= types and rows
+    rows = wait_for(payloads, timeout=15, what="the webhook events")
+    for p in rows:
+        schema = schemas["PayoutLinkWebhook"
+                         if p["webhook_type"] == "payout_link"
+                         else "PayoutWebhook"]
+        assert set(p) == set(schema["properties"]) \
+            == set(schema["required"]), p
+        for k, v in p.items():
+            s = resolve(spec, schema["properties"][k])
+            if "enum" in s:
+                assert v in s["enum"], (k, v)
+            if "const" in s:
+                assert v == s["const"], (k, v)
+        if p["webhook_type"] == "payout":
+            assert p["next_action"] is None or p["next_action"]["type"] \
+                in ("otp_required", "redirect"), p
