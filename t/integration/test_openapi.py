@@ -18,6 +18,8 @@ it against the spec's paths, so a route added to the spec without a walk
 (or to the walk without the spec) fails.
 """
 
+import datetime
+import hashlib
 import json
 import os
 import re
@@ -32,6 +34,18 @@ from conftest import ROOT
 from payout_helpers import (ACCOUNT, MOBILE, sandbox_event,
                             sandbox_signature, sandbox_nginx, wait_for)
 from prism import Prism, violations_of
+from provider_standins import PNE_CONTROL, PNE_ENDPOINT, PNE_LOGIN
+from test_links_api import CLAIM, token_hash
+
+PUBLIC = "https://pay.example.com"
+# the walk's PaynetEasy gateway: GET callbacks; its URL leads nowhere
+PAYSOFT = """
+    payout_public_url %s;
+    payout_gateway paysoft connector=payneteasy mode=test
+                   url=http://127.0.0.1:9/paynet endpoint=%s login=%s
+                   rsa_key_file=%%s secret_file=%%s timeout=1s;
+""" % (PUBLIC, PNE_ENDPOINT, PNE_LOGIN)
+METRICS = "location = /metrics { payout_metrics; }"
 
 SPEC = os.path.join(ROOT, "docs", "openapi.yaml")
 PRISM_ERROR = "https://stoplight.io/prism/errors"
@@ -144,9 +158,23 @@ class Walker:
         return r
 
 
+def secret(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content.strip() + "\n")
+    path.chmod(0o600)
+    return str(path)
+
+
 @pytest.fixture
-def walk(nginx_factory, tenant):
-    ngx = sandbox_nginx(nginx_factory, webhook_delay="200ms")
+def walk(nginx_factory, tenant, tmp_path):
+    with open(os.path.join(ROOT, "t", "fixtures", "payneteasy",
+                           "test-key.pem")) as f:
+        key = secret(tmp_path, "paysoft.pem", f.read())
+    ngx = sandbox_nginx(nginx_factory, webhook_delay="200ms",
+                        http=PAYSOFT % (key, secret(tmp_path,
+                                                    "paysoft.control",
+                                                    PNE_CONTROL)),
+                        server=METRICS)
     strict = Prism(SPEC, upstream=ngx.base, errors=True)
     lenient = Prism(SPEC, upstream=ngx.base)
     try:
@@ -176,6 +204,9 @@ def final(w, u):
 def test_health_and_lists(walk):
     w = walk
     w.ok("/v1/health", "GET", "/v1/health", 200, auth=False)
+    w.ok("/metrics", "GET", "/metrics", 200, auth=False)
+    w.bad("/metrics", "POST", "/metrics", 405, "method_not_allowed",
+          auth=False)
     w.bad("/v1/health", "POST", "/v1/health", 405, "method_not_allowed",
           auth=False)
     w.bad("/v1/payouts", "DELETE", "/v1/payouts", 405,
@@ -264,13 +295,12 @@ def test_payout_routes(walk):
 
     t = "/v1/payouts/{uuid}/cancel"
     # a sent one (sandbox 0007 stays pending until canceled) and a staged
-    # one, canceled at once, then again (a canceled_voided payout is final:
-    # the server answers 409 invalid_state)
+    # one, canceled at once, then again (answered like the first)
     w.ok(t, "POST", "/v1/payouts/%s/cancel" % staged, (200, 503))
     staged = w.ok(path, "POST", path, 201,
                   bank(stage=True)).json()["payout_uuid"]
     w.ok(t, "POST", "/v1/payouts/%s/cancel" % staged, 200)
-    w.ok(t, "POST", "/v1/payouts/%s/cancel" % staged, (200, 409))
+    w.ok(t, "POST", "/v1/payouts/%s/cancel" % staged, 200)
     w.ok(t, "POST", "/v1/payouts/%s/cancel" % u, 409)
     w.ok(t, "POST", "/v1/payouts/%s/cancel" % uuid.uuid4(), 404)
 
@@ -283,6 +313,15 @@ def test_payout_routes(walk):
           "invalid_parameter", {"otp": "12"})
     w.bad(t, "POST", "/v1/payouts/%s/finalize" % u, 400,
           "unknown_parameter", {"otp": "123456", "x": 1})
+
+    t = "/v1/payouts/{uuid}/events"
+    ev = w.ok(t, "GET", "/v1/payouts/%s/events" % staged, 200).json()
+    assert [e["to"] for e in ev["data"]] == ["pending_staged",
+                                             "canceled_voided"], ev
+    w.ok(t, "GET", "/v1/payouts/%s/events" % u, 200)
+    w.ok(t, "GET", "/v1/payouts/%s/events" % uuid.uuid4(), 404)
+    w.bad(t, "GET", "/v1/payouts/not-a-uuid/events", 400,
+          "invalid_parameter")
 
     # the delivery log of the first payout, and a redelivery
     t = "/v1/payouts/{uuid}/webhooks"
@@ -339,6 +378,83 @@ def test_recipient_routes(walk):
     w.ok(t, "POST", "/v1/payout-recipients/%s/accounts" % conn, 422)
 
 
+def link(**kw):
+    body = {"amount": 250000, "currency": "NGN", "gateway": "sandbox"}
+    body.update(kw)
+    return body
+
+
+def test_link_routes(walk, pg):
+    w = walk
+    path = "/v1/payout-links"
+    body = link(name="Ada Lovelace", email="ada@example.com",
+                phone="+2348012345678", narration="May invoice",
+                expires_in=86400, methods=["bank_account", "mobile_money"],
+                metadata={"invoice": "7", "n": 1},
+                webhook_urls=["http://127.0.0.1:9/hook"],
+                webhook_secret="whsec_" + "QUJD" * 8,
+                idempotency_key="oas-" + uuid.uuid4().hex)
+    made = w.ok(path, "POST", path, 201, body).json()
+    assert made["url"].startswith(PUBLIC + "/pay/"), made
+    again = w.ok(path, "POST", path, 200, body).json()      # the replay
+    assert "url" not in again
+    w.ok(path, "POST", path, 409, dict(body, amount=1))
+    soon = (datetime.datetime.now(datetime.timezone.utc)
+            + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    other = w.ok(path, "POST", path, 201, link(expires_at=soon)).json()
+    claimed = w.ok(path, "POST", path, 201, link()).json()
+    old = w.ok(path, "POST", path, 201, link()).json()
+    w.ok(path, "POST", path, 400, link(gateway="nope"))
+    w.ok(path, "POST", path, 400, link(expires_in=3600, expires_at=soon))
+    w.ok(path, "POST", path, 400, link(expires_at="2020-01-01T00:00:00Z"))
+    w.ok(path, "POST", path, 400, link(gateway="paysoft", currency="USD",
+                                       methods=["mobile_money"]))
+    w.bad(path, "POST", path, 400, "invalid_parameter", link(expires_in=59))
+    w.bad(path, "POST", path, 400, "invalid_parameter",
+          link(methods=["card"]))
+    w.bad(path, "POST", path, 400, "unknown_parameter", link(stage=True))
+    w.bad(path, "POST", path, 400, "missing_parameter",
+          {"currency": "NGN", "gateway": "sandbox"})
+    w.bad(path, "POST", path, 415, "unsupported_media_type",
+          json.dumps(link()), headers={"Content-Type": "text/plain"})
+    w.bad(path, "POST", path, 401, "unauthorized", link(), auth=False)
+
+    # one claimed (through SQL, as the page claims), one past expires_at
+    token = claimed["url"].rsplit("/", 1)[1]
+    assert pg.sql(CLAIM, (token_hash(token), os.urandom(32)))[0][0] \
+        == "created"
+    pg.sql("UPDATE payout_links SET expires_at = now() - interval '1 s' "
+           "WHERE uuid = %s", (old["link_uuid"],))
+
+    for params in [None,
+                   {"limit": 2, "page": 1, "sortBy": ["amount:DESC",
+                                                      "id:ASC"]},
+                   {"search": "invoice", "searchBy": "narration"},
+                   {"select": "link_uuid,status,amount,payout_uuid"},
+                   {"filter.status": "$eq:open",
+                    "filter.payout_uuid": "$null"},
+                   {"page": 9}]:
+        w.ok(path, "GET", path, 200, params=params)
+    w.ok(path, "GET", path, 400, params={"filter.nope": "$eq:1"})
+    w.bad(path, "GET", path, 400, "invalid_parameter",
+          params={"sortBy": "narration:ASC"})
+    w.bad(path, "GET", path, 401, "unauthorized", auth=False)
+
+    t = "/v1/payout-links/{uuid}"
+    for one in (made, claimed, old):
+        w.ok(t, "GET", "%s/%s" % (path, one["link_uuid"]), 200)
+    w.ok(t, "GET", "%s/%s" % (path, uuid.uuid4()), 404)
+    w.bad(t, "GET", path + "/not-a-uuid", 400, "invalid_parameter")
+
+    t = "/v1/payout-links/{uuid}/cancel"
+    w.ok(t, "POST", "%s/%s/cancel" % (path, other["link_uuid"]), 200)
+    w.ok(t, "POST", "%s/%s/cancel" % (path, other["link_uuid"]), 409)
+    w.ok(t, "POST", "%s/%s/cancel" % (path, claimed["link_uuid"]), 409)
+    w.ok(t, "POST", "%s/%s/cancel" % (path, old["link_uuid"]), 409)
+    w.ok(t, "POST", "%s/%s/cancel" % (path, uuid.uuid4()), 404)
+    w.bad(t, "POST", path + "/x/cancel", 400, "invalid_parameter")
+
+
 def test_endpoint_routes(walk):
     w = walk
     path = "/v1/webhook-endpoints"
@@ -375,6 +491,28 @@ def test_provider_hooks(walk):
     w.ok(t, "POST", "/hooks/sandbox", 401, body,
          headers={"Sandbox-Signature": "t=1,v1=00"}, auth=False)
     w.ok(t, "POST", "/hooks/nope", 404, body, auth=False)
+
+    # GET callbacks (PaynetEasy's): the query string is the callback
+    def callback(ref, control=None, status="approved", orderid="9001"):
+        if control is None:
+            control = hashlib.sha1((status + orderid + ref + PNE_CONTROL)
+                                   .encode()).hexdigest()
+        return {"status": status, "merchant_order": ref,
+                "client_orderid": ref, "orderid": orderid,
+                "type": "payout", "amount": "10.00", "descriptor": "e2e",
+                "control": control}
+    ref = str(uuid.uuid4())
+    r = w.ok(t, "GET", "/hooks/paysoft", 200, params=callback(ref),
+             auth=False)
+    assert r.json()["outcome"] == "unknown", r.text
+    w.ok(t, "GET", "/hooks/paysoft", 200,
+         params=callback(ref, status="processing"), auth=False)
+    w.ok(t, "GET", "/hooks/paysoft", 401,
+         params=callback(ref, control="0" * 40), auth=False)
+    w.ok(t, "GET", "/hooks/paysoft", 401, auth=False)
+    w.ok(t, "GET", "/hooks/sandbox", 405, params=callback(ref),
+         auth=False)
+    w.ok(t, "GET", "/hooks/nope", 405, params=callback(ref), auth=False)
 
 
 def test_sandbox_provider(walk):
@@ -459,3 +597,55 @@ def test_every_route_walked():
     assert ops - WALKED == set(), "never walked: %s" % sorted(ops - WALKED)
     assert WALKED - ops == set(), \
         "walked, not in the spec: %s" % sorted(WALKED - ops)
+
+
+def test_webhook_payloads_documented(nginx_factory, pg, tenant):
+    """The payloads the server queues (a payout's, with next_action, and
+    a link's) have exactly the fields of the spec's webhooks: schemas,
+    and their values fit them."""
+    spec = load_spec()
+    schemas = spec["components"]["schemas"]
+    for name, hook in (("PayoutWebhook", "payoutEvent"),
+                       ("PayoutLinkWebhook", "payoutLinkEvent")):
+        body = spec["webhooks"][hook]["post"]["requestBody"]
+        assert body["content"]["application/json"]["schema"]["$ref"] \
+            == "#/components/schemas/" + name
+    assert schemas["PayoutWebhook"]["properties"]["next_action"] == \
+        {"$ref": "#/components/schemas/NextAction"}
+    kinds = [resolve(spec, k).get("properties", {}).get("type", {})
+             .get("const") for k in schemas["NextAction"]["oneOf"]]
+    assert kinds == [None, "otp_required", "redirect"], kinds
+
+    ngx = sandbox_nginx(nginx_factory, http="payout_public_url %s;" % PUBLIC)
+    http = requests.Session()
+    auth = {"Authorization": "Bearer " + tenant.key}
+    r = http.post(ngx.url("/v1/payouts"), json=bank(), headers=auth)
+    assert r.status_code == 201, r.text
+    r = http.post(ngx.url("/v1/payout-links"), json=link(), headers=auth)
+    assert r.status_code == 201, r.text
+    token = r.json()["url"].rsplit("/", 1)[1]
+    assert pg.sql(CLAIM, (token_hash(token), os.urandom(32)))[0][0] \
+        == "created"
+
+    def payloads():
+        rows = [p for (p,) in pg.sql(
+            "SELECT payload FROM webhook_events WHERE tenant_id = %s "
+            "ORDER BY id", (tenant.id,))]
+        types = {p["event_type"] for p in rows}
+        return {"payout.success", "payout_link.claimed"} <= types and rows
+    rows = wait_for(payloads, timeout=15, what="the webhook events")
+    for p in rows:
+        schema = schemas["PayoutLinkWebhook"
+                         if p["webhook_type"] == "payout_link"
+                         else "PayoutWebhook"]
+        assert set(p) == set(schema["properties"]) \
+            == set(schema["required"]), p
+        for k, v in p.items():
+            s = resolve(spec, schema["properties"][k])
+            if "enum" in s:
+                assert v in s["enum"], (k, v)
+            if "const" in s:
+                assert v == s["const"], (k, v)
+        if p["webhook_type"] == "payout":
+            assert p["next_action"] is None or p["next_action"]["type"] \
+                in ("otp_required", "redirect"), p
