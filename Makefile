@@ -9,12 +9,13 @@ export PORT PG_PORT
 CORE_SRCS := $(wildcard src/core/*.c src/connectors/*.c)
 CORE_HDRS := $(wildcard src/core/*.h src/connectors/*.h)
 MODULE_SRCS := config ngx_http_payout_module.c $(wildcard src/*.c src/*.h) \
-               $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch])
+               $(CORE_SRCS) $(CORE_HDRS) $(wildcard src/connectors/*.[ch]) \
+               $(wildcard html/payout/*)
 CFLAGS_HOST := -g -O1 -Wall -Wextra -Werror -I/usr/include/postgresql \
                -Isrc/core -Isrc/connectors
 
 .PHONY: run stop test style deps build build-asan unit fuzz integration \
-        integration-asan bench clean
+        integration-asan browser bench clean openapi-lint api-reference
 
 # libFuzzer targets, one per fuzz/fuzz_<name>.c, run FUZZ_SECONDS each
 FUZZ_SECONDS ?= 15
@@ -32,11 +33,12 @@ run: build
 stop:
 	@tools/run.sh stop
 
-test: build build-asan style
+test: build build-asan style openapi-lint
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) integration-asan
+	$(MAKE) browser
 
 # line length, tabs, trailing blanks, no nginx header in src/core/ and
 # src/connectors/ (tools/check_style.sh)
@@ -45,6 +47,22 @@ style:
 
 deps:
 	@tools/deps.sh
+
+# docs/openapi.yaml: linted by @redocly/cli (pinned in package.json) with
+# redocly.yaml's rules; t/integration/test_openapi.py checks it against a
+# live server.  `make api-reference` renders docs/api-reference.html from
+# it (commit the result).  Debian's Node 18 needs the WebCrypto flag for
+# build-docs; later Nodes ignore it.
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+           NODE_OPTIONS=--experimental-global-webcrypto \
+           node_modules/.bin/redocly
+
+openapi-lint: deps
+	@$(REDOCLY) lint --format=stylish docs/openapi.yaml
+
+api-reference: deps
+	$(REDOCLY) build-docs docs/openapi.yaml -o docs/api-reference.html \
+	    --title "Payout gateway API reference"
 
 build: deps build/plain/ngx_http_payout_module.so build/payoutctl
 
@@ -91,6 +109,11 @@ integration: build
 integration-asan: build build-asan
 	PAYOUT_TEST_ASAN=1 $(PYTEST) -q t/integration
 
+# the payout-link page in headless Chromium (t/browser); screenshots go to
+# build/browser/ (PAYOUT_SCREENSHOTS=docs/img to refresh the docs' copies)
+browser: build
+	$(PYTEST) -q t/browser
+
 bench: build
 	bench/run.sh
 
@@ -103,3 +126,9 @@ SOAK_SECONDS ?= 180
 .PHONY: soak
 soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 t/soak/soak.py
+
+# The Docker image (docker/), built with podman and run end to end against
+# a throwaway PostgreSQL: tools/docker-test.sh.  Runs as root.
+.PHONY: docker-test
+docker-test:
+	tools/docker-test.sh

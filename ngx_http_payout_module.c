@@ -9,8 +9,12 @@
 #include "src/ngx_http_payout_pg.h"
 #include "src/ngx_http_payout_http.h"
 #include "src/ngx_http_payout_auth.h"
+#include "src/ngx_http_payout_page.h"
+#include "src/ngx_http_payout_links.h"
+#include "src/ngx_http_payout_metrics.h"
 
 
+static ngx_int_t ngx_http_payout_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_payout_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_payout_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_payout_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -210,9 +214,37 @@ static ngx_command_t  ngx_http_payout_commands[] = {
       0,
       NULL },
 
+    { ngx_string("payout_link_page"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_link_page,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_link_templates"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_payout_link_templates,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_link_frame_ancestors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_payout_link_frame_ancestors,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("payout_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_payout_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("payout_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_payout_metrics,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -222,7 +254,7 @@ static ngx_command_t  ngx_http_payout_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_payout_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_payout_preconfiguration,      /* preconfiguration */
     ngx_http_payout_postconfiguration,     /* postconfiguration */
 
     ngx_http_payout_create_main_conf,      /* create main configuration */
@@ -253,8 +285,32 @@ ngx_module_t  ngx_http_payout_module = {
 
 
 static ngx_int_t
+ngx_http_payout_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_payout_variables_add(cf);
+}
+
+
+static ngx_int_t
 ngx_http_payout_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_payout_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* payout_link_page masks its token before anything may log it */
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_payout_page_rewrite;
+
     return ngx_http_payout_filter_init(cf);
 }
 
@@ -393,6 +449,7 @@ ngx_http_payout_create_loc_conf(ngx_conf_t *cf)
     }
 
     plcf->api = NGX_CONF_UNSET;
+    plcf->link_page = NGX_CONF_UNSET;
 
     return plcf;
 }
@@ -407,7 +464,7 @@ ngx_http_payout_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->api, prev->api, 0);
     ngx_conf_merge_str_value(conf->api_prefix, prev->api_prefix, "");
 
-    return NGX_CONF_OK;
+    return ngx_http_payout_page_merge(cf, prev, conf);
 }
 
 
@@ -451,8 +508,18 @@ ngx_http_payout_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_payout_links_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (pmcf->gateways
         && ngx_http_payout_reconcile_init_process(cycle) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (pmcf->gateways
+        && ngx_http_payout_stuck_init_process(cycle) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -473,7 +540,9 @@ ngx_http_payout_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_payout_deliver_exit_process(cycle);
+    ngx_http_payout_links_exit_process(cycle);
     ngx_http_payout_reconcile_exit_process(cycle);
+    ngx_http_payout_stuck_exit_process(cycle);
 
     if (pmcf && pmcf->pg) {
         ngx_http_payout_pg_pool_destroy(pmcf->pg);

@@ -36,6 +36,9 @@ typedef struct {
     ngx_str_t                    ca_file;
     ngx_msec_t                   timeout;
     ngx_int_t                    livemode;     /* mode=live; 0 for test */
+    /* public_url + the payout_provider_webhook location + name, or
+     * empty: where the provider calls back (ngx_http_payout_conf.c) */
+    ngx_str_t                    callback_url;
 } ngx_http_payout_gateway_t;
 
 
@@ -59,6 +62,8 @@ typedef struct {
      * base of callback URLs given to providers and of payout-link pages */
     ngx_str_t                    public_url;
     ngx_flag_t                   public_https;
+    /* the first payout_provider_webhook location's prefix, "/hooks/" */
+    ngx_str_t                    hooks_prefix;
 
     /* trusted CAs for provider and webhook TLS; empty: the system's */
     ngx_str_t                    ca_file;
@@ -86,13 +91,25 @@ typedef struct {
     ngx_msec_t                   sandbox_webhook_delay;
     ngx_flag_t                   sandbox_enabled;
 
+    /* the payout-link page's compiled-in templates, compiled once */
+    void                        *link_defaults;
+
     ngx_http_payout_pg_pool_t   *pg;          /* this worker's pool */
+
+    void                        *metrics;     /* ngx_http_payout_metrics.c */
 } ngx_http_payout_main_conf_t;
 
 
 typedef struct {
     ngx_flag_t                   api;
     ngx_str_t                    api_prefix;
+
+    /* payout_link_page (ngx_http_payout_page.c) */
+    ngx_flag_t                   link_page;
+    ngx_str_t                    link_prefix;          /* "/pay/" */
+    ngx_str_t                    link_frame_ancestors; /* CSP sources */
+    ngx_str_t                    link_csp;             /* the header */
+    void                        *link_templates;       /* _page_set_t */
 } ngx_http_payout_loc_conf_t;
 
 
@@ -112,6 +129,13 @@ typedef struct {
     json_t                      *body;
     ngx_http_payout_auth_t       auth;
     ngx_http_payout_pg_query_t  *query;
+    void                        *page;         /* a payout-link page's */
+
+    /* what the log and the metrics read (ngx_http_payout_variables.c) */
+    ngx_http_payout_gateway_t   *gateway;
+    ngx_str_t                    response;     /* the JSON answered */
+    json_t                      *response_json;
+    ngx_uint_t                   route_label;  /* NGX_HTTP_PAYOUT_ROUTE_* */
 
     /* the JSON error filter leaves our own responses alone */
     ngx_str_t                    error_body;
@@ -146,6 +170,8 @@ ngx_int_t ngx_http_payout_filter_init(ngx_conf_t *cf);
 /* responses (ngx_http_payout_response.c) */
 ngx_int_t ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len);
+ngx_int_t ngx_http_payout_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, u_char *body, size_t len);
 ngx_int_t ngx_http_payout_send_json_t(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 ngx_int_t ngx_http_payout_send_error(ngx_http_request_t *r,
@@ -163,6 +189,7 @@ void ngx_http_payout_finalize(ngx_http_request_t *r, ngx_int_t rc);
 ngx_http_payout_ctx_t *ngx_http_payout_get_ctx(ngx_http_request_t *r);
 
 /* the API router (ngx_http_payout_api.c) */
+extern ngx_http_payout_route_t  ngx_http_payout_routes[];
 char *ngx_http_payout_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_payout_set_location(ngx_conf_t *cf,
     ngx_http_payout_loc_conf_t *plcf, ngx_http_handler_pt handler);
@@ -236,6 +263,8 @@ ngx_int_t ngx_http_payout_payouts_status(ngx_http_request_t *r,
 ngx_int_t ngx_http_payout_payouts_cancel(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_payouts_finalize(ngx_http_request_t *r,
+    ngx_http_payout_ctx_t *ctx);
+ngx_int_t ngx_http_payout_payouts_events(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);
 ngx_int_t ngx_http_payout_recipients_list(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx);

@@ -8,6 +8,7 @@
 
 #include "ngx_http_payout.h"
 #include "ngx_http_payout_auth.h"
+#include "ngx_http_payout_links.h"
 
 
 static ngx_int_t ngx_http_payout_api_handler(ngx_http_request_t *r);
@@ -26,7 +27,7 @@ static ngx_int_t ngx_http_payout_json_content_type(ngx_http_request_t *r);
 static void ngx_http_payout_json_cleanup(void *data);
 
 
-static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
+ngx_http_payout_route_t  ngx_http_payout_routes[] = {
 
     { NGX_HTTP_GET, "health", ngx_http_payout_health, 1, 0 },
     { NGX_HTTP_GET, "payouts", ngx_http_payout_payouts_list, 0, 0 },
@@ -41,6 +42,8 @@ static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
     { NGX_HTTP_POST, "payouts/{uuid}/finalize",
       ngx_http_payout_payouts_finalize, 0, 1 },
     { NGX_HTTP_GET, "payouts/{uuid}/webhooks", ngx_http_payout_webhooks_list,
+      0, 0 },
+    { NGX_HTTP_GET, "payouts/{uuid}/events", ngx_http_payout_payouts_events,
       0, 0 },
     { NGX_HTTP_POST, "payouts/{uuid}/webhooks/{id}/redeliver",
       ngx_http_payout_webhooks_redeliver, 0, 0 },
@@ -60,6 +63,11 @@ static ngx_http_payout_route_t  ngx_http_payout_routes[] = {
       ngx_http_payout_recipients_get, 0, 0 },
     { NGX_HTTP_POST, "payout-recipients/{uuid}/accounts",
       ngx_http_payout_recipients_enroll, 0, 0 },
+    { NGX_HTTP_GET, "payout-links", ngx_http_payout_links_list, 0, 0 },
+    { NGX_HTTP_POST, "payout-links", ngx_http_payout_links_create, 0, 1 },
+    { NGX_HTTP_GET, "payout-links/{uuid}", ngx_http_payout_links_get, 0, 0 },
+    { NGX_HTTP_POST, "payout-links/{uuid}/cancel",
+      ngx_http_payout_links_cancel, 0, 0 },
 
     { 0, NULL, NULL, 0, 0 }
 };

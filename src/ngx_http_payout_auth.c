@@ -416,5 +416,6 @@ ngx_http_payout_key_gateway(ngx_http_request_t *r, ngx_http_payout_ctx_t *ctx,
         return NULL;
     }
 
+    ctx->gateway = gw;
     return gw;
 }

@@ -17,6 +17,8 @@ static char *ngx_http_payout_gateway_url(ngx_conf_t *cf,
 static ngx_uint_t ngx_http_payout_loopback(u_char *host, size_t len);
 static char *ngx_http_payout_gateway_check(ngx_conf_t *cf,
     ngx_http_payout_main_conf_t *pmcf, ngx_http_payout_gateway_t *gw);
+static ngx_int_t ngx_http_payout_gateway_callback(ngx_conf_t *cf,
+    ngx_http_payout_main_conf_t *pmcf, ngx_http_payout_gateway_t *gw);
 static void *ngx_http_payout_conf_alloc(void *data, size_t size);
 
 
@@ -411,6 +413,7 @@ ngx_http_payout_gateway_check(ngx_conf_t *cf,
     acct.webhook_secret = (char *) gw->webhook_secret.data;
     acct.webhook_secret_len = gw->webhook_secret.len;
     acct.keys = &pmcf->keys;
+    acct.url = (char *) gw->url.data;
     acct.mem.alloc = ngx_http_payout_conf_alloc;
     acct.mem.data = cf->pool;
 
@@ -446,6 +449,10 @@ ngx_http_payout_gateways_init(ngx_conf_t *cf,
     gw = pmcf->gateways->elts;
 
     for (i = 0; i < pmcf->gateways->nelts; i++) {
+        if (ngx_http_payout_gateway_callback(cf, pmcf, &gw[i]) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
         if (gw[i].actions->key_ttl > 0
             && pmcf->reconcile_window > (time_t) gw[i].actions->key_ttl)
         {
@@ -463,6 +470,48 @@ ngx_http_payout_gateways_init(ngx_conf_t *cf,
 }
 
 
+/*
+ * Where the provider calls back: payout_public_url, the provider webhook
+ * location and the gateway's name; none without either.
+ */
+
+static ngx_int_t
+ngx_http_payout_gateway_callback(ngx_conf_t *cf,
+    ngx_http_payout_main_conf_t *pmcf, ngx_http_payout_gateway_t *gw)
+{
+    u_char     *p;
+    ngx_str_t  *prefix;
+
+    prefix = &pmcf->hooks_prefix;
+
+    if (pmcf->public_url.len == 0 || prefix->len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(cf->pool, pmcf->public_url.len + 1 + prefix->len
+                              + gw->name.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    gw->callback_url.data = p;
+
+    p = ngx_cpymem(p, pmcf->public_url.data, pmcf->public_url.len);
+
+    if (prefix->data[0] != '/') {
+        *p++ = '/';
+    }
+
+    p = ngx_cpymem(p, prefix->data, prefix->len);
+    p = ngx_cpymem(p, gw->name.data, gw->name.len);
+    *p = '\0';
+
+    gw->callback_url.len = p - gw->callback_url.data;
+
+    return NGX_OK;
+}
+
+
 /* connector= resolved to its table; the settings it alone knows */
 
 static char *
@@ -472,7 +521,7 @@ ngx_http_payout_gateway_connector(ngx_conf_t *cf,
     int                 rc;
     char                names[256];
     u_char             *eq;
-    ngx_str_t          *v, name;
+    ngx_str_t          *v, name, key, val;
     ngx_uint_t          i;
     ngx_payout_mem_t    mem;
 
@@ -501,10 +550,29 @@ ngx_http_payout_gateway_connector(ngx_conf_t *cf,
         rc = NGX_PAYOUT_DECLINED;
 
         if (eq && gw->actions->configure) {
+            key.data = v->data;
+            key.len = eq - v->data;
+            val.data = eq + 1;
+            val.len = v->data + v->len - eq - 1;
+
+            /*
+             * X_file=PATH: the connector's key X, read as secret_file=
+             * is (e.g. rsa_key_file= gives the PEM text as rsa_key); the
+             * content goes to configure() only, never to a log line
+             */
+            if (key.len > 5
+                && ngx_strncmp(key.data + key.len - 5, "_file", 5) == 0)
+            {
+                key.len -= 5;
+
+                if (ngx_http_payout_read_secret(cf, &val, &val) != NGX_OK) {
+                    return NGX_CONF_ERROR;
+                }
+            }
+
             rc = gw->actions->configure(&mem, &gw->actions_conf,
-                                        (char *) v->data, eq - v->data,
-                                        (char *) eq + 1,
-                                        v->data + v->len - eq - 1);
+                                        (char *) key.data, key.len,
+                                        (char *) val.data, val.len);
         }
 
         if (rc == NGX_PAYOUT_OK) {

@@ -15,6 +15,7 @@
 #include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_recipients.h"
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_metrics.h"
 #include "ngx_http_payout_secrets.h"
 #include "core/ngx_payout_validate.h"
 
@@ -286,6 +287,7 @@ ngx_http_payout_create_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     cr->created = (ngx_strcmp(outcome.data, "created") == 0);
+    ngx_http_payout_metric_created(r, cr->created);
     cr->payout_id = ngx_http_payout_pg_int(res, 0,
                                            NGX_HTTP_PAYOUT_CREATE_PAYOUT_ID);
     pool = r->pool;
@@ -344,6 +346,8 @@ ngx_http_payout_transfer_done(ngx_http_payout_pg_query_t *q, PGresult *res)
     }
 
     cr->created = 1;
+    ngx_http_payout_metric_transition(r, NGX_PAYOUT_PENDING_STAGED,
+                                      NGX_PAYOUT_PENDING_CREATED);
     cr->payout_id = ngx_http_payout_pg_int(res, 0,
                                            NGX_HTTP_PAYOUT_TRANSFER_PAYOUT_ID);
 
@@ -495,9 +499,11 @@ ngx_http_payout_create_respond(ngx_http_payout_create_t *cr)
                          cr->failure_reason.len));
     }
 
+    /* payout_next_action_json()'s object, as get shows it */
     if (cr->next_action.data) {
         json_object_set_new(json, "next_action",
-                            ngx_http_payout_str_json(&cr->next_action));
+            json_loadb((char *) cr->next_action.data, cr->next_action.len,
+                       0, NULL));
     }
 
     rc = ngx_http_payout_send_json_t(r, NGX_HTTP_CREATED, json);

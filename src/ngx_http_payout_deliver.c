@@ -14,6 +14,7 @@
 #include "ngx_http_payout_gateway.h"
 #include "ngx_http_payout_secrets.h"
 #include "ngx_http_payout_job.h"
+#include "ngx_http_payout_metrics.h"
 #include "core/ngx_payout_webhook.h"
 
 
@@ -496,6 +497,7 @@ static void
 ngx_http_payout_deliver_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
+    ngx_http_payout_metric_delivery(q, res);
     ngx_http_payout_deliver_done(q->data);
 }
 

@@ -6,6 +6,7 @@
  */
 
 #include "ngx_http_payout.h"
+#include "ngx_http_payout_page.h"
 
 
 static ngx_int_t ngx_http_payout_header_filter(ngx_http_request_t *r);
@@ -41,6 +42,13 @@ ngx_http_payout_header_filter(ngx_http_request_t *r)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_payout_module);
     status = r->headers_out.status;
+
+    /* nginx's own answers in a page location (limit_req's 429, 413...) */
+    if (plcf->link_page && r == r->main
+        && ngx_http_payout_page_foreign(r) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (!plcf->api || r != r->main || status < NGX_HTTP_BAD_REQUEST) {
         return ngx_http_next_header_filter(r);

@@ -1,6 +1,6 @@
 /*
  * POST /payouts/{uuid}/finalize {"otp": "123456"}: the code a provider
- * asked the merchant for (the payout's next_action "otp_required",
+ * asked the merchant for (the payout's next_action otp_required,
  * Paystack's transfer OTP) goes to the connector's FINALIZE, with the
  * provider's id of the transfer.  The payout moves only on the
  * provider's word; a refused code or no answer leaves it as it was, still
@@ -142,7 +142,7 @@ ngx_http_payout_finalize_loaded(ngx_http_payout_pg_query_t *q,
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "invalid_state",
             "The payout is not waiting for an OTP (next_action "
-            "\"otp_required\").", NULL));
+            "{\"type\": \"otp_required\"}).", NULL));
         return;
     }
 

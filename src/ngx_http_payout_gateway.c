@@ -7,6 +7,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_metrics.h"
 #include "ngx_http_payout_secrets.h"
 #include "core/ngx_payout_validate.h"
 
@@ -53,10 +54,10 @@ static const struct {
 
 static const char  ngx_http_payout_transition_sql[] =
     "SELECT applied, sub_status, gateway_payout_id, failure_reason, "
-    "next_action FROM payout_apply_result("
+    "next_action, from_sub_status, gateway FROM payout_apply_result("
     "p_id => $1, p_from => $2, p_to => $3, p_source => $4, "
     "p_gateway_payout_id => $5, p_failure_reason => $6, "
-    "p_next_action => $7)";
+    "p_next_action => $7, p_next_action_url => $8)";
 
 /* its columns: NGX_HTTP_PAYOUT_RESULT_* (ngx_http_payout_gateway.h) */
 
@@ -627,8 +628,17 @@ ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
         ngx_http_payout_pg_param_null(q);
     }
 
+    if (res->next_action[0] && res->next_action_url[0]) {
+        ngx_http_payout_pg_param(q, (u_char *) res->next_action_url,
+                                 ngx_strlen(res->next_action_url));
+    } else {
+        ngx_http_payout_pg_param_null(q);
+    }
+
     q->handler = handler;
     q->data = data;
+
+    ngx_http_payout_metric_watch(q);
 
     /* a request's query must not outlive it */
     if (r) {

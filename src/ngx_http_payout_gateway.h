@@ -41,7 +41,8 @@ struct ngx_http_payout_send_s {
     ngx_str_t                       sub_status;
     ngx_str_t                       gateway_payout_id;
     ngx_str_t                       failure_reason;
-    ngx_str_t                       next_action;  /* "otp_required" */
+    ngx_str_t                       next_action;  /* its JSON object:
+                                                   * {"type": ...} */
 
     /* private */
     ngx_http_payout_gateway_t      *gateway;
@@ -106,7 +107,9 @@ enum {
     NGX_HTTP_PAYOUT_RESULT_SUB_STATUS,
     NGX_HTTP_PAYOUT_RESULT_GATEWAY_PAYOUT_ID,
     NGX_HTTP_PAYOUT_RESULT_FAILURE_REASON,
-    NGX_HTTP_PAYOUT_RESULT_NEXT_ACTION
+    NGX_HTTP_PAYOUT_RESULT_NEXT_ACTION,
+    NGX_HTTP_PAYOUT_RESULT_FROM_SUB_STATUS,   /* before it, for the metrics */
+    NGX_HTTP_PAYOUT_RESULT_GATEWAY
 };
 
 /* the reason connectors give a refused secret key */

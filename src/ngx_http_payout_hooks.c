@@ -1,5 +1,7 @@
 /*
- * Provider webhooks in: POST /hooks/{gateway}.
+ * Provider webhooks in: POST /hooks/{gateway}, or GET with the event in
+ * the query string (PaynetEasy's callbacks); the raw query string is then
+ * what the connector verifies and reads.
  *
  * The signature is checked on the raw body, in constant time, before
  * anything is parsed; a bad one gets 401 and changes nothing.  The event
@@ -16,6 +18,7 @@
  */
 
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_metrics.h"
 
 
 /*
@@ -56,7 +59,11 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_payout_hook_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_payout_hook_get(ngx_http_request_t *r);
+static ngx_str_t ngx_http_payout_hook_name(ngx_http_request_t *r);
 static void ngx_http_payout_hook_body(ngx_http_request_t *r);
+static void ngx_http_payout_hook_verify(ngx_http_request_t *r,
+    ngx_str_t *raw);
 static ngx_http_payout_pg_query_t *ngx_http_payout_hook_find(
     ngx_http_request_t *r, ngx_http_payout_hook_t *hook);
 static void ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q,
@@ -75,8 +82,24 @@ char *
 ngx_http_payout_provider_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    return ngx_http_payout_set_location(cf, conf,
-                                        ngx_http_payout_hook_handler);
+    char                         *rv;
+    ngx_http_payout_loc_conf_t   *plcf = conf;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    rv = ngx_http_payout_set_location(cf, conf,
+                                      ngx_http_payout_hook_handler);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /* the base of the callback URLs given to providers */
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_payout_module);
+
+    if (pmcf->hooks_prefix.len == 0) {
+        pmcf->hooks_prefix = plcf->api_prefix;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -84,6 +107,24 @@ static ngx_int_t
 ngx_http_payout_hook_handler(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
+
+    /*
+     * A GET's query string is its body, for a connector that takes GET
+     * callbacks (NGX_PAYOUT_CAP_HOOK_GET: PaynetEasy's); its verify()
+     * sees it as it would a POSTed body.
+     */
+    if (r->method == NGX_HTTP_GET && ngx_http_payout_hook_get(r)) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* as ngx_http_read_client_request_body() does for the POST */
+        r->main->count++;
+
+        ngx_http_payout_hook_verify(r, &r->args);
+
+        return NGX_DONE;
+    }
 
     if (r->method != NGX_HTTP_POST) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -111,26 +152,70 @@ ngx_http_payout_hook_handler(ngx_http_request_t *r)
 }
 
 
-static void
-ngx_http_payout_hook_body(ngx_http_request_t *r)
-{
-    ngx_int_t                     rc;
-    ngx_str_t                     name, body;
-    ngx_http_payout_hook_t       *hook;
-    ngx_http_payout_pg_query_t   *q;
-    ngx_http_payout_loc_conf_t   *plcf;
-    ngx_http_payout_main_conf_t  *pmcf;
+/* /hooks/<gateway>: the gateway's name */
 
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+static ngx_str_t
+ngx_http_payout_hook_name(ngx_http_request_t *r)
+{
+    ngx_str_t                    name;
+    ngx_http_payout_loc_conf_t  *plcf;
+
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_payout_module);
 
-    /* /hooks/<gateway> */
     name = r->uri;
 
     if (name.len >= plcf->api_prefix.len) {
         name.data += plcf->api_prefix.len;
         name.len -= plcf->api_prefix.len;
     }
+
+    return name;
+}
+
+
+static ngx_uint_t
+ngx_http_payout_hook_get(ngx_http_request_t *r)
+{
+    ngx_str_t                     name;
+    ngx_http_payout_gateway_t    *gw;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+    name = ngx_http_payout_hook_name(r);
+
+    gw = ngx_http_payout_find_gateway(pmcf, (char *) name.data, name.len);
+
+    return gw && ngx_http_payout_provider_can(gw, HOOK_GET);
+}
+
+
+static void
+ngx_http_payout_hook_body(ngx_http_request_t *r)
+{
+    ngx_str_t  body;
+
+    if (ngx_http_payout_read_request_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_payout_hook_verify(r, &body);
+}
+
+
+static void
+ngx_http_payout_hook_verify(ngx_http_request_t *r, ngx_str_t *raw)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                     name, body;
+    ngx_http_payout_hook_t       *hook;
+    ngx_http_payout_pg_query_t   *q;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    body = *raw;
+    name = ngx_http_payout_hook_name(r);
 
     hook = ngx_pcalloc(r->pool, sizeof(ngx_http_payout_hook_t));
     if (hook == NULL) {
@@ -141,15 +226,11 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
     hook->request = r;
     hook->gateway = ngx_http_payout_find_gateway(pmcf, (char *) name.data,
                                                  name.len);
+    ngx_http_payout_metric_hook(r, hook->gateway, NULL);
 
     if (hook->gateway == NULL) {
         ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
             NGX_HTTP_NOT_FOUND, "not_found", "No such gateway.", NULL));
-        return;
-    }
-
-    if (ngx_http_payout_read_request_body(r, &body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
@@ -164,6 +245,7 @@ ngx_http_payout_hook_body(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "payout: webhook from gateway \"%V\" with a missing "
                       "or bad signature refused", &hook->gateway->name);
+        ngx_http_payout_metric_hook(r, NULL, "bad_signature");
 
         ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
             NGX_HTTP_UNAUTHORIZED, "invalid_signature",
@@ -268,6 +350,20 @@ ngx_http_payout_hook_found(ngx_http_payout_pg_query_t *q, PGresult *res)
                                              NGX_HTTP_PAYOUT_HOOK_FIND_ID);
     hook->state = ngx_http_payout_row_state(res, 0,
                                       NGX_HTTP_PAYOUT_HOOK_FIND_SUB_STATUS);
+
+    /*
+     * The provider repeating a status the payout already has (the same
+     * callback again): nothing to confirm, no refetch
+     */
+    if (hook->event.follow_up == NGX_PAYOUT_FOLLOW_LOOKUP
+        && hook->event.result.outcome == NGX_PAYOUT_OUTCOME_STATE
+        && hook->event.result.state >= 0
+        && hook->event.result.state == hook->state)
+    {
+        ngx_http_payout_finalize(r,
+                                 ngx_http_payout_hook_ack(r, "duplicate"));
+        return;
+    }
 
     if (hook->event.follow_up == NGX_PAYOUT_FOLLOW_LOOKUP) {
         rc = ngx_http_payout_hook_fetch(hook, res);
@@ -429,6 +525,8 @@ static ngx_int_t
 ngx_http_payout_hook_ack(ngx_http_request_t *r, const char *outcome)
 {
     u_char  *body, *last;
+
+    ngx_http_payout_metric_hook(r, NULL, outcome);
 
     body = ngx_pnalloc(r->pool, 64);
     if (body == NULL) {

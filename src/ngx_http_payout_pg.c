@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "ngx_http_payout_pg.h"
+#include "ngx_http_payout_metrics.h"
 #include "core/ngx_payout_text.h"
 
 
@@ -22,6 +23,10 @@ typedef enum {
     NGX_HTTP_PAYOUT_PG_IDLE,
     NGX_HTTP_PAYOUT_PG_BUSY
 } ngx_http_payout_pg_state_e;
+
+/* every move is counted, for payout_db_pool_connections{state} */
+#define ngx_http_payout_pg_set_state(pc, s)                                 \
+    ((pc)->state = ngx_http_payout_pg_moved((pc)->state, s))
 
 
 /*
@@ -75,6 +80,8 @@ struct ngx_http_payout_pg_pool_s {
 };
 
 
+static ngx_http_payout_pg_state_e ngx_http_payout_pg_moved(
+    ngx_http_payout_pg_state_e from, ngx_http_payout_pg_state_e to);
 static void ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc);
 static void ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc);
 static ngx_int_t ngx_http_payout_pg_attach(ngx_http_payout_pg_conn_t *pc);
@@ -170,6 +177,7 @@ ngx_http_payout_pg_pool_create(ngx_cycle_t *cycle,
         pc->timer.log = &pc->log;
         pc->timer.cancelable = 1;
 
+        ngx_http_payout_metric_pg_state(-1, NGX_HTTP_PAYOUT_PG_DOWN);
         ngx_http_payout_pg_connect(pc);
     }
 
@@ -177,6 +185,16 @@ ngx_http_payout_pg_pool_create(ngx_cycle_t *cycle,
                    "payout pg: pool of %ui connections", pool->nconns);
 
     return pool;
+}
+
+
+static ngx_http_payout_pg_state_e
+ngx_http_payout_pg_moved(ngx_http_payout_pg_state_e from,
+    ngx_http_payout_pg_state_e to)
+{
+    ngx_http_payout_metric_pg_state(from, to);
+
+    return to;
 }
 
 
@@ -197,6 +215,7 @@ ngx_http_payout_pg_pool_destroy(ngx_http_payout_pg_pool_t *pool)
 
         pc->query = NULL;
         ngx_http_payout_pg_close(pc);
+        ngx_http_payout_metric_pg_state(pc->state, -1);
     }
 
     for (i = 0; i < pool->nstmts; i++) {
@@ -406,6 +425,7 @@ ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
     if (pool == NULL || pool->destroyed) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, q->log, 0,
                        "payout pg: no pool, database unavailable");
+        ngx_http_payout_metric_pg_unavailable();
         return NGX_DECLINED;
     }
 
@@ -419,6 +439,7 @@ ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
         }
 
         if (ngx_http_payout_pg_send(pc, q) == NGX_OK) {
+            ngx_http_payout_metric_pg_wait(0);
             return NGX_OK;
         }
 
@@ -429,6 +450,7 @@ ngx_http_payout_pg_run(ngx_http_payout_pg_pool_t *pool,
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, q->log, 0,
                        "payout pg: no connection up or being attempted, "
                        "database unavailable");
+        ngx_http_payout_metric_pg_unavailable();
         return NGX_DECLINED;
     }
 
@@ -541,7 +563,7 @@ ngx_http_payout_pg_connect(ngx_http_payout_pg_conn_t *pc)
         return;
     }
 
-    pc->state = NGX_HTTP_PAYOUT_PG_CONNECTING;
+    ngx_http_payout_pg_set_state(pc, NGX_HTTP_PAYOUT_PG_CONNECTING);
 
     if (ngx_http_payout_pg_attach(pc) != NGX_OK
         || ngx_http_payout_pg_events(pc, 0, 1) != NGX_OK)
@@ -637,7 +659,7 @@ ngx_http_payout_pg_connect_poll(ngx_http_payout_pg_conn_t *pc)
                    pc->index, PQserverVersion(pc->pg));
 
     pc->backoff = 0;
-    pc->state = NGX_HTTP_PAYOUT_PG_IDLE;
+    ngx_http_payout_pg_set_state(pc, NGX_HTTP_PAYOUT_PG_IDLE);
 
     if (pc == &pc->pool->conns[0] && pc->pool->nlisten) {
         ngx_http_payout_pg_send_listen(pc);
@@ -673,7 +695,7 @@ ngx_http_payout_pg_send_listen(ngx_http_payout_pg_conn_t *pc)
         return;
     }
 
-    pc->state = NGX_HTTP_PAYOUT_PG_BUSY;
+    ngx_http_payout_pg_set_state(pc, NGX_HTTP_PAYOUT_PG_BUSY);
     pc->sent = ngx_current_msec;
     pc->timer.cancelable = 1;
     ngx_add_timer(&pc->timer, pool->conf->query_timeout);
@@ -859,7 +881,7 @@ ngx_http_payout_pg_close(ngx_http_payout_pg_conn_t *pc)
                        "payout pg: #%ui closed", pc->index);
     }
 
-    pc->state = NGX_HTTP_PAYOUT_PG_DOWN;
+    ngx_http_payout_pg_set_state(pc, NGX_HTTP_PAYOUT_PG_DOWN);
 }
 
 
@@ -917,7 +939,7 @@ ngx_http_payout_pg_schedule_reconnect(ngx_http_payout_pg_conn_t *pc)
 {
     ngx_http_payout_main_conf_t  *pmcf;
 
-    pc->state = NGX_HTTP_PAYOUT_PG_DOWN;
+    ngx_http_payout_pg_set_state(pc, NGX_HTTP_PAYOUT_PG_DOWN);
 
     if (pc->pool->destroyed) {
         return;
@@ -989,7 +1011,7 @@ ngx_http_payout_pg_send(ngx_http_payout_pg_conn_t *pc,
     }
 
     pc->query = q;
-    pc->state = NGX_HTTP_PAYOUT_PG_BUSY;
+    ngx_http_payout_pg_set_state(pc, NGX_HTTP_PAYOUT_PG_BUSY);
     pc->sent = ngx_current_msec;
     q->conn = pc;
     q->running = 1;
@@ -1215,7 +1237,7 @@ ngx_http_payout_pg_complete(ngx_http_payout_pg_conn_t *pc)
         ngx_http_payout_pg_schedule_reconnect(pc);
 
     } else {
-        pc->state = NGX_HTTP_PAYOUT_PG_IDLE;
+        ngx_http_payout_pg_set_state(pc, NGX_HTTP_PAYOUT_PG_IDLE);
     }
 
     if (q) {
@@ -1326,6 +1348,8 @@ ngx_http_payout_pg_dispatch(ngx_http_payout_pg_conn_t *pc)
                    "payout pg: #%ui takes the query that waited %M ms",
                    pc->index, ngx_current_msec - q->queued_at);
 
+    ngx_http_payout_metric_pg_wait(ngx_current_msec - q->queued_at);
+
     if (ngx_http_payout_pg_send(pc, q) != NGX_OK) {
         ngx_http_payout_pg_broken(pc, "send");
         ngx_http_payout_pg_finish(q, NGX_HTTP_PAYOUT_PG_UNAVAILABLE, NULL);
@@ -1340,6 +1364,10 @@ ngx_http_payout_pg_finish(ngx_http_payout_pg_query_t *q, ngx_uint_t status,
     q->running = 0;
     q->conn = NULL;
     q->status = status;
+
+    if (status == NGX_HTTP_PAYOUT_PG_UNAVAILABLE) {
+        ngx_http_payout_metric_pg_unavailable();
+    }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, q->log, 0,
                    "payout pg: query done: %s",

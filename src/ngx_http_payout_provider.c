@@ -5,13 +5,17 @@
  * passed in here.
  */
 
+#include <openssl/rand.h>
+
 #include "ngx_http_payout_provider.h"
+#include "ngx_http_payout_metrics.h"
 #include "core/ngx_payout_validate.h"
 
 
 static void ngx_http_payout_provider_account(ngx_http_payout_gateway_t *gw,
     ngx_pool_t *pool, ngx_payout_account_t *acct);
 static void *ngx_http_payout_provider_alloc(void *data, size_t size);
+static const char *ngx_http_payout_provider_nonce(ngx_pool_t *pool);
 static void ngx_http_payout_provider_answer(ngx_http_payout_http_req_t *hr);
 static const char *ngx_http_payout_provider_column(ngx_pool_t *pool,
     PGresult *res, int row, int col, ngx_int_t *rc);
@@ -28,6 +32,7 @@ ngx_http_payout_provider_call(ngx_http_payout_provider_call_t *pc,
     size_t                       i, len;
     ngx_payout_call_t            call;
     ngx_payout_account_t         acct;
+    ngx_payout_transfer_t        tt;
     ngx_http_payout_gateway_t   *gw;
     ngx_http_payout_http_req_t  *hr;
 
@@ -36,7 +41,16 @@ ngx_http_payout_provider_call(ngx_http_payout_provider_call_t *pc,
 
     ngx_http_payout_provider_account(gw, pc->pool, &acct);
 
-    rc = gw->actions->build(&acct, pc->op, t, &call);
+    /* what a connector may not make itself: the time and a fresh nonce */
+    tt = *t;
+    tt.now = (long) ngx_time();
+    tt.nonce = ngx_http_payout_provider_nonce(pc->pool);
+
+    if (tt.nonce == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = gw->actions->build(&acct, pc->op, &tt, &call);
 
     if (rc == NGX_PAYOUT_DECLINED) {
         return NGX_DECLINED;
@@ -112,6 +126,8 @@ ngx_http_payout_provider_answer(ngx_http_payout_http_req_t *hr)
 
     ngx_http_payout_provider_account(pc->gateway, pc->pool, &acct);
     pc->gateway->actions->parse(&acct, pc->op, &a, &pc->result);
+    ngx_http_payout_metric_provider(pc->gateway, pc->op, pc->result.outcome,
+                                    hr->elapsed);
 
     pc->handler(pc);
 }
@@ -307,6 +323,9 @@ ngx_http_payout_provider_account(ngx_http_payout_gateway_t *gw,
     acct->webhook_secret = (char *) gw->webhook_secret.data;
     acct->webhook_secret_len = gw->webhook_secret.len;
     acct->keys = &pmcf->keys;
+    acct->url = (char *) gw->url.data;
+    acct->callback_url = gw->callback_url.len
+                         ? (char *) gw->callback_url.data : NULL;
     acct->mem.alloc = ngx_http_payout_provider_alloc;
     acct->mem.data = pool;
 }
@@ -316,4 +335,43 @@ static void *
 ngx_http_payout_provider_alloc(void *data, size_t size)
 {
     return ngx_palloc(data, size);
+}
+
+
+/*
+ * 32 of [A-Za-z0-9] from the CSPRNG (an OAuth nonce); 248 of 256 byte
+ * values map evenly onto the 62 characters, the rest are drawn again.
+ */
+
+static const char *
+ngx_http_payout_provider_nonce(ngx_pool_t *pool)
+{
+    u_char       rnd[64], *nonce;
+    ngx_uint_t   i, n;
+
+    static const char  alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    nonce = ngx_pnalloc(pool, 33);
+    if (nonce == NULL) {
+        return NULL;
+    }
+
+    n = 0;
+
+    while (n < 32) {
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+            return NULL;
+        }
+
+        for (i = 0; i < sizeof(rnd) && n < 32; i++) {
+            if (rnd[i] < 248) {
+                nonce[n++] = alphabet[rnd[i] % 62];
+            }
+        }
+    }
+
+    nonce[32] = '\0';
+
+    return (char *) nonce;
 }

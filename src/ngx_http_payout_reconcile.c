@@ -27,6 +27,7 @@
 
 #include "ngx_http_payout_gateway.h"
 #include "ngx_http_payout_job.h"
+#include "ngx_http_payout_metrics.h"
 
 
 static const char  ngx_http_payout_reconcile_sql[] =
@@ -34,7 +35,8 @@ static const char  ngx_http_payout_reconcile_sql[] =
     "c.sub_status, c.age_s, " NGX_HTTP_PAYOUT_TRANSFER_IDS_SQL " "
     "FROM payout_reconcile_claim("
     "p_limit => $1, p_grace_ms => $2, p_gateways => $3::text[], "
-    "p_backoff_ms => $4, p_backoff_max_ms => $5) c "
+    "p_backoff_ms => $4, p_backoff_max_ms => $5, p_poll => $6::text[], "
+    "p_poll_ms => $7) c "
     "JOIN payouts p ON p.id = c.payout_id "
     "LEFT JOIN recipients r ON r.id = p.recipient_id";
 
@@ -53,7 +55,12 @@ typedef struct {
     ngx_http_payout_main_conf_t  *pmcf;
     ngx_http_payout_job_t         job;
     ngx_str_t                     gateways;      /* {"name:mode",...} */
+    ngx_str_t                     polled;        /* those with CAP_POLL */
 } ngx_http_payout_reconciler_t;
+
+
+/* seed 003: "every 3 to 5 seconds", with the reconciler's tick of 1 s */
+#define NGX_HTTP_PAYOUT_POLL_MS  3000
 
 
 typedef struct {
@@ -71,7 +78,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_payout_reconcile_gateways(ngx_cycle_t *cycle,
-    ngx_http_payout_reconciler_t *rc);
+    ngx_http_payout_main_conf_t *pmcf, unsigned caps, ngx_str_t *out);
 static ngx_int_t ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job,
     ngx_uint_t room);
 static void ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
@@ -103,7 +110,14 @@ ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle)
     rc->pmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                    ngx_http_payout_module);
 
-    if (ngx_http_payout_reconcile_gateways(cycle, rc) != NGX_OK) {
+    if (ngx_http_payout_reconcile_gateways(cycle, rc->pmcf, 0,
+                                           &rc->gateways)
+        != NGX_OK
+        || ngx_http_payout_reconcile_gateways(cycle, rc->pmcf,
+                                              NGX_PAYOUT_CAP_POLL,
+                                              &rc->polled)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -123,21 +137,22 @@ ngx_http_payout_reconcile_init_process(ngx_cycle_t *cycle)
 
 /*
  * The gateways this node can ask, with their mode, as an array literal:
- * payouts of any other gateway are left to the nodes that have it.
- * Gateway names are [a-z0-9_-], so they need no quoting.
+ * payouts of any other gateway are left to the nodes that have it.  With
+ * caps, only the gateways whose connector has them.  Gateway names are
+ * [a-z0-9_-], so they need no quoting.
  */
 
 static ngx_int_t
 ngx_http_payout_reconcile_gateways(ngx_cycle_t *cycle,
-    ngx_http_payout_reconciler_t *rc)
+    ngx_http_payout_main_conf_t *pmcf, unsigned caps, ngx_str_t *out)
 {
     u_char                     *p;
     size_t                      len;
-    ngx_uint_t                  i, n;
+    ngx_uint_t                  i, n, first;
     ngx_http_payout_gateway_t  *gw;
 
-    gw = rc->pmcf->gateways ? rc->pmcf->gateways->elts : NULL;
-    n = rc->pmcf->gateways ? rc->pmcf->gateways->nelts : 0;
+    gw = pmcf->gateways ? pmcf->gateways->elts : NULL;
+    n = pmcf->gateways ? pmcf->gateways->nelts : 0;
 
     len = sizeof("{}");
 
@@ -150,16 +165,22 @@ ngx_http_payout_reconcile_gateways(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
-    rc->gateways.data = p;
+    out->data = p;
     *p++ = '{';
+    first = 1;
 
     for (i = 0; i < n; i++) {
-        p = ngx_sprintf(p, "%s%V:%s", i ? "," : "", &gw[i].name,
+        if ((gw[i].actions->caps & caps) != caps) {
+            continue;
+        }
+
+        p = ngx_sprintf(p, "%s%V:%s", first ? "" : ",", &gw[i].name,
                         gw[i].livemode ? "live" : "test");
+        first = 0;
     }
 
     *p++ = '}';
-    rc->gateways.len = p - rc->gateways.data;
+    out->len = p - out->data;
 
     return NGX_OK;
 }
@@ -203,6 +224,10 @@ ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job, ngx_uint_t room)
         || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_backoff)
            != NGX_OK
         || ngx_http_payout_pg_param_int(q, rc->pmcf->reconcile_backoff_max)
+           != NGX_OK
+        || ngx_http_payout_pg_param(q, rc->polled.data, rc->polled.len)
+           != NGX_OK
+        || ngx_http_payout_pg_param_int(q, NGX_HTTP_PAYOUT_POLL_MS)
            != NGX_OK)
     {
         ngx_destroy_pool(pool);
@@ -213,6 +238,7 @@ ngx_http_payout_reconcile_claim(ngx_http_payout_job_t *job, ngx_uint_t room)
     q->data = rc;
 
     if (ngx_http_payout_pg_run(rc->pmcf->pg, q) != NGX_OK) {
+        ngx_http_payout_metric_reconcile(0);
         ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
@@ -233,6 +259,7 @@ ngx_http_payout_reconcile_claimed(ngx_http_payout_pg_query_t *q,
     rc = q->data;
     pool = q->mem;
     n = 0;
+    ngx_http_payout_metric_reconcile(q->status == NGX_HTTP_PAYOUT_PG_OK);
 
     if (q->status == NGX_HTTP_PAYOUT_PG_OK) {
         n = PQntuples(res);

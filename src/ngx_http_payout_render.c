@@ -57,7 +57,8 @@ enum {
     NGX_HTTP_PAYOUT_RENDER_R_METADATA,
     NGX_HTTP_PAYOUT_RENDER_R_LIVEMODE,
     NGX_HTTP_PAYOUT_RENDER_R_CREATED_AT,
-    NGX_HTTP_PAYOUT_RENDER_R_UPDATED_AT
+    NGX_HTTP_PAYOUT_RENDER_R_UPDATED_AT,
+    NGX_HTTP_PAYOUT_RENDER_NEXT_ACTION_URL
 };
 
 
@@ -84,7 +85,7 @@ static json_t *ngx_http_payout_render_object(PGresult *res, int row,
 static json_t *ngx_http_payout_render_value(PGresult *res, int row,
     int base, const ngx_http_payout_render_field_t *f);
 static json_t *ngx_http_payout_render_next_action(PGresult *res, int row,
-    int col);
+    int base);
 
 
 static const ngx_http_payout_render_field_t
@@ -222,7 +223,7 @@ ngx_http_payout_render_value(PGresult *res, int row, int base,
     col = base + f->col;
 
     if (f->kind == NGX_HTTP_PAYOUT_AS_NEXT_ACTION) {
-        return ngx_http_payout_render_next_action(res, row, col);
+        return ngx_http_payout_render_next_action(res, row, base);
     }
 
     if (ngx_http_payout_pg_isnull(res, row, col)) {
@@ -264,21 +265,54 @@ ngx_http_payout_render_value(PGresult *res, int row, int base,
 
 
 /*
- * What the merchant must do next (Paystack's OTP): payout_json()'s
- * 'next_action'.  One place, so that a change of its shape (a string
- * today) changes only this function and the column it reads.
+ * What the merchant must do next: payout_next_action_json(), null,
+ * {"type": "otp_required"} or {"type": "redirect", "url": "..."}.  One
+ * place, so that a change of its shape changes only this function and
+ * the columns it reads.
  */
 
 static json_t *
-ngx_http_payout_render_next_action(PGresult *res, int row, int col)
+ngx_http_payout_render_next_action(PGresult *res, int row, int base)
 {
-    ngx_str_t  text;
+    int         url;
+    json_t     *obj;
+    ngx_str_t   text;
 
-    if (ngx_http_payout_pg_isnull(res, row, col)) {
+    url = base + NGX_HTTP_PAYOUT_RENDER_NEXT_ACTION_URL;
+
+    if (ngx_http_payout_pg_isnull(res, row,
+                                  base + NGX_HTTP_PAYOUT_RENDER_NEXT_ACTION))
+    {
         return json_null();
     }
 
-    ngx_http_payout_pg_text(res, row, col, &text);
+    ngx_http_payout_pg_text(res, row,
+                            base + NGX_HTTP_PAYOUT_RENDER_NEXT_ACTION, &text);
 
-    return json_stringn((char *) text.data, text.len);
+    obj = json_object();
+
+    if (obj == NULL
+        || json_object_set_new(obj, "type",
+                               json_stringn((char *) text.data, text.len))
+           != 0)
+    {
+        json_decref(obj);
+        return NULL;
+    }
+
+    if (ngx_http_payout_pg_isnull(res, row, url)) {
+        return obj;
+    }
+
+    ngx_http_payout_pg_text(res, row, url, &text);
+
+    if (json_object_set_new(obj, "url",
+                            json_stringn((char *) text.data, text.len))
+        != 0)
+    {
+        json_decref(obj);
+        return NULL;
+    }
+
+    return obj;
 }

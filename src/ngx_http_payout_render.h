@@ -30,7 +30,7 @@
     "r.account_number_last4, r.mobile_money_provider, "                       \
     "r.mobile_money_last4, r.account_id, r.balance_id, r.country, "           \
     "r.gateway_recipient_code, r.idempotency_key, r.metadata, r.livemode, "   \
-    "to_json(r.created_at), to_json(r.updated_at) "
+    "to_json(r.created_at), to_json(r.updated_at), p.next_action_url "
 
 #define NGX_HTTP_PAYOUT_RENDER_FROM                                           \
     "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id "

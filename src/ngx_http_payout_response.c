@@ -36,9 +36,6 @@ ngx_int_t
 ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len)
 {
-    ngx_int_t               rc;
-    ngx_buf_t              *b;
-    ngx_chain_t             out;
     ngx_http_payout_ctx_t  *ctx;
 
     static ngx_str_t  cache_control = ngx_string("Cache-Control");
@@ -50,16 +47,34 @@ ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     ctx->own_response = 1;
-
-    r->headers_out.status = status;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = len;
+    ctx->response.data = body;
+    ctx->response.len = len;
 
     if (ngx_http_payout_set_header(r, &cache_control, &no_store) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return ngx_http_payout_send_body(r, status, "application/json", body,
+                                     len);
+}
+
+
+/* a whole response in memory, of the given type (a static string) */
+
+ngx_int_t
+ngx_http_payout_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, u_char *body, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = len;
 
     rc = ngx_http_send_header(r);
 

@@ -12,6 +12,7 @@
 
 #include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_metrics.h"
 
 
 static const char  ngx_http_payout_load_sql[] =
@@ -198,6 +199,18 @@ ngx_http_payout_op_loaded(ngx_http_payout_pg_query_t *q, PGresult *res)
         goto started;
     }
 
+    /*
+     * A cancel of a voided payout is answered like the one that voided
+     * it: a retry after a lost answer, or after 503 gateway_unavailable
+     * when the cancel was carried out all the same, must not read as a
+     * failure.  Nothing is asked or written.
+     */
+
+    if (op->cancel && state == NGX_PAYOUT_CANCELED_VOIDED) {
+        ngx_http_payout_op_show(op);
+        return;
+    }
+
     if (op->cancel && (state < 0 || !ngx_payout_state_pending(state))) {
         ngx_http_payout_finalize(r, ngx_http_payout_send_error(r,
             NGX_HTTP_CONFLICT, "invalid_state",
@@ -236,6 +249,9 @@ ngx_http_payout_op_void_done(ngx_http_payout_pg_query_t *q, PGresult *res)
 
         return;
     }
+
+    ngx_http_payout_metric_transition(op->request, NGX_PAYOUT_PENDING_STAGED,
+                                      NGX_PAYOUT_CANCELED_VOIDED);
 
     ngx_http_payout_op_show(op);
 }

@@ -20,7 +20,8 @@ esac
 # configure again when it, the list of files or those variables change
 stamp="LIBPQ_INC=${LIBPQ_INC-} LIBPQ_LIB=${LIBPQ_LIB-} PG_CONFIG=${PG_CONFIG-}
 $(cd "$top" && { ls -1 ngx_http_payout_module.c src/*.[ch] src/core/*.[ch] \
-    src/connectors/*.[ch] 2>/dev/null || :; })"
+    src/connectors/*.[ch] 2>/dev/null || :; })
+$(cd "$top" && cat html/payout/* 2>/dev/null | cksum)"
 
 if [ ! -f "$src/objs/Makefile" ] \
    || [ "$top/config" -nt "$src/objs/Makefile" ] \

@@ -3,13 +3,23 @@
 # only those missing.  Runs apt as root; otherwise names what to install.
 # Then the tests' npm tools (prism, package-lock.json) into node_modules/,
 # when it is missing or older than the lockfile.
+#   tools/deps.sh docker   instead: what `make docker-test` needs
 set -eu
 
 cd "$(dirname "$0")/.."
 
 pkgs="gcc make clang libclang-rt-14-dev nginx nginx-dev libpq-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev postgresql postgresql-contrib curl wrk
-      python3-pytest python3-requests python3-psycopg2 procps openssl"
+      python3-pytest python3-requests python3-psycopg2 python3-cryptography
+      python3-yaml procps openssl prometheus
+      chromium chromium-driver python3-selenium"
+
+if [ "${1:-}" = docker ]; then
+    # dnsname: compose services find each other by name (podman's CNI)
+    pkgs="podman buildah runc debootstrap podman-compose postgresql
+          golang-github-containernetworking-plugin-dnsname
+          python3-pytest python3-requests python3-psycopg2 curl"
+fi
 
 missing=
 for p in $pkgs; do
@@ -20,7 +30,7 @@ for p in $pkgs; do
 done
 
 # any Node that runs prism 5.14 will do (Debian's, or one already there)
-if ! command -v npm > /dev/null 2>&1; then
+if [ "${1:-}" != docker ] && ! command -v npm > /dev/null 2>&1; then
     missing="$missing nodejs npm"
 fi
 
@@ -37,6 +47,8 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing > /dev/null
 fi
+
+[ "${1:-}" != docker ] || exit 0
 
 # npm writes node_modules/.package-lock.json on every install
 stamp=node_modules/.package-lock.json

@@ -37,6 +37,19 @@ LANGUAGE sql STABLE AS $$
         'updated_at', r.updated_at)
 $$;
 
+-- what the payout waits for, as the API and webhooks show it: null,
+-- {"type": "otp_required"} or {"type": "redirect", "url": "..."}
+CREATE OR REPLACE FUNCTION payout_next_action_json(p payouts) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN p.next_action IS NULL THEN NULL
+        WHEN p.next_action_url IS NOT NULL
+            THEN json_build_object('type', p.next_action,
+                                   'url', p.next_action_url)
+        ELSE json_build_object('type', p.next_action)
+        END
+$$;
+
 CREATE OR REPLACE FUNCTION payout_json(p payouts) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
@@ -53,7 +66,7 @@ LANGUAGE sql STABLE AS $$
         'idempotency_key', p.idempotency_key,
         'gateway_payout_id', p.gateway_payout_id,
         'failure_reason', p.failure_reason,
-        'next_action', p.next_action,
+        'next_action', payout_next_action_json(p),
         'webhook_urls', p.webhook_urls,
         'livemode', p.livemode,
         'recipient_uuid', r.uuid,

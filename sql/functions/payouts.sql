@@ -27,6 +27,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'idempotency_key', p.idempotency_key,
         'metadata', p.metadata,
         'failure_reason', p.failure_reason,
+        'next_action', payout_next_action_json(p),
         'livemode', p.livemode,
         'timestamp', to_char(now() AT TIME ZONE 'UTC',
                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
@@ -45,21 +46,8 @@ BEGIN
             payout_event_payload(p, 'payout.' || p.sub_status, msg))
     RETURNING id INTO ev;
 
-    -- a URL that answered 410 Gone for this payout gets nothing more;
-    -- the event is still listed, as disabled, in its delivery log
-    INSERT INTO webhook_deliveries (event_id, payout_id, url, state)
-    SELECT ev, p.id, u,
-           CASE WHEN EXISTS (
-               SELECT 1 FROM webhook_deliveries d
-               WHERE d.payout_id = p.id AND d.url = u
-                 AND d.endpoint_id IS NULL AND d.state = 'disabled')
-           THEN 'disabled' ELSE 'pending' END
-    FROM unnest(p.webhook_urls) u;
-
-    INSERT INTO webhook_deliveries (event_id, payout_id, endpoint_id, url)
-    SELECT ev, p.id, e.id, e.url FROM webhook_endpoints e
-    WHERE e.tenant_id = p.tenant_id AND e.livemode = p.livemode
-      AND e.disabled_at IS NULL;
+    PERFORM webhook_enqueue(ev, p.tenant_id, p.livemode, p.id, NULL,
+                            p.webhook_urls);
 
     PERFORM pg_notify('payout_webhooks', ev::text);
 END

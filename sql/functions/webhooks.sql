@@ -7,7 +7,33 @@
 -- once, as CREATE OR REPLACE; payoutctl migrate applies it again whenever
 -- it changes.  See docs/payoutctl.md.
 
--- claim up to p_limit due deliveries for p_lease seconds
+-- queue one event (of a payout, or of a payout link: p_link) to the
+-- resource's own URLs and to the tenant's endpoints of its mode.  A URL
+-- that answered 410 Gone for this resource gets nothing more; the event
+-- is still listed, as disabled, in its delivery log.
+CREATE OR REPLACE FUNCTION webhook_enqueue(p_event bigint, p_tenant bigint,
+    p_livemode boolean, p_payout bigint, p_link bigint, p_urls text[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO webhook_deliveries (event_id, payout_id, link_id, url, state)
+    SELECT p_event, p_payout, p_link, u,
+           CASE WHEN EXISTS (
+               SELECT 1 FROM webhook_deliveries d
+               WHERE (d.payout_id = p_payout OR d.link_id = p_link)
+                 AND d.url = u AND d.endpoint_id IS NULL
+                 AND d.state = 'disabled')
+           THEN 'disabled' ELSE 'pending' END
+    FROM unnest(p_urls) u;
+
+    INSERT INTO webhook_deliveries (event_id, payout_id, link_id,
+                                    endpoint_id, url)
+    SELECT p_event, p_payout, p_link, e.id, e.url FROM webhook_endpoints e
+    WHERE e.tenant_id = p_tenant AND e.livemode = p_livemode
+      AND e.disabled_at IS NULL;
+$$;
+
+-- claim up to p_limit due deliveries for p_lease seconds; a delivery
+-- names a payout or a payout link (links.sql), whose own webhook_urls
+-- are signed with its own webhook_secret
 CREATE OR REPLACE FUNCTION webhook_claim(p_limit integer, p_lease integer)
 RETURNS TABLE (delivery_id bigint, url text, attempt integer,
                msg_id text, payload text, tenant_id bigint,
@@ -21,6 +47,10 @@ LANGUAGE sql AS $$
               SELECT 1 FROM webhook_deliveries e
               WHERE e.payout_id = d.payout_id AND e.url = d.url
                 AND e.state = 'pending' AND e.id < d.id)
+          AND NOT EXISTS (
+              SELECT 1 FROM webhook_deliveries e
+              WHERE e.link_id = d.link_id AND e.url = d.url
+                AND e.state = 'pending' AND e.id < d.id)
         ORDER BY d.next_attempt_at, d.id
         LIMIT p_limit
         FOR UPDATE SKIP LOCKED
@@ -33,7 +63,9 @@ LANGUAGE sql AS $$
     )
     SELECT c.id, c.url, c.attempts, ev.msg_id, ev.payload::text,
            ev.tenant_id,
-           encode(CASE WHEN c.endpoint_id IS NULL THEN p.webhook_secret_enc
+           encode(CASE WHEN c.endpoint_id IS NULL
+                       THEN coalesce(p.webhook_secret_enc,
+                                     l.webhook_secret_enc)
                        ELSE we.secret_enc END, 'hex'),
            encode(CASE WHEN we.old_secret_expires_at > now()
                        THEN we.old_secret_enc END, 'hex'),
@@ -41,6 +73,7 @@ LANGUAGE sql AS $$
     FROM claimed c
     JOIN webhook_events ev ON ev.id = c.event_id
     LEFT JOIN payouts p ON p.id = c.payout_id
+    LEFT JOIN payout_links l ON l.id = c.link_id
     LEFT JOIN webhook_endpoints we ON we.id = c.endpoint_id
 $$;
 
@@ -66,6 +99,7 @@ BEGIN
     -- disabled URL, never neither
     IF p_disable AND d.endpoint_id IS NULL THEN
         PERFORM 1 FROM payouts WHERE id = d.payout_id FOR UPDATE;
+        PERFORM 1 FROM payout_links WHERE id = d.link_id FOR UPDATE;
     END IF;
 
     INSERT INTO webhook_attempts (delivery_id, status_code, error,
@@ -102,7 +136,8 @@ BEGIN
         WHERE endpoint_id = d.endpoint_id AND state = 'pending';
     ELSIF p_disable THEN
         UPDATE webhook_deliveries SET state = 'disabled', lease_until = NULL
-        WHERE payout_id = d.payout_id AND url = d.url AND state = 'pending';
+        WHERE (payout_id = d.payout_id OR link_id = d.link_id)
+          AND url = d.url AND state = 'pending';
     END IF;
 
     RETURN v_state;

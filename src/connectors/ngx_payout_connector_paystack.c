@@ -94,7 +94,8 @@ static const ngx_payout_status_map_t  ngx_payout_paystack_events[] = {
 
 const ngx_payout_connector_t  ngx_payout_connector_paystack = {
     "paystack",
-    NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_NEEDS_ENROLL,
+    NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_NEEDS_ENROLL
+    | NGX_PAYOUT_CAP_MOBILE_MONEY,
     "https://api.paystack.co",
     0,
     NULL,
@@ -405,18 +406,7 @@ ngx_payout_paystack_parse(const ngx_payout_account_t *acct,
     ngx_payout_paystack_result_init(res);
 
     if (a->status == 401 || a->status == 403) {
-        ngx_payout_result_copy(res->reason, sizeof(res->reason),
-                               "gateway_auth_failed");
-
-        if (op == NGX_PAYOUT_OP_INITIATE) {
-            /* a bad key moves no money: the payout ends here */
-            res->state = NGX_PAYOUT_CANCELED_FAILURE;
-            res->outcome = NGX_PAYOUT_OUTCOME_STATE;
-
-        } else {
-            res->outcome = NGX_PAYOUT_OUTCOME_REFUSED;
-        }
-
+        ngx_payout_result_auth_failed(op, res);
         return;
     }
 

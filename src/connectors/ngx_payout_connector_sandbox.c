@@ -66,7 +66,8 @@ static const ngx_payout_status_map_t  ngx_payout_sandbox_statuses[] = {
 const ngx_payout_connector_t  ngx_payout_connector_sandbox = {
     "sandbox",
     NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE | NGX_PAYOUT_CAP_CAN_CANCEL
-    | NGX_PAYOUT_CAP_TEST_ONLY,
+    | NGX_PAYOUT_CAP_TEST_ONLY
+    | NGX_PAYOUT_CAP_MOBILE_MONEY,
     NULL,
     0,
     NULL,

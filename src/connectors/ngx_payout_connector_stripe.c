@@ -583,17 +583,7 @@ ngx_payout_stripe_parse(const ngx_payout_account_t *acct,
 
     if (a->status == 401 || a->status == 403) {
         /* a bad or revoked key: Stripe executed nothing */
-        ngx_payout_result_copy(res->reason, sizeof(res->reason),
-                               "gateway_auth_failed");
-
-        if (op == NGX_PAYOUT_OP_INITIATE) {
-            res->state = NGX_PAYOUT_CANCELED_FAILURE;
-            res->outcome = NGX_PAYOUT_OUTCOME_STATE;
-
-        } else {
-            res->outcome = NGX_PAYOUT_OUTCOME_REFUSED;
-        }
-
+        ngx_payout_result_auth_failed(op, res);
         return;
     }
 

@@ -1,6 +1,7 @@
 /*
- * Helpers every connector shares: a header line added to a call, and a
- * provider's text copied into a result's fixed buffer.
+ * Helpers every connector shares: a header line added to a call, a
+ * provider's text copied into a result's fixed buffer, a status looked up
+ * in a connector's table, the result of a refused credential.
  */
 
 #include <string.h>
@@ -56,4 +57,39 @@ ngx_payout_result_copy(char *dst, size_t size, const char *src)
     }
 
     ngx_payout_utf8_cut(dst, size, src, strlen(src));
+}
+
+
+int
+ngx_payout_status_state(const ngx_payout_connector_t *c, const char *status)
+{
+    size_t  i;
+
+    if (status == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < c->nstatuses; i++) {
+        if (strcmp(c->statuses[i].status, status) == 0) {
+            return c->statuses[i].state;
+        }
+    }
+
+    return -1;
+}
+
+
+void
+ngx_payout_result_auth_failed(ngx_payout_op_e op, ngx_payout_result_t *res)
+{
+    ngx_payout_result_copy(res->reason, sizeof(res->reason),
+                           "gateway_auth_failed");
+
+    if (op == NGX_PAYOUT_OP_INITIATE) {
+        res->state = NGX_PAYOUT_CANCELED_FAILURE;
+        res->outcome = NGX_PAYOUT_OUTCOME_STATE;
+
+    } else {
+        res->outcome = NGX_PAYOUT_OUTCOME_REFUSED;
+    }
 }

@@ -22,4 +22,17 @@ int ngx_payout_call_header(const ngx_payout_account_t *acct,
 void ngx_payout_result_copy(char *dst, size_t size, const char *src);
 
 
+/* a provider's status value -> our state by c's table, or -1 */
+int ngx_payout_status_state(const ngx_payout_connector_t *c,
+    const char *status);
+
+
+/*
+ * A 401 or 403: the provider executed nothing.  A send fails
+ * (canceled_failure, "gateway_auth_failed"); any other call is refused.
+ */
+void ngx_payout_result_auth_failed(ngx_payout_op_e op,
+    ngx_payout_result_t *res);
+
+
 #endif /* NGX_PAYOUT_CONNECTOR_UTIL_H_INCLUDED_ */

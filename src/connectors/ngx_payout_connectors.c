@@ -15,7 +15,8 @@
     X(paystack)                                                              \
     X(stripe)                                                                \
     X(mollie)                                                                \
-    X(adyen)
+    X(adyen)                                                                 \
+    X(payneteasy)
 
 
 #define X(name)  extern const ngx_payout_connector_t                        \

@@ -50,6 +50,15 @@ typedef enum {
 #define NGX_PAYOUT_CAP_FAILS_AFTER_PAID     0x40  /* a failure may follow
                                                    * success: the money
                                                    * came back */
+#define NGX_PAYOUT_CAP_HOOK_GET             0x80  /* callbacks may come
+                                                   * as GET, the event in
+                                                   * the query string */
+#define NGX_PAYOUT_CAP_POLL                 0x100 /* in flight, its status
+                                                   * is polled every 3-5 s
+                                                   * at first (seed 003) */
+#define NGX_PAYOUT_CAP_MOBILE_MONEY         0x200 /* pays mobile-money
+                                                   * wallets (a payout
+                                                   * link's default) */
 
 
 typedef struct {
@@ -72,6 +81,9 @@ typedef struct {
                                        * NULL: the gateway's own */
     const char   *country;            /* ISO 3166-1 alpha-2, or NULL */
     const char   *otp;                /* FINALIZE's code, or NULL */
+    const char   *nonce;              /* 32 of [A-Za-z0-9], fresh per
+                                       * call (OAuth), or NULL */
+    long          now;                /* unix seconds of the call */
 } ngx_payout_transfer_t;
 
 
@@ -94,7 +106,11 @@ typedef struct {
     char                   gateway_id[128];  /* ENROLL: the recipient
                                              * code */
     char                   reason[160];
-    char                   next_action[32];  /* "otp_required", or "" */
+    char                   next_action[32];  /* "otp_required",
+                                             * "redirect", or "" */
+    char                   next_action_url[1024];  /* "redirect": where
+                                                    * to send the
+                                                    * receiver */
 } ngx_payout_result_t;
 
 
@@ -120,6 +136,11 @@ typedef struct {
     const char               *webhook_secret;
     size_t                    webhook_secret_len;
     const ngx_payout_keys_t  *keys;         /* derived from the master key */
+    const char               *url;          /* the gateway's url=, no
+                                             * trailing slash, or NULL */
+    const char               *callback_url; /* payout_public_url + the
+                                             * hooks location + name, or
+                                             * NULL */
     ngx_payout_mem_t          mem;
 } ngx_payout_account_t;
 
@@ -166,6 +187,11 @@ typedef struct {
     char                   reference[37];   /* our uuid, or "" */
     ngx_payout_result_t    result;          /* .gateway_id: theirs */
     ngx_payout_follow_e    follow_up;
+    /*
+     * The event's identity for de-duplication, or "": a provider that
+     * names no event id (PaynetEasy: "status|type|orderid|client_orderid")
+     */
+    char                   key[256];
 } ngx_payout_event_t;
 
 

@@ -171,6 +171,71 @@ ngx_payout_hmac_sha256(const unsigned char *key, size_t key_len,
 }
 
 
+void
+ngx_payout_sha256(const unsigned char *data, size_t len, unsigned char *hash)
+{
+    SHA256(data, len, hash);
+}
+
+
+int
+ngx_payout_link_token(char *token)
+{
+    size_t          i, n;
+    unsigned int    v;
+    unsigned char   rnd[33];
+    static const char  b64url[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    if (RAND_bytes(rnd, 32) != 1) {
+        return NGX_PAYOUT_ERROR;
+    }
+
+    /* 32 bytes: ten groups of three, then two bytes as three characters */
+    rnd[32] = 0;
+    n = 0;
+
+    for (i = 0; i < 33; i += 3) {
+        v = ((unsigned int) rnd[i] << 16) | ((unsigned int) rnd[i + 1] << 8)
+            | rnd[i + 2];
+        token[n++] = b64url[(v >> 18) & 63];
+        token[n++] = b64url[(v >> 12) & 63];
+        token[n++] = b64url[(v >> 6) & 63];
+
+        if (n < NGX_PAYOUT_LINK_TOKEN_LEN) {
+            token[n++] = b64url[v & 63];
+        }
+    }
+
+    token[NGX_PAYOUT_LINK_TOKEN_LEN] = '\0';
+    OPENSSL_cleanse(rnd, sizeof(rnd));
+
+    return NGX_PAYOUT_OK;
+}
+
+
+int
+ngx_payout_link_token_valid(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len != NGX_PAYOUT_LINK_TOKEN_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    /* the last character carries 4 bits: A, E, I, ... as base64url has */
+    return strchr("AEIMQUYcgkosw048", s[len - 1]) != NULL;
+}
+
+
 int
 ngx_payout_request_hash(json_t *body, unsigned char *hash)
 {

@@ -41,6 +41,21 @@ int ngx_payout_open(const ngx_payout_keys_t *keys, const unsigned char *aad,
 void ngx_payout_hmac_sha256(const unsigned char *key, size_t key_len,
     const unsigned char *data, size_t len, unsigned char *mac);
 
+void ngx_payout_sha256(const unsigned char *data, size_t len,
+    unsigned char *hash);
+
+/*
+ * A payout link's token: 32 random bytes as unpadded base64url, 43
+ * characters, the last segment of the link's URL.  It is stored only as
+ * ngx_payout_sha256() of those 43 characters (payout_links.token_hash).
+ */
+#define NGX_PAYOUT_LINK_TOKEN_LEN   43
+
+/* token has NGX_PAYOUT_LINK_TOKEN_LEN + 1 bytes; NGX_PAYOUT_ERROR: no RNG */
+int ngx_payout_link_token(char *token);
+/* the shape of a token, before it is hashed and looked up */
+int ngx_payout_link_token_valid(const char *s, size_t len);
+
 /*
  * SHA-256 of the body as compact JSON with sorted keys, so that key order
  * and spacing do not make two requests differ: hash has 32 bytes

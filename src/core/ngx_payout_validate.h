@@ -115,6 +115,28 @@ typedef struct {
 } ngx_payout_create_t;
 
 
+/*
+ * POST /payout-links: the payout's fields it will make (in payout; the
+ * recipient hints name, email and phone in payout.recipient), the
+ * methods the page offers and when the link expires.
+ */
+
+#define NGX_PAYOUT_LINK_EXPIRES_MIN      60              /* seconds */
+#define NGX_PAYOUT_LINK_EXPIRES_MAX      (90 * 86400)
+#define NGX_PAYOUT_LINK_EXPIRES_DEFAULT  (7 * 86400)
+
+#define NGX_PAYOUT_LINK_BANK             0x01            /* methods */
+#define NGX_PAYOUT_LINK_MOBILE           0x02
+
+typedef struct {
+    ngx_payout_create_t             payout;
+    unsigned                        methods;   /* 0: not given */
+    long                            expires_in;    /* 0: not given */
+    long                            expires_at;    /* 0: not given */
+    long                            expires;   /* unix seconds: the one */
+} ngx_payout_link_input_t;
+
+
 /* POST /webhook-endpoints */
 typedef struct {
     const char                     *url;
@@ -130,6 +152,23 @@ int ngx_payout_validate_create_flags(json_t *body, unsigned flags,
     ngx_payout_create_t *out, ngx_payout_error_t *err);
 int ngx_payout_validate_create(json_t *body, ngx_payout_create_t *out,
     ngx_payout_error_t *err);
+
+/*
+ * POST /payout-links, at unix time now: expires_in (seconds) or
+ * expires_at (RFC 3339), not both, from now + NGX_PAYOUT_LINK_EXPIRES_MIN
+ * to now + _MAX; out->expires is the one that applies (default
+ * NGX_PAYOUT_LINK_EXPIRES_DEFAULT from now).  out->methods stays 0 when
+ * methods is not given: the caller's default applies.
+ */
+int ngx_payout_validate_link(json_t *body, unsigned flags, long now,
+    ngx_payout_link_input_t *out, ngx_payout_error_t *err);
+
+/* the text[] literal "{bank_account,mobile_money}" of NGX_PAYOUT_LINK_* */
+const char *ngx_payout_link_methods_text(unsigned methods, char *buf,
+    size_t size);
+
+/* RFC 3339 date-time to unix seconds (fraction dropped); -1 if not one */
+long ngx_payout_parse_time(const char *s, size_t len);
 
 /* POST /payouts/{uuid}/finalize: {"otp"}, digits only */
 #define NGX_PAYOUT_OTP_MIN  4

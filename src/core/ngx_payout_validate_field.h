@@ -105,6 +105,12 @@ int ngx_payout_check_string(json_t *value, const ngx_payout_field_t *f,
 int ngx_payout_check_metadata(json_t *value, const ngx_payout_field_t *f,
     void *p, ngx_payout_error_t *err);
 
+/* a payout's amount and currency (_payout.c), also a payout link's */
+int ngx_payout_check_amount(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err);
+int ngx_payout_check_currency(json_t *value, const ngx_payout_field_t *f,
+    void *p, ngx_payout_error_t *err);
+
 /* a payout's webhook_urls and webhook_secret (_webhook.c) */
 int ngx_payout_check_webhook_urls(json_t *value,
     const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
@@ -134,6 +140,7 @@ int ngx_payout_check_recipient_type(json_t *value,
     const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
 
 extern const ngx_payout_string_rule_t  ngx_payout_rule_gateway;
+extern const ngx_payout_string_rule_t  ngx_payout_rule_narration;
 extern const ngx_payout_string_rule_t  ngx_payout_rule_name;
 extern const ngx_payout_string_rule_t  ngx_payout_rule_idempotency_key;
 extern const ngx_payout_string_rule_t  ngx_payout_rule_bank_code;

@@ -9,10 +9,6 @@
 #include "ngx_payout_validate_field.h"
 
 
-static int ngx_payout_check_amount(json_t *value,
-    const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
-static int ngx_payout_check_currency(json_t *value,
-    const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
 static int ngx_payout_check_boolean(json_t *value,
     const ngx_payout_field_t *f, void *p, ngx_payout_error_t *err);
 
@@ -24,7 +20,7 @@ static const ngx_payout_string_rule_t  ngx_payout_rule_tenant = {
     "letter or digit"
 };
 
-static const ngx_payout_string_rule_t  ngx_payout_rule_narration = {
+const ngx_payout_string_rule_t  ngx_payout_rule_narration = {
     NGX_PAYOUT_S_TEXT, 1, 255, 0, 0, NULL
 };
 
@@ -114,7 +110,7 @@ ngx_payout_validate_create_flags(json_t *body, unsigned flags,
 }
 
 
-static int
+int
 ngx_payout_check_amount(json_t *value, const ngx_payout_field_t *f, void *p,
     ngx_payout_error_t *err)
 {
@@ -147,7 +143,7 @@ ngx_payout_check_amount(json_t *value, const ngx_payout_field_t *f, void *p,
 }
 
 
-static int
+int
 ngx_payout_check_currency(json_t *value, const ngx_payout_field_t *f,
     void *p, ngx_payout_error_t *err)
 {

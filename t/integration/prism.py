@@ -91,11 +91,16 @@ def assert_accepted(response):
 
 
 class Prism:
-    """One `prism mock SPEC` process on 127.0.0.1:port."""
+    """One `prism mock SPEC` process on 127.0.0.1:port; with upstream, a
+    validating `prism proxy SPEC UPSTREAM` (errors: --errors, so that a
+    request the spec refuses is answered by prism and never forwarded,
+    and an answer that breaks the spec becomes prism's error)."""
 
-    def __init__(self, spec, port=None):
+    def __init__(self, spec, port=None, upstream=None, errors=False):
         self.spec = spec_path(spec)
         self.port = port or free_port()
+        self.upstream = upstream
+        self.errors = errors
         self.proc = None
         self.log = None
 
@@ -111,9 +116,13 @@ class Prism:
         self.log = tempfile.NamedTemporaryFile(prefix="prism-", suffix=".log",
                                                delete=False)
         # its own process group: stop() ends prism and any child it has
+        if self.upstream:
+            cmd = [PRISM, "proxy", self.spec, self.upstream]
+            cmd += ["--errors"] if self.errors else []
+        else:
+            cmd = [PRISM, "mock", self.spec]
         self.proc = subprocess.Popen(
-            [PRISM, "mock", self.spec, "-p", str(self.port),
-             "-h", "127.0.0.1", "-v", "error"],
+            cmd + ["-p", str(self.port), "-h", "127.0.0.1", "-v", "error"],
             stdin=subprocess.DEVNULL, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_port()

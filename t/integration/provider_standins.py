@@ -1,6 +1,7 @@
-"""Loopback stand-ins for Paystack, Stripe, Mollie and Adyen, for the
-flow and fault tests (test_paystack.py, test_stripe.py, test_mollie.py,
-test_adyen.py) where prism's static examples
+"""Loopback stand-ins for Paystack, Stripe, Mollie, Adyen and PaynetEasy,
+for the flow and fault tests (test_paystack.py, test_stripe.py,
+test_mollie.py, test_adyen.py, test_payneteasy.py) where prism's static
+examples
 cannot drive a payout: they keep state like the real providers.
 
 Not a test module (pytest puts this directory on sys.path).
@@ -289,7 +290,7 @@ class StandIn(Recorder):
             if self.next:
                 return self.next.pop(0)
             outcome = self.outcome.get(destination, "ok")
-            if outcome in ("error", "drop", "hold"):
+            if outcome in ("error", "drop", "hold", "drop_unseen"):
                 del self.outcome[destination]
             return outcome
 
@@ -328,7 +329,7 @@ class StandIn(Recorder):
                 except _Drop:
                     self.close_connection = True
                     return
-                data = json.dumps(body).encode()
+                data = stand_in.encode(body)
                 call.status, call.answer = status, body
                 self.send_response(status)
                 self.send_header("Content-Type", stand_in.content_type)
@@ -342,6 +343,10 @@ class StandIn(Recorder):
 
         self.port = self.serve(Handler, "127.0.0.1", 0)
         return self
+
+    def encode(self, body):
+        """An answer's bytes; PaynetEasy answers form-encoded lines."""
+        return json.dumps(body).encode()
 
     def stop(self):
         self.release()
@@ -987,3 +992,318 @@ class Adyen(StandIn):
                              headers={"Content-Type": "application/json",
                                       "HmacSignature": sig},
                              timeout=10)
+
+
+# -- PaynetEasy --------------------------------------------------------------
+
+PNE_LOGIN = "e2e-merchant"
+PNE_CONTROL = "B17F59B4-A7DC-41B4-8FF9-37D9C3A7B1B8"
+PNE_ENDPOINT = "39915"
+
+# doc.payneteasy.com /api/v4/payout: the documented lengths
+PNE_LENGTHS = {"client_orderid": 128, "amount": 10, "currency": 3,
+               "order_desc": 64, "purpose": 128, "server_callback_url": 128,
+               "account_number": 64, "account_name": 128,
+               "routing_number": 64, "phone": 32, "country": 2,
+               "ipaddress": 45, "redirect_url": 1024}
+
+
+def pne_encode(s):
+    """RFC 3986 percent-encoding, as OAuth 1.0 (RFC 5849 3.6) wants it."""
+    return urllib.parse.quote(s, safe="-._~")
+
+
+def pne_form(pairs):
+    """A PaynetEasy answer: name=value pairs, each value ending with a
+    line feed, joined by "&" (the documented answers' shape)."""
+    return "".join("%s%s=%s\n" % ("&" if i else "", k,
+                                  urllib.parse.quote_plus(str(v)))
+                   for i, (k, v) in enumerate(pairs)).encode()
+
+
+def pne_keys():
+    """A fresh RSA key pair for a test module: (private PEM, public PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+class PaynetEasy(StandIn):
+    """PaynetEasy's (Payment Soft's) server-to-server payouts under
+    /paynet: POST /api/v4/payout/{endpoint} signed with OAuth 1.0
+    RSA-SHA256 (checked with the public key: base string, nonce, time),
+    POST /api/v2/status/{endpoint} with control = SHA-1(login
+    client_orderid orderid control key), answers as form-encoded lines,
+    and callbacks sent as GET with control = SHA-1(status orderid
+    client_orderid control key).
+
+    Outcomes of a create (by account number or phone, or stand_in.next):
+    "ok" (async-response, status processing), "validation-error" (the
+    documented refusal), "drop" (executed, no answer), "drop_unseen"
+    (no answer and never executed: the status then says no such order),
+    "auth" (401).  set_status(ref, "approved" | "declined" | ...,
+    redirect=URL) moves an order; a "silent" status request gets no
+    answer (stand_in.status_outcome).  Every refusal of what the
+    gateway sent is recorded in stand_in.problems (a test asserts it
+    stays empty)."""
+
+    name = "payneteasy"
+    content_type = "text/html; charset=utf-8"
+
+    def __init__(self, public_pem, login=PNE_LOGIN, control=PNE_CONTROL,
+                 endpoint=PNE_ENDPOINT):
+        from cryptography.hazmat.primitives import serialization
+        super().__init__()
+        self.public = serialization.load_pem_public_key(public_pem.encode())
+        self.login = login
+        self.control = control
+        self.endpoint = endpoint
+        self.orders = {}                # client_orderid -> order
+        self.executions = {}            # client_orderid -> count
+        self.nonces = set()
+        self.problems = []
+        self.status_outcome = []        # for the next status requests
+
+    def reset(self):
+        super().reset()
+        with self.lock:
+            del self.problems[:]
+            del self.status_outcome[:]
+
+    def executed(self, reference):
+        with self.lock:
+            return self.executions.get(reference, 0)
+
+    def encode(self, body):
+        return pne_form(body)
+
+    def refuse(self, why, code="1"):
+        with self.lock:
+            self.problems.append(why)
+        return 200, [("type", "validation-error"),
+                     ("serial-number", new_id("sn-")),
+                     ("error-message", why), ("error-code", code)]
+
+    def handle(self, call):
+        path = call.path
+        base = "/paynet/api/"
+        if call.method != "POST":
+            return self.refuse("only POST")
+        if not call.headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded"):
+            return self.refuse("content-type must be "
+                               "application/x-www-form-urlencoded")
+        try:
+            form = urllib.parse.parse_qsl(call.body.decode("utf-8"),
+                                          keep_blank_values=True,
+                                          strict_parsing=True)
+        except (ValueError, UnicodeDecodeError) as e:
+            return self.refuse("bad form encoding: %s" % e)
+        names = [k for k, _ in form]
+        if len(set(names)) != len(names):
+            return self.refuse("a field twice")
+        if path == base + "v4/payout/" + self.endpoint:
+            return self.payout(call, form)
+        if path == base + "v2/status/" + self.endpoint:
+            return self.status(dict(form))
+        return 404, [("type", "error"), ("error-message", "no route")]
+
+    # -- OAuth 1.0 RSA-SHA256 (RFC 5849 3.4.1, 3.4.3) --
+
+    def base_string(self, url, form, oauth):
+        params = sorted((pne_encode(k), pne_encode(v))
+                        for k, v in list(form) + list(oauth.items())
+                        if k != "oauth_signature")
+        norm = "&".join("%s=%s" % kv for kv in params)
+        return "POST&%s&%s" % (pne_encode(url), pne_encode(norm))
+
+    def check_oauth(self, call, form):
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+        auth = call.headers.get("authorization", "")
+        if not auth.startswith("OAuth "):
+            return "no OAuth Authorization"
+        oauth = {}
+        for part in auth[6:].split(","):
+            m = re.fullmatch(r'\s*([a-z_]+)="([^"]*)"\s*', part)
+            if not m:
+                return "a bad OAuth parameter %r" % part
+            oauth[m.group(1)] = urllib.parse.unquote(m.group(2))
+        want = {"oauth_consumer_key", "oauth_nonce", "oauth_signature",
+                "oauth_signature_method", "oauth_timestamp",
+                "oauth_version"}
+        if set(oauth) != want:
+            return "OAuth parameters %s" % sorted(oauth)
+        if oauth["oauth_consumer_key"] != self.login:
+            return "consumer key is not the login"
+        if oauth["oauth_signature_method"] != "RSA-SHA256" \
+                or oauth["oauth_version"] != "1.0":
+            return "not RSA-SHA256 / 1.0"
+        if not re.fullmatch(r"[A-Za-z0-9]{32}", oauth["oauth_nonce"]):
+            return "nonce is not 32 of [A-Za-z0-9]"
+        if abs(int(oauth["oauth_timestamp"]) - time.time()) > 300:
+            return "timestamp is not now"
+        with self.lock:
+            if oauth["oauth_nonce"] in self.nonces:
+                return "nonce used twice"
+            self.nonces.add(oauth["oauth_nonce"])
+        url = self.url + call.path
+        try:
+            self.public.verify(base64.b64decode(oauth["oauth_signature"]),
+                               self.base_string(url, form,
+                                                oauth).encode(),
+                               padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            return "the RSA-SHA256 signature does not verify"
+        return None
+
+    def check_fields(self, form):
+        f = dict(form)
+        for k, v in form:
+            if k in PNE_LENGTHS and len(v) > PNE_LENGTHS[k]:
+                return "%s longer than %d" % (k, PNE_LENGTHS[k])
+            if k not in PNE_LENGTHS:
+                return "unknown field %s" % k
+        for k in ("client_orderid", "amount", "currency"):
+            if not f.get(k):
+                return "%s is required" % k
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", f["amount"]):
+            return "amount is not a number in major units"
+        if not re.fullmatch(r"[A-Z]{3}", f["currency"]):
+            return "currency is not ISO 4217"
+        if not (f.get("account_number") or f.get("phone")):
+            return "no destination"
+        return None
+
+    def payout(self, call, form):
+        # libcurl's own resend of a dropped request: dropped too (before
+        # the nonce check, since it is the same request again)
+        self.redrop(dict(form).get("client_orderid"))
+        why = self.check_oauth(call, form) or self.check_fields(form)
+        if why:
+            if "signature" in why or "OAuth" in why or "nonce" in why:
+                with self.lock:
+                    self.problems.append(why)
+                return 401, [("type", "error"), ("error-message", why)]
+            return self.refuse(why)
+        f = dict(form)
+        ref = f["client_orderid"]
+        with self.lock:
+            order = self.orders.get(ref)
+            if order is not None:
+                # a client_orderid sent twice: PaynetEasy refuses it
+                self.problems.append("client_orderid %s sent twice" % ref)
+                return 200, [("type", "validation-error"),
+                             ("error-message", "Duplicate client_orderid"),
+                             ("error-code", "2")]
+            outcome = self.pick(f.get("account_number") or f.get("phone"))
+            if outcome == "auth":
+                return 401, [("type", "error"),
+                             ("error-message", "Unauthorized")]
+            if outcome == "drop_unseen":
+                self.drops[ref] = time.time() + REDROP
+                raise _Drop()
+            if outcome == "validation-error":
+                return 200, [("type", "validation-error"),
+                             ("serial-number", new_id("sn-")),
+                             ("merchant-order-id", ref),
+                             ("error-message", "Invalid account_number"),
+                             ("error-code", "3")]
+            order = {"orderid": str(1960000 + next(_ids)), "form": f,
+                     "status": "processing", "redirect": None,
+                     "error": None}
+            self.orders[ref] = order
+            self.executions[ref] = self.executions.get(ref, 0) + 1
+            answer = [("type", "async-response"),
+                      ("serial-number", new_id("sn-")),
+                      ("merchant-order-id", ref),
+                      ("paynet-order-id", order["orderid"])]
+        self.after_execute(outcome, ref)
+        return 200, answer
+
+    def status(self, f):
+        ref = f.get("client_orderid", "")
+        orderid = f.get("orderid", "")
+        want = hashlib.sha1((self.login + ref + orderid + self.control)
+                            .encode()).hexdigest()
+        if f.get("login") != self.login:
+            return self.refuse("status: login")
+        if not hmac.compare_digest(f.get("control", "").lower(), want):
+            return self.refuse("status: control checksum")
+        extra = set(f) - {"login", "client_orderid", "orderid", "control",
+                          "by-request-sn"}
+        if extra or len(ref) > 128:
+            return self.refuse("status: fields %s" % sorted(extra))
+        with self.lock:
+            if self.status_outcome:
+                if self.status_outcome.pop(0) == "silent":
+                    raise _Drop()
+            order = self.orders.get(ref)
+            if order is None:
+                return 200, [("type", "validation-error"),
+                             ("serial-number", new_id("sn-")),
+                             ("error-message",
+                              "Order with client_orderid %s not found"
+                              % ref),
+                             ("error-code", "11")]
+            if orderid and orderid != order["orderid"]:
+                return self.refuse("status: orderid of another order")
+            answer = [("type", "status-response"),
+                      ("status", order["status"]),
+                      ("amount", order["form"]["amount"]),
+                      ("currency", order["form"]["currency"]),
+                      ("paynet-order-id", order["orderid"]),
+                      ("merchant-order-id", ref),
+                      ("serial-number", new_id("sn-"))]
+            if order["error"]:
+                answer += [("error-message", order["error"]),
+                           ("error-code", "100")]
+            if order["redirect"]:
+                answer.append(("redirect-to", order["redirect"]))
+        return 200, answer
+
+    def set_status(self, ref, status, redirect=None, error=None):
+        with self.lock:
+            o = self.orders[ref]
+            o["status"], o["redirect"], o["error"] = status, redirect, error
+            return dict(o)
+
+    def callback_query(self, ref, status=None, control=None):
+        """A callback's query string, as PaynetEasy sends it to
+        server_callback_url (Connecting Party callback parameters)."""
+        with self.lock:
+            o = self.orders[ref]
+            status = status or o["status"]
+            orderid = o["orderid"]
+            amount = o["form"]["amount"]
+        if control is None:
+            control = hashlib.sha1((status + orderid + ref + self.control)
+                                   .encode()).hexdigest()
+        return urllib.parse.urlencode([
+            ("status", status), ("merchant_order", ref),
+            ("client_orderid", ref), ("orderid", orderid),
+            ("type", "payout"), ("amount", amount),
+            ("descriptor", "e2e"), ("control", control)])
+
+    def callback(self, ngx, ref, status=None, control=None,
+                 gateway="paysoft"):
+        """Calls the gateway back (GET), as to server_callback_url."""
+        return requests.get(ngx.url("/hooks/%s?%s" % (
+            gateway, self.callback_query(ref, status, control))),
+            timeout=10)
+
+    def status_calls(self, ref):
+        return [c for c in self.got("POST", "/paynet/api/v2/status/")
+                if c.form.get("client_orderid") == ref]
+
+    def payout_calls(self, ref):
+        return [c for c in self.got("POST", "/paynet/api/v4/payout/")
+                if c.form.get("client_orderid") == ref]

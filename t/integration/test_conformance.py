@@ -179,7 +179,7 @@ def test_paystack_finalize(ps, env, tenant, http):
         "bank_account_number": digits(), "bank_account_name": "JOHN SELLER",
         "bank_code": "058"})
     u = out["payout_uuid"]
-    assert get_payout(http, ngx, tenant, u)["next_action"] == "otp_required"
+    assert get_payout(http, ngx, tenant, u)["next_action"] == {"type": "otp_required"}
     r = post_json(http, ngx, tenant, "/v1/payouts/%s/finalize" % u,
                   {"otp": "123456"})
     assert r.status_code == 200, r.text

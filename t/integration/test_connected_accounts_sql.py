@@ -89,7 +89,15 @@ def test_payout_create_inline_and_instruction(pg, tenant_id):
            (pid,))
     j = pg.sql("SELECT payout_json(p) FROM payouts p WHERE id = %s",
                (pid,))[0][0]
-    assert j["next_action"] == "otp_required"
+    assert j["next_action"] == {"type": "otp_required"}
+    # 014: a redirect carries its URL
+    pg.sql("UPDATE payouts SET next_action = 'redirect', "
+           "next_action_url = 'https://pay.example/form?x=1' WHERE id = %s",
+           (pid,))
+    j = pg.sql("SELECT payout_json(p) FROM payouts p WHERE id = %s",
+               (pid,))[0][0]
+    assert j["next_action"] == {"type": "redirect",
+                                "url": "https://pay.example/form?x=1"}
     assert j["recipient"]["account_id"] == "acct_123"
 
 

@@ -189,8 +189,8 @@ def test_otp_and_finalize(ps, env, ngx, tenant, http):
     out = create(http, ngx, tenant, body(number))
     u = out["payout_uuid"]
     assert out["status"] == "pending_created", out
-    assert out.get("next_action", "otp_required") == "otp_required", out
-    assert get_payout(http, ngx, tenant, u)["next_action"] == "otp_required"
+    assert out.get("next_action", {"type": "otp_required"}) == {"type": "otp_required"}, out
+    assert get_payout(http, ngx, tenant, u)["next_action"] == {"type": "otp_required"}
     code = ps.transfers[u]["transfer_code"]
 
     # a wrong OTP: refused, the payout keeps waiting
@@ -200,7 +200,7 @@ def test_otp_and_finalize(ps, env, ngx, tenant, http):
     assert err["failure_reason"] == "Invalid OTP", err
     p = get_payout(http, ngx, tenant, u)
     assert p["sub_status"] == "pending_created"
-    assert p["next_action"] == "otp_required"
+    assert p["next_action"] == {"type": "otp_required"}
 
     r = post_json(http, ngx, tenant, "/v1/payouts/%s/finalize" % u,
                   {"otp": OTP})

@@ -2,7 +2,7 @@
 paths: the module, the secret files under /etc/nginx/payout/ (made here,
 with keys of the right modes), the TLS certificate and the error pages
 are pointed at a private directory.  Its gateways are the real ones
-(sandbox, Paystack, Stripe, Mollie, Adyen), so a setting a connector
+(sandbox, Paystack, Stripe, Mollie, Adyen, PaynetEasy), so a setting a connector
 refuses fails here."""
 
 import glob
@@ -29,7 +29,11 @@ SECRETS = {
     "adyen.key": "AQE" + "0" * 40,
     "adyen.hmac": "44782DEF547AAA06C910C43932B1EB0C"
                   "71FC68D9D0C057550C48EC2ACF6BA056",
+    "paysoft.control": "B17F59B4-A7DC-41B4-8FF9-37D9C3A7B1B8",
 }
+with open(os.path.join(ROOT, "t", "fixtures", "payneteasy",
+                       "test-key.pem")) as _f:
+    SECRETS["paysoft.pem"] = _f.read().strip()
 
 
 @pytest.fixture

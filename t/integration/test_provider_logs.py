@@ -65,7 +65,7 @@ def test_no_provider_secret_in_a_debug_log(site, tenant, http):
         "bank_account_number": ps_number, "bank_account_name": "JOHN SELLER",
         "bank_code": "058"})
     u = out["payout_uuid"]
-    assert out["next_action"] == "otp_required", out
+    assert out["next_action"] == {"type": "otp_required"}, out
     r = post_json(http, ngx, tenant, "/v1/payouts/%s/finalize" % u,
                   {"otp": OTP})
     assert r.status_code == 200, r.text

@@ -355,3 +355,53 @@ def test_backoff_is_the_directives(nginx_factory, pg, tenant):
     finally:
         pg.sql("DELETE FROM payouts WHERE id = %s", (pid,))
         assert ngx
+
+
+def test_polled_cadence(pg, tenant):
+    """A connector that polls (NGX_PAYOUT_CAP_POLL, PaynetEasy): its
+    in-flight payouts are asked every 3 to 4 s while younger than five
+    minutes, then every 5 to 10 minutes until an hour old, then hourly;
+    the same payout at a gateway that does not poll keeps the backoff,
+    and a pending_created one of a polled gateway too."""
+    pid = promised_payout(pg, tenant, "polled")
+
+    def wait_after(age, attempts=3, poll="'{polled:test}'",
+                   sub_status="pending_promise"):
+        pg.sql("UPDATE payouts SET provider_attempts = %s, "
+               "next_check_at = NULL, sub_status = %s, "
+               "created_at = now() - %s * interval '1 second' "
+               "WHERE id = %s", (attempts, sub_status, age, pid))
+        return pg.sql(
+            "SELECT count(*) FROM payout_reconcile_claim(1, 0, "
+            "'{polled:test}', 3000, 3600000, %s, 3000); SELECT "
+            "extract(epoch FROM next_check_at - now())::float "
+            "FROM payouts WHERE id = %d" % (poll, pid))[0][0]
+
+    try:
+        for age in (0, 60, 299):
+            assert 3 <= wait_after(age) <= 4, age
+        for age in (301, 1800, 3599):
+            assert 300 <= wait_after(age, attempts=90) <= 600, age
+        assert wait_after(3601, attempts=200) == pytest.approx(3600)
+        # not polled: the backoff of any payout
+        assert wait_after(0, poll="NULL") == pytest.approx(3)
+        assert wait_after(0, attempts=12, poll="'{}'") == pytest.approx(120)
+        assert wait_after(0, sub_status="pending_created") \
+            == pytest.approx(3)
+    finally:
+        pg.sql("DELETE FROM payouts WHERE id = %s", (pid,))
+
+
+def test_polled_payout_waits_its_first_poll_not_the_grace(pg, tenant):
+    """Never claimed yet: due p_poll_ms after its last change, not after
+    the grace."""
+    pid = promised_payout(pg, tenant, "polled")
+    claim = ("SELECT count(*) FROM payout_reconcile_claim(1, 60000, "
+             "'{polled:test}', 3000, 3600000, %s, 3000)")
+    try:
+        pg.sql("UPDATE payouts SET updated_at = now() - interval '5 s', "
+               "next_check_at = NULL WHERE id = %s", (pid,))
+        assert pg.sql(claim % "NULL")[0][0] == 0
+        assert pg.sql(claim % "'{polled:test}'")[0][0] == 1
+    finally:
+        pg.sql("DELETE FROM payouts WHERE id = %s", (pid,))

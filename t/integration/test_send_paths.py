@@ -2,7 +2,7 @@
 400 gateway_rejected naming the payout, replays included; a Paystack
 gateway enrolls the destination before the first transfer and reuses the
 code; a transfer waiting for an OTP keeps its payout pending_created with
-next_action "otp_required" until POST /payouts/{uuid}/finalize; a refused
+next_action {"type": "otp_required"} until POST /payouts/{uuid}/finalize; a refused
 secret key ends the payout canceled_failure with one [error] naming the
 gateway and never the key.
 
@@ -403,7 +403,7 @@ def otp_payout(paystack, pg, tenant, http):
                                      "gateway": "paystack",
                                      "recipient_uuid": r})
     assert out["status"] == "pending_created", out
-    assert out.get("next_action") == "otp_required", out
+    assert out.get("next_action") == {"type": "otp_required"}, out
     assert ps.calls("/transferrecipient", account_number=acct) == []
     [transfer] = ps.calls("/transfer", reference=out["payout_uuid"])
     assert transfer[3]["recipient"] == "RCP_known"
@@ -415,7 +415,7 @@ def test_otp_then_finalize(paystack, pg, tenant, http):
     u = otp_payout(paystack, pg, tenant, http)
     p = get_payout(http, ngx, tenant, u)
     assert p["sub_status"] == "pending_created"
-    assert p["next_action"] == "otp_required"
+    assert p["next_action"] == {"type": "otp_required"}
     code = ps.transfers[u]["transfer_code"]
     assert p["gateway_payout_id"] == code
 
@@ -429,7 +429,7 @@ def test_otp_then_finalize(paystack, pg, tenant, http):
     assert err["sub_status"] == "pending_created"
     p = get_payout(http, ngx, tenant, u)
     assert (p["sub_status"], p["next_action"]) \
-        == ("pending_created", "otp_required")
+        == ("pending_created", {"type": "otp_required"})
 
     r = finalize(http, ngx, tenant, u, {"otp": OTP})
     assert r.status_code == 200, r.text
@@ -463,7 +463,7 @@ def test_finalize_bad_bodies(paystack, pg, tenant, http, body, field):
     assert r.status_code == 400, r.text
     assert r.json()["error"]["field"] == field, r.text
     assert ps.calls("/transfer/finalize_transfer") == []
-    assert get_payout(http, ngx, tenant, u)["next_action"] == "otp_required"
+    assert get_payout(http, ngx, tenant, u)["next_action"] == {"type": "otp_required"}
 
 
 def test_finalize_unknown_other_tenant_and_not_waiting(paystack, pg, tenant,
@@ -502,7 +502,7 @@ def test_finalize_without_answer_is_503(paystack, pg, tenant, http):
     assert r.headers["Retry-After"]
     p = get_payout(http, ngx, tenant, u)
     assert (p["sub_status"], p["next_action"]) \
-        == ("pending_created", "otp_required")
+        == ("pending_created", {"type": "otp_required"})
 
 
 def test_finalize_with_a_refused_key_is_502(paystack, pg, tenant, http):
@@ -515,7 +515,7 @@ def test_finalize_with_a_refused_key_is_502(paystack, pg, tenant, http):
     assert r.json()["error"]["code"] == "gateway_auth_failed"
     p = get_payout(http, ngx, tenant, u)
     assert (p["sub_status"], p["next_action"]) \
-        == ("pending_created", "otp_required")
+        == ("pending_created", {"type": "otp_required"})
     log = read_log(ngx)
     assert re.search(r'\[error\].*gateway "paystack" refused its secret '
                      r'key .*on the finalization of payout %s' % u, log)

@@ -27,9 +27,12 @@ main(void)
     failed += run_stripe_tests();
     failed += run_mollie_tests();
     failed += run_adyen_tests();
+    failed += run_payneteasy_tests();
     failed += run_webhook_tests();
     failed += run_text_tests();
     failed += run_finalize_tests();
+    failed += run_template_tests();
+    failed += run_link_tests();
 
     if (failed) {
         print_error("%d unit test(s) failed\n", failed);

@@ -211,7 +211,8 @@ test_registry(void **state)
     assert_int_equal(paystack()->key_ttl, 0);
     assert_null(paystack()->configure);
     assert_int_equal(paystack()->caps, NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE
-                                       | NGX_PAYOUT_CAP_NEEDS_ENROLL);
+                                       | NGX_PAYOUT_CAP_NEEDS_ENROLL
+                                       | NGX_PAYOUT_CAP_MOBILE_MONEY);
 
     ngx_payout_connector_names(names, sizeof(names));
     assert_non_null(strstr(names, "paystack"));

@@ -275,6 +275,7 @@ test_registry(void **state)
     assert_true(sandbox()->caps & NGX_PAYOUT_CAP_LOOKUP_BY_REFERENCE);
     assert_true(sandbox()->caps & NGX_PAYOUT_CAP_CAN_CANCEL);
     assert_true(sandbox()->caps & NGX_PAYOUT_CAP_TEST_ONLY);
+    assert_true(sandbox()->caps & NGX_PAYOUT_CAP_MOBILE_MONEY);
     assert_false(sandbox()->caps & NGX_PAYOUT_CAP_RESUBMIT_SAME_KEY);
     assert_null(sandbox()->configure);
 }

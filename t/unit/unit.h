@@ -45,9 +45,12 @@ int run_paystack_tests(void);
 int run_stripe_tests(void);
 int run_mollie_tests(void);
 int run_adyen_tests(void);
+int run_payneteasy_tests(void);
 int run_webhook_tests(void);
 int run_text_tests(void);
 int run_finalize_tests(void);
+int run_template_tests(void);
+int run_link_tests(void);
 
 
 #endif /* UNIT_H_INCLUDED_ */

@@ -14,4 +14,8 @@ void unit_parse(const ngx_payout_connector_t *c, ngx_payout_op_e op,
     long status, const char *body, ngx_payout_result_t *res);
 
 
+/* a whole file, NUL-terminated, malloc()ed; the test fails without it */
+char *unit_file(const char *path, size_t *len);
+
+
 #endif /* UNIT_CONNECTOR_H_INCLUDED_ */

@@ -72,6 +72,9 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "key") == 0) {
         rc = payoutctl_key(&conf, argc - i, argv + i);
 
+    } else if (strcmp(cmd, "status") == 0) {
+        rc = payoutctl_status(&conf, argc - i, argv + i);
+
     } else if (strcmp(cmd, "help") == 0) {
         payoutctl_usage(stdout);
         rc = PAYOUTCTL_OK;

@@ -1072,3 +1072,54 @@ payoutctl_migrate_status_part(PGconn *conn, payoutctl_component_t *c)
 
     return PAYOUTCTL_OK;
 }
+
+
+/*
+ * For payoutctl status: how many of the gateway's files are not applied
+ * (schema files pending, function files pending or changed); -1 when
+ * they cannot be read or compared.
+ */
+
+int
+payoutctl_migrate_pending(PGconn *conn, const char *dir)
+{
+    int                     n, row, state, functions;
+    size_t                  k;
+    PGresult               *rec;
+    payoutctl_component_t   gw;
+    payoutctl_migrations_t *list;
+
+    if (payoutctl_component_read(&gw, dir, "", "") != PAYOUTCTL_OK) {
+        return -1;
+    }
+
+    n = 0;
+
+    for (functions = 0; functions < (gw.layout ? 2 : 1); functions++) {
+        list = functions ? &gw.functions : &gw.schema;
+
+        rec = payoutctl_migrate_recorded(conn, &gw, functions, &state);
+        if (rec == NULL) {
+            n = -1;
+            break;
+        }
+
+        for (k = 0; k < list->nelts; k++) {
+            row = payoutctl_migrate_find(rec, &list->elts[k]);
+
+            if (row < 0
+                || (functions && (PQgetisnull(rec, row, 3)
+                                  || strcmp(PQgetvalue(rec, row, 3),
+                                            list->elts[k].checksum) != 0)))
+            {
+                n++;
+            }
+        }
+
+        PQclear(rec);
+    }
+
+    payoutctl_component_free(&gw);
+
+    return n;
+}

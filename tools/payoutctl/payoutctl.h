@@ -72,6 +72,8 @@ char *payoutctl_read(FILE *f, const char *name, size_t max,
 int payoutctl_migrate(payoutctl_conf_t *conf, int argc, char **argv);
 int payoutctl_tenant(payoutctl_conf_t *conf, int argc, char **argv);
 int payoutctl_key(payoutctl_conf_t *conf, int argc, char **argv);
+int payoutctl_status(payoutctl_conf_t *conf, int argc, char **argv);
+int payoutctl_migrate_pending(PGconn *conn, const char *dir);
 
 
 #endif /* _PAYOUTCTL_H_INCLUDED_ */
