@@ -12,6 +12,7 @@
 #include "src/ngx_http_payout_page.h"
 #include "src/ngx_http_payout_links.h"
 #include "src/ngx_http_payout_metrics.h"
+#include "src/ngx_http_payout_prometheus.h"
 
 
 static ngx_int_t ngx_http_payout_preconfiguration(ngx_conf_t *cf);
@@ -297,7 +298,7 @@ ngx_http_payout_postconfiguration(ngx_conf_t *cf)
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
-    if (ngx_http_payout_metrics_init(cf) != NGX_OK) {
+    if (ngx_http_payout_prometheus_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

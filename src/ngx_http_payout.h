@@ -167,7 +167,12 @@ extern ngx_module_t  ngx_http_payout_module;
 /* the JSON error filter (ngx_http_payout_filter.c) */
 ngx_int_t ngx_http_payout_filter_init(ngx_conf_t *cf);
 
-/* responses (ngx_http_payout_response.c) */
+/* nginx has no name for 422 Unprocessable Content */
+#define NGX_HTTP_PAYOUT_422  422
+
+/* requests and responses (ngx_http_payout_response.c) */
+ngx_int_t ngx_http_payout_read_request_body(ngx_http_request_t *r,
+    ngx_str_t *body);
 ngx_int_t ngx_http_payout_send_json(ngx_http_request_t *r, ngx_uint_t status,
     u_char *body, size_t len);
 ngx_int_t ngx_http_payout_send_body(ngx_http_request_t *r, ngx_uint_t status,
@@ -195,8 +200,6 @@ char *ngx_http_payout_set_location(ngx_conf_t *cf,
     ngx_http_payout_loc_conf_t *plcf, ngx_http_handler_pt handler);
 ngx_int_t ngx_http_payout_route(ngx_http_request_t *r,
     ngx_http_payout_route_t *routes);
-ngx_int_t ngx_http_payout_read_request_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 
 /* configuration (ngx_http_payout_conf.c) */
 char *ngx_http_payout_master_key_file(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -40,6 +40,11 @@ static const char  ngx_http_payout_result_sql[] =
     "p_id => $1, p_status => $2, p_error => $3, p_retry_in => $4, "
     "p_disable => $5, p_duration_ms => $6)";
 
+/* its one column: the delivery's state after the attempt */
+enum {
+    NGX_HTTP_PAYOUT_DELIVERY_STATE = 0
+};
+
 
 typedef struct {
     ngx_http_payout_main_conf_t  *pmcf;
@@ -497,7 +502,17 @@ static void
 ngx_http_payout_deliver_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
-    ngx_http_payout_metric_delivery(q, res);
+    ngx_str_t  state;
+
+    /* the delivery's state after this attempt */
+    if (q->status == NGX_HTTP_PAYOUT_PG_OK && PQntuples(res) == 1
+        && !ngx_http_payout_pg_isnull(res, 0, NGX_HTTP_PAYOUT_DELIVERY_STATE))
+    {
+        ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_DELIVERY_STATE,
+                                &state);
+        ngx_http_payout_metric_delivery(&state);
+    }
+
     ngx_http_payout_deliver_done(q->data);
 }
 

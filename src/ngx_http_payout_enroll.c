@@ -11,7 +11,7 @@
 
 #include "ngx_http_payout_auth.h"
 #include "ngx_http_payout_enroll.h"
-#include "ngx_http_payout_gateway.h"
+#include "ngx_http_payout_pg.h"
 #include "ngx_http_payout_secrets.h"
 
 

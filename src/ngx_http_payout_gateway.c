@@ -61,6 +61,12 @@ static const char  ngx_http_payout_transition_sql[] =
 
 /* its columns: NGX_HTTP_PAYOUT_RESULT_* (ngx_http_payout_gateway.h) */
 
+/* the caller's handler of a payout_apply_result() query */
+typedef struct {
+    ngx_http_payout_pg_handler_pt  handler;
+    void                          *data;
+} ngx_http_payout_applied_t;
+
 
 static void ngx_http_payout_send_instruction(ngx_http_payout_pg_query_t *q,
     PGresult *res);
@@ -81,6 +87,8 @@ static void ngx_http_payout_send_apply(ngx_http_payout_send_t *s);
 static void ngx_http_payout_send_recorded(ngx_http_payout_pg_query_t *q,
     PGresult *res);
 static void ngx_http_payout_send_finish(ngx_http_payout_send_t *s);
+static void ngx_http_payout_apply_counted(ngx_http_payout_pg_query_t *q,
+    PGresult *res);
 static char *ngx_http_payout_value(ngx_pool_t *pool, PGresult *res,
     int col);
 static ngx_int_t ngx_http_payout_send_number(ngx_http_payout_send_t *s,
@@ -585,6 +593,7 @@ ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     size_t                        len;
     const char                   *to;
     ngx_http_payout_pg_query_t   *q;
+    ngx_http_payout_applied_t    *a;
     ngx_http_payout_main_conf_t  *pmcf;
 
     pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
@@ -638,7 +647,16 @@ ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     q->handler = handler;
     q->data = data;
 
-    ngx_http_payout_metric_watch(q);
+    /* the row's transition is counted first; without memory, only not that */
+    a = ngx_palloc(q->mem, sizeof(ngx_http_payout_applied_t));
+
+    if (a) {
+        a->handler = handler;
+        a->data = data;
+
+        q->handler = ngx_http_payout_apply_counted;
+        q->data = a;
+    }
 
     /* a request's query must not outlive it */
     if (r) {
@@ -646,6 +664,33 @@ ngx_http_payout_apply_result(ngx_pool_t *pool, ngx_log_t *log,
     }
 
     return ngx_http_payout_pg_run(pmcf->pg, q);
+}
+
+
+static void
+ngx_http_payout_apply_counted(ngx_http_payout_pg_query_t *q, PGresult *res)
+{
+    ngx_str_t                   gateway;
+    ngx_http_payout_applied_t  *a;
+
+    a = q->data;
+    q->handler = a->handler;
+    q->data = a->data;
+
+    if (q->status == NGX_HTTP_PAYOUT_PG_OK && PQntuples(res) == 1
+        && ngx_http_payout_pg_bool(res, 0, NGX_HTTP_PAYOUT_RESULT_APPLIED))
+    {
+        ngx_http_payout_pg_text(res, 0, NGX_HTTP_PAYOUT_RESULT_GATEWAY,
+                                &gateway);
+
+        ngx_http_payout_metric_moved(&gateway,
+            ngx_http_payout_row_state(res, 0,
+                                      NGX_HTTP_PAYOUT_RESULT_FROM_SUB_STATUS),
+            ngx_http_payout_row_state(res, 0,
+                                      NGX_HTTP_PAYOUT_RESULT_SUB_STATUS));
+    }
+
+    q->handler(q, res);
 }
 
 

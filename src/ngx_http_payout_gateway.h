@@ -124,9 +124,6 @@ ngx_int_t ngx_http_payout_transfer_staged(ngx_http_request_t *r,
     ngx_str_t *uuid, int64_t payout_id);
 
 
-/* nginx has no name for 422 Unprocessable Content */
-#define NGX_HTTP_PAYOUT_422  422
-
 /* the webhook URL policy of the configuration, as NGX_PAYOUT_URL_* flags */
 #define ngx_http_payout_url_flags(pmcf)                                      \
     ((pmcf)->webhook_allow_private ? NGX_PAYOUT_URL_ALLOW_PRIVATE : 0)

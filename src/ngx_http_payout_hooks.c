@@ -208,6 +208,7 @@ ngx_http_payout_hook_verify(ngx_http_request_t *r, ngx_str_t *raw)
 {
     ngx_int_t                     rc;
     ngx_str_t                     name, body;
+    ngx_http_payout_ctx_t        *ctx;
     ngx_http_payout_hook_t       *hook;
     ngx_http_payout_pg_query_t   *q;
     ngx_http_payout_main_conf_t  *pmcf;
@@ -226,7 +227,15 @@ ngx_http_payout_hook_verify(ngx_http_request_t *r, ngx_str_t *raw)
     hook->request = r;
     hook->gateway = ngx_http_payout_find_gateway(pmcf, (char *) name.data,
                                                  name.len);
-    ngx_http_payout_metric_hook(r, hook->gateway, NULL);
+    /* for the metrics and the variables */
+    ctx = ngx_http_payout_get_ctx(r);
+    if (ctx) {
+        ctx->route_label = NGX_HTTP_PAYOUT_ROUTE_HOOKS;
+
+        if (hook->gateway) {
+            ctx->gateway = hook->gateway;
+        }
+    }
 
     if (hook->gateway == NULL) {
         ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
@@ -245,7 +254,7 @@ ngx_http_payout_hook_verify(ngx_http_request_t *r, ngx_str_t *raw)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "payout: webhook from gateway \"%V\" with a missing "
                       "or bad signature refused", &hook->gateway->name);
-        ngx_http_payout_metric_hook(r, NULL, "bad_signature");
+        ngx_http_payout_metric_hook(hook->gateway, "bad_signature");
 
         ngx_http_finalize_request(r, ngx_http_payout_send_error(r,
             NGX_HTTP_UNAUTHORIZED, "invalid_signature",
@@ -524,9 +533,14 @@ ngx_http_payout_hook_applied(ngx_http_payout_pg_query_t *q, PGresult *res)
 static ngx_int_t
 ngx_http_payout_hook_ack(ngx_http_request_t *r, const char *outcome)
 {
-    u_char  *body, *last;
+    u_char                 *body, *last;
+    ngx_http_payout_ctx_t  *ctx;
 
-    ngx_http_payout_metric_hook(r, NULL, outcome);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_payout_module);
+
+    if (ctx) {
+        ngx_http_payout_metric_hook(ctx->gateway, outcome);
+    }
 
     body = ngx_pnalloc(r->pool, 64);
     if (body == NULL) {

@@ -1,6 +1,7 @@
 /*
  * Sending JSON responses.  Everything an API location answers goes
  * through here, marked as our own so the error filter leaves it alone.
+ * And the request's side of it: its body, read whole.
  */
 
 #include "ngx_http_payout.h"
@@ -368,4 +369,61 @@ ngx_http_payout_query_started(ngx_http_request_t *r, ngx_int_t rc)
                                 : NGX_HTTP_INTERNAL_SERVER_ERROR);
 
     return NGX_DECLINED;
+}
+
+
+/* the whole body in one piece, from memory or from its temporary file */
+
+ngx_int_t
+ngx_http_payout_read_request_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    off_t         len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NGX_ERROR;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    body->len = p - body->data;
+
+    return NGX_OK;
 }

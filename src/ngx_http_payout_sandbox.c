@@ -17,7 +17,7 @@
  * (ngx_http_payout_sandbox_events.c).
  */
 
-#include "ngx_http_payout_sandbox.h"
+#include "ngx_http_payout_sandbox_events.h"
 #include "ngx_http_payout_pg.h"
 #include "connectors/ngx_payout_connector_sandbox.h"
 

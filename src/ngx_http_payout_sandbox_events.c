@@ -7,7 +7,7 @@
  * once.
  */
 
-#include "ngx_http_payout_sandbox.h"
+#include "ngx_http_payout_sandbox_events.h"
 #include "ngx_http_payout_pg.h"
 #include "ngx_http_payout_http.h"
 #include "ngx_http_payout_job.h"

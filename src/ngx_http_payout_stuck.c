@@ -9,6 +9,7 @@
 
 #include "ngx_http_payout_metrics.h"
 #include "ngx_http_payout_job.h"
+#include "ngx_http_payout_pg.h"
 
 
 static const char  ngx_http_payout_stuck_sql[] =

@@ -6,8 +6,8 @@
  * PostgreSQL is all they share.
  */
 
-#ifndef NGX_HTTP_PAYOUT_SANDBOX_H_INCLUDED_
-#define NGX_HTTP_PAYOUT_SANDBOX_H_INCLUDED_
+#ifndef NGX_HTTP_PAYOUT_SANDBOX_EVENTS_H_INCLUDED_
+#define NGX_HTTP_PAYOUT_SANDBOX_EVENTS_H_INCLUDED_
 
 
 #include "ngx_http_payout.h"
@@ -17,4 +17,4 @@ ngx_int_t ngx_http_payout_sandbox_events_start(ngx_cycle_t *cycle);
 void ngx_http_payout_sandbox_events_stop(void);
 
 
-#endif /* NGX_HTTP_PAYOUT_SANDBOX_H_INCLUDED_ */
+#endif /* NGX_HTTP_PAYOUT_SANDBOX_EVENTS_H_INCLUDED_ */
