@@ -201,6 +201,32 @@ def final(w, u):
     return wait_for(check, timeout=15, what="payout %s settled" % u)
 
 
+def cursor_walk(w, path, select):
+    """Cursor pagination: the first page, on via links.next and back via
+    links.previous, ascending, with select, past the end, and the bad
+    ones.  The tenant has at least two rows of the list."""
+    first = w.ok(path, "GET", path, 200,
+                 params={"cursor": "", "limit": 1}).json()
+    assert first["meta"]["cursor"] is None and "totalItems" not in \
+        first["meta"], first
+    nxt = w.ok(path, "GET", first["links"]["next"], 200).json()
+    assert nxt["data"] and nxt["data"][0] != first["data"][0], nxt
+    w.ok(path, "GET", nxt["links"]["previous"], 200)
+    w.ok(path, "GET", path, 200, params={"cursor": "", "sortBy": "id:ASC",
+                                         "select": select})
+    assert w.ok(path, "GET", path, 200,
+                params={"cursor": "1"}).json()["data"] == []
+    w.bad(path, "GET", path, 400, "invalid_parameter",
+          params={"cursor": "abc"})
+    w.bad(path, "GET", path, 400, "invalid_parameter",
+          params={"cursor": "0"})
+    w.bad(path, "GET", path, 400, "conflicting_parameters",
+          params=[("cursor", ""), ("cursor", "2")])
+    w.ok(path, "GET", path, 400, params={"cursor": "", "page": 2})
+    w.ok(path, "GET", path, 400, params={"cursor": "",
+                                         "sortBy": "created_at:DESC"})
+
+
 def test_health_and_lists(walk):
     w = walk
     w.ok("/v1/health", "GET", "/v1/health", 200, auth=False)
@@ -230,6 +256,9 @@ def test_health_and_lists(walk):
                     "filter.gateway_payout_id": "$not:$null"},
                    {"page": 9}]:
         w.ok("/v1/payouts", "GET", "/v1/payouts", 200, params=params)
+    w.ok("/v1/payouts", "POST", "/v1/payouts", 201,
+         bank(idempotency_key="oas-" + uuid.uuid4().hex, stage=True))
+    cursor_walk(w, "/v1/payouts", "id,amount,status")
     w.ok("/v1/payouts", "GET", "/v1/payouts", 400,
          params={"filter.nope": "$eq:1"})
     w.ok("/v1/payouts", "GET", "/v1/payouts", 400,
@@ -376,6 +405,7 @@ def test_recipient_routes(walk):
                                           "account_id": "acct_oas1"}
                 ).json()["uuid"]
     w.ok(t, "POST", "/v1/payout-recipients/%s/accounts" % conn, 422)
+    cursor_walk(w, path, "uuid,name")
 
 
 def link(**kw):
@@ -438,6 +468,7 @@ def test_link_routes(walk, pg):
     w.ok(path, "GET", path, 400, params={"filter.nope": "$eq:1"})
     w.bad(path, "GET", path, 400, "invalid_parameter",
           params={"sortBy": "narration:ASC"})
+    cursor_walk(w, path, "id,link_uuid,status")
     w.bad(path, "GET", path, 401, "unauthorized", auth=False)
 
     t = "/v1/payout-links/{uuid}"
