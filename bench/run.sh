@@ -79,6 +79,7 @@ fill "$small_id" "$small_n"
 sql "ANALYZE"
 
 openssl rand -hex 32 > "$work/master.key"
+chmod 600 "$work/master.key"
 mkdir -p "$work/body"
 chmod 777 "$work/body"
 cat > "$work/nginx.conf" <<CONF
