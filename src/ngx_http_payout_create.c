@@ -198,11 +198,7 @@ ngx_http_payout_create_params(ngx_http_request_t *r,
     ngx_http_payout_ctx_t *ctx, ngx_payout_create_t *in,
     ngx_http_payout_pg_query_t *q)
 {
-    u_char                        hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
-    ngx_str_t                     sealed;
-    ngx_http_payout_main_conf_t  *pmcf;
-
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+    u_char  hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
 
     /* the request's fingerprint for idempotency: key order ignored */
     if (ngx_http_payout_request_hash(ctx->body, hex) != NGX_OK
@@ -219,23 +215,10 @@ ngx_http_payout_create_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (in->webhook_secret) {
-        if (ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
-                                        "webhook_secret",
-                                        (u_char *) in->webhook_secret,
-                                        ngx_strlen(in->webhook_secret),
-                                        &sealed) != NGX_OK
-            || ngx_http_payout_pg_param(q, sealed.data, sealed.len)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-    } else {
-        ngx_http_payout_pg_param_null(q);
-    }
-
-    if (ngx_http_payout_param_str(q, in->stage ? "t" : "f") != NGX_OK
+    if (ngx_http_payout_param_webhook_secret(r, ctx->auth.tenant_id,
+                                             in->webhook_secret, q)
+        != NGX_OK
+        || ngx_http_payout_param_str(q, in->stage ? "t" : "f") != NGX_OK
         || ngx_http_payout_param_str(q, in->recipient.recipient_uuid)
            != NGX_OK)
     {

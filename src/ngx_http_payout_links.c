@@ -264,11 +264,8 @@ ngx_http_payout_link_create_params(ngx_http_request_t *r,
     u_char                        hex[NGX_HTTP_PAYOUT_DIGEST_HEX_LEN];
     u_char                        th[2 + 64], *p;
     char                          methods[64];
-    ngx_str_t                     sealed;
     ngx_payout_create_t          *c;
-    ngx_http_payout_main_conf_t  *pmcf;
 
-    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
     c = &in->payout;
 
     p = ngx_cpymem(th, "\\x", 2);
@@ -301,22 +298,8 @@ ngx_http_payout_link_create_params(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* sealed as a payout's is: the deliverer opens either the same way */
-    if (c->webhook_secret == NULL) {
-        ngx_http_payout_pg_param_null(q);
-        return NGX_OK;
-    }
-
-    if (ngx_http_payout_seal_number(pmcf, r->pool, ctx->auth.tenant_id,
-                                    "webhook_secret",
-                                    (u_char *) c->webhook_secret,
-                                    ngx_strlen(c->webhook_secret), &sealed)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_payout_pg_param(q, sealed.data, sealed.len);
+    return ngx_http_payout_param_webhook_secret(r, ctx->auth.tenant_id,
+                                                c->webhook_secret, q);
 }
 
 

@@ -102,6 +102,32 @@ ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
 
 
 ngx_int_t
+ngx_http_payout_param_webhook_secret(ngx_http_request_t *r,
+    int64_t tenant_id, const char *secret, ngx_http_payout_pg_query_t *q)
+{
+    ngx_str_t                     sealed;
+    ngx_http_payout_main_conf_t  *pmcf;
+
+    if (secret == NULL) {
+        ngx_http_payout_pg_param_null(q);
+        return NGX_OK;
+    }
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_payout_module);
+
+    if (ngx_http_payout_seal_number(pmcf, r->pool, tenant_id,
+                                    "webhook_secret", (u_char *) secret,
+                                    ngx_strlen(secret), &sealed)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_payout_pg_param(q, sealed.data, sealed.len);
+}
+
+
+ngx_int_t
 ngx_http_payout_secret_generate(ngx_http_request_t *r, int64_t tenant_id,
     const char *field, ngx_str_t *secret, ngx_str_t *sealed)
 {

@@ -38,6 +38,14 @@ ngx_int_t ngx_http_payout_seal_number(ngx_http_payout_main_conf_t *pmcf,
     ngx_pool_t *pool, int64_t tenant_id, const char *field,
     const u_char *plain, size_t len, ngx_str_t *hex);
 
+/*
+ * A merchant's webhook secret (NUL-terminated, or NULL) as the next
+ * parameter of q: sealed for tenant_id, or SQL NULL.  Payouts and payout
+ * links store it alike, so the deliverer opens either the same way.
+ */
+ngx_int_t ngx_http_payout_param_webhook_secret(ngx_http_request_t *r,
+    int64_t tenant_id, const char *secret, ngx_http_payout_pg_query_t *q);
+
 /* a fresh "whsec_" + base64(32 random bytes) in secret, and it sealed */
 ngx_int_t ngx_http_payout_secret_generate(ngx_http_request_t *r,
     int64_t tenant_id, const char *field, ngx_str_t *secret,
