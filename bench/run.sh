@@ -116,29 +116,81 @@ CONF
 nginx -p "$work" -c "$work/nginx.conf" -e "$work/error.log"
 sleep 0.5
 
-# "req/s p99" from wrk's --latency output
+# CPU accounting, so that a row shows where its time goes: the whole
+# machine's busy ticks (/proc/stat), nginx's workers' ticks (they outlive
+# a row; PostgreSQL's pgbench backends do not), and the load generator's
+# own (bash's `times` in the subshell that ran it).  What is left of the
+# machine's is PostgreSQL's (and the kernel's work for its sockets).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+nginx_ticks() {
+    local total=0 pid
+    for pid in $(pgrep -P "$(cat "$work/nginx.pid")"); do
+        total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+    done
+    echo "$total"
+}
+hz=$(getconf CLK_TCK)
+# the children's user and system time from the output of `times` (its
+# second line, "0m1.234s 0m0.567s") in ticks; `times` must run in the
+# subshell that ran the generator, so its output is parsed here
+times_ticks() {
+    awk -v hz="$hz" '$1 == "times" {getline; getline
+        s = 0
+        for (i = 1; i <= 2; i++) {
+            split($i, ms, "m"); s += ms[1] * 60 + ms[2]
+        }
+        printf "%d", s * hz }'
+}
+# microseconds per request from ticks and a request count
+per_request() {
+    awk -v t="$1" -v n="$2" -v hz="$hz" \
+        'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }'
+}
+
+# "req/s p99 G/N/P" from wrk's --latency output: CPU microseconds per
+# request of the generator (wrk), nginx and PostgreSQL
 wrk_run() {
-    local out
-    out=$(wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$@")
-    awk '/Requests\/sec/ {rps = $2} $1 == "99%" {p99 = $2}
-         END {print rps, p99}' <<< "$out"
+    local out m0 n0 m1 n1 gen count
+    m0=$(machine_ticks)
+    n0=$(nginx_ticks)
+    out=$(wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$@"
+          echo times; times)
+    m1=$(machine_ticks)
+    n1=$(nginx_ticks)
+    gen=$(times_ticks <<< "$out")
+    count=$(awk '/requests in/ {print $1}' <<< "$out")
+    awk -v g="$(per_request "$gen" "$count")" \
+        -v n="$(per_request $(( n1 - n0 )) "$count")" \
+        -v d="$(per_request $(( m1 - m0 - gen - (n1 - n0) )) "$count")" \
+        '/Requests\/sec/ {rps = $2} $1 == "99%" {p99 = $2}
+         END {print rps, p99, g "/" n "/" d}' <<< "$out"
 }
 
 # as many database connections as the module's pools hold (2 workers);
 # pgbench sends :variables as parameters of prepared statements, as the
 # module does, so both run under the same plans
 pg_clients=$(( 2 * pool ))
-pgb() {
-    pgbench -n -M prepared -c "$pg_clients" -j "$threads" -T "$duration" \
-        -f "$1" "$db" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3; exit}'
+pgb() {         # "tps G/-/P", as wrk_run
+    local out m0 m1 gen count
+    m0=$(machine_ticks)
+    out=$(pgbench -n -M prepared -c "$pg_clients" -j "$threads" \
+              -T "$duration" -f "$1" "$db" 2>/dev/null
+          echo times; times)
+    m1=$(machine_ticks)
+    gen=$(times_ticks <<< "$out")
+    count=$(awk '/actually processed/ {print $NF}' <<< "$out")
+    awk -v g="$(per_request "$gen" "$count")" \
+        -v d="$(per_request $(( m1 - m0 - gen )) "$count")" \
+        '/^tps/ {tps = $3} END {printf "%.0f %s/-/%s\n", tps, g, d}' <<< "$out"
 }
 
 rows=()
-# row label, req/s, p99, ceiling label, ceiling req/s
-row() { rows+=("$1|$2|$3|$4|$5"); }
+# row label, req/s, p99, CPU, ceiling label, ceiling req/s, its CPU
+row() { rows+=("$1|$2|$3|$4|$5|$6|$7"); }
 
-read -r static_rps static_p99 < <(wrk_run "$api/static")
-row "static \`return 200\` (nginx ceiling)" "$static_rps" "$static_p99" "-" ""
+read -r static_rps static_p99 static_cpu < <(wrk_run "$api/static")
+row "static \`return 200\` (nginx ceiling)" "$static_rps" "$static_p99" \
+    "$static_cpu" "-" "" ""
 
 # -- create: the module, the gateway side's SQL, the sandbox's own share
 cat > "$work/create.lua" <<LUA
@@ -159,10 +211,10 @@ SQL
 cat > "$work/sandbox.sql" <<SQL
 SELECT * FROM sandbox.sandbox_transfer_create(gen_random_uuid(), 1000, 'NGN', 'bank_account', '6789', '058', NULL, NULL, 'succeed', 1000);
 SQL
-read -r create_rps create_p99 < <(wrk_run -s "$work/create.lua" \
+read -r create_rps create_p99 create_cpu < <(wrk_run -s "$work/create.lua" \
     "$api/v1/payouts")
-pg_create=$(pgb "$work/create.sql")
-pg_sandbox=$(pgb "$work/sandbox.sql")
+read -r pg_create pg_create_cpu < <(pgb "$work/create.sql")
+read -r pg_sandbox pg_sandbox_cpu < <(pgb "$work/sandbox.sql")
 
 # -- get: the module, the minimal SELECT, the module's own statement
 uuid=$(sql "SELECT uuid FROM payouts WHERE tenant_id = $tenant_id
@@ -171,9 +223,9 @@ cat > "$work/get_min.sql" <<SQL
 \set tenant $tenant_id
 SELECT p.*, r.* FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id WHERE p.tenant_id = :tenant AND p.livemode = false AND p.uuid = '$uuid';
 SQL
-read -r get_rps get_p99 < <(wrk_run -H "Authorization: Bearer $key" \
+read -r get_rps get_p99 get_cpu < <(wrk_run -H "Authorization: Bearer $key" \
     "$api/v1/payouts/$uuid")
-pg_get_min=$(pgb "$work/get_min.sql")
+read -r pg_get_min pg_get_min_cpu < <(pgb "$work/get_min.sql")
 
 # -- lists: page 1 of the small and the large tenant, unfiltered and by
 # status, a deep page, a deep cursor page; the minimal page query
@@ -187,33 +239,35 @@ deep_page=$(( big_n * 3 / 4 / 50 ))
 list() {        # key, query
     wrk_run -H "Authorization: Bearer $1" "$api/v1/payouts?limit=50$2"
 }
-read -r ls_rps ls_p99 < <(list "$small_key" "")
-read -r lb_rps lb_p99 < <(list "$big_key" "")
-read -r lss_rps lss_p99 < <(list "$small_key" "&filter.status=pending")
-read -r lbs_rps lbs_p99 < <(list "$big_key" "&filter.status=pending")
-read -r lbc_rps lbc_p99 < <(list "$big_key" "&cursor=$deep_cursor")
-read -r lbd_rps lbd_p99 < <(list "$big_key" "&page=$deep_page")
-pg_list_min=$(pgb "$work/list_min.sql")
+read -r ls_rps ls_p99 ls_cpu < <(list "$small_key" "")
+read -r lb_rps lb_p99 lb_cpu < <(list "$big_key" "")
+read -r lss_rps lss_p99 lss_cpu < <(list "$small_key" "&filter.status=pending")
+read -r lbs_rps lbs_p99 lbs_cpu < <(list "$big_key" "&filter.status=pending")
+read -r lbc_rps lbc_p99 lbc_cpu < <(list "$big_key" "&cursor=$deep_cursor")
+read -r lbd_rps lbd_p99 lbd_cpu < <(list "$big_key" "&page=$deep_page")
+read -r pg_list_min pg_list_min_cpu < <(pgb "$work/list_min.sql")
 
 min_get="pgbench, minimal get"
 min_list="pgbench, minimal page (large tenant)"
-row "\`GET /v1/payouts/{uuid}\`" "$get_rps" "$get_p99" "$min_get" \
-    "$pg_get_min"
+row "\`GET /v1/payouts/{uuid}\`" "$get_rps" "$get_p99" "$get_cpu" \
+    "$min_get" "$pg_get_min" "$pg_get_min_cpu"
 row "\`GET /v1/payouts\`, $small_n payouts" "$ls_rps" "$ls_p99" \
-    "$min_list" "$pg_list_min"
+    "$ls_cpu" "$min_list" "$pg_list_min" "$pg_list_min_cpu"
 row "\`GET /v1/payouts\`, $big_n payouts" "$lb_rps" "$lb_p99" \
-    "$min_list" "$pg_list_min"
+    "$lb_cpu" "$min_list" "$pg_list_min" "$pg_list_min_cpu"
 row "... \`filter.status=pending\`, $small_n" "$lss_rps" "$lss_p99" \
-    "$min_list" "$pg_list_min"
+    "$lss_cpu" "$min_list" "$pg_list_min" "$pg_list_min_cpu"
 row "... \`filter.status=pending\`, $big_n" "$lbs_rps" "$lbs_p99" \
-    "$min_list" "$pg_list_min"
+    "$lbs_cpu" "$min_list" "$pg_list_min" "$pg_list_min_cpu"
 row "... \`cursor\` at 3/4 deep, $big_n" "$lbc_rps" "$lbc_p99" \
-    "$min_list" "$pg_list_min"
+    "$lbc_cpu" "$min_list" "$pg_list_min" "$pg_list_min_cpu"
 row "... \`page=$deep_page\` (3/4 deep), $big_n" "$lbd_rps" "$lbd_p99" \
-    "$min_list" "$pg_list_min"
+    "$lbd_cpu" "$min_list" "$pg_list_min" "$pg_list_min_cpu"
 row "\`POST /v1/payouts\` (sandbox)" "$create_rps" "$create_p99" \
-    "pgbench, create + transition" "$pg_create"
-row "... the sandbox's own transaction" "$pg_sandbox" "-" "-" ""
+    "$create_cpu" "pgbench, create + transition" "$pg_create" \
+    "$pg_create_cpu"
+row "... the sandbox's own transaction" "$pg_sandbox" "-" \
+    "$pg_sandbox_cpu" "-" "" ""
 
 # -- webhooks: commit of the event to the receiver's 200, at a rate
 read -r wh_n wh_p50 wh_p99 wh_rate < <(/usr/bin/python3 \
@@ -278,18 +332,24 @@ rss_last=$(rss)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 {
-    printf '| row | req/s | p99 | vs static | ceiling | ceiling req/s | vs ceiling |\n'
-    printf '|---|---:|---:|---:|---|---:|---:|\n'
+    printf '| row | req/s | p99 | CPU µs/req | vs static | ceiling | '
+    printf 'ceiling req/s | its CPU µs | vs ceiling |\n'
+    printf '|---|---:|---:|---:|---:|---|---:|---:|---:|\n'
     for r in "${rows[@]}"; do
-        IFS='|' read -r label rps p99 ceil ceil_rps <<< "$r"
+        IFS='|' read -r label rps p99 cpu ceil ceil_rps ceil_cpu <<< "$r"
         if [ -n "$ceil_rps" ]; then
             vs=$(ratio "$rps" "$ceil_rps")
         else
-            vs="-"; ceil_rps="-"
+            vs="-"; ceil_rps="-"; ceil_cpu="-"
         fi
-        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$rps" \
-            "$p99" "$(ratio "$rps" "$static_rps")" "$ceil" "$ceil_rps" "$vs"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+            "$label" "$rps" "$p99" "$cpu" "$(ratio "$rps" "$static_rps")" \
+            "$ceil" "$ceil_rps" "$ceil_cpu" "$vs"
     done
+    echo
+    printf 'CPU µs/req: CPU time per request of the load generator (wrk '
+    printf 'or pgbench) / nginx'"'"'s workers / PostgreSQL and the rest of '
+    printf 'the machine.\n'
     echo
     printf '| webhooks: commit to the receiver'"'"'s 200 | p50 | p99 | received | creates/s |\n'
     printf '|---|---:|---:|---:|---:|\n'

@@ -95,8 +95,7 @@ static void
 ngx_http_payout_payouts_get_done(ngx_http_payout_pg_query_t *q,
     PGresult *res)
 {
-    json_t              *json;
-    ngx_int_t            rc;
+    ngx_str_t            json;
     ngx_http_request_t  *r;
 
     r = q->data;
@@ -105,16 +104,14 @@ ngx_http_payout_payouts_get_done(ngx_http_payout_pg_query_t *q,
         return;
     }
 
-    json = ngx_http_payout_render_payout(res, 0, 0);
-    if (json == NULL) {
+    if (ngx_http_payout_render_payouts(r->pool, res, 0, 0, &json) != NGX_OK) {
         ngx_http_payout_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    rc = ngx_http_payout_send_json_t(r, NGX_HTTP_OK, json);
-    json_decref(json);
-
-    ngx_http_payout_finalize(r, rc);
+    ngx_http_payout_finalize(r, ngx_http_payout_send_json(r, NGX_HTTP_OK,
+                                                          json.data,
+                                                          json.len));
 }
 
 

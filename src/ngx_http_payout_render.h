@@ -13,6 +13,8 @@
 
 #include <libpq-fe.h>
 
+#include "core/ngx_payout_json_writer.h"
+
 
 /*
  * The select list of a payout with its recipient, as "p" and "r", whose
@@ -40,10 +42,13 @@
 
 
 /*
- * Row row of a result whose columns from base on are
- * NGX_HTTP_PAYOUT_RENDER_COLUMNS; NULL: out of memory.
+ * The payouts of a result whose columns from base on are
+ * NGX_HTTP_PAYOUT_RENDER_COLUMNS, as JSON text allocated in pool: the
+ * first row's object, or (array) an array of the rows whose column base
+ * is not NULL.  NGX_ERROR: out of memory.
  */
-json_t *ngx_http_payout_render_payout(PGresult *res, int row, int base);
+ngx_int_t ngx_http_payout_render_payouts(ngx_pool_t *pool, PGresult *res,
+    int base, ngx_uint_t array, ngx_str_t *out);
 
 
 #endif /* NGX_HTTP_PAYOUT_RENDER_H_INCLUDED_ */

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from payout_helpers import assert_error
-from test_list import get_list, insert_payouts
+from test_list import LIST_GATEWAY, get_list, insert_payouts
 
 AMOUNTS = list(range(100, 1300, 100))     # 12 payouts, ids ascending
 
@@ -244,3 +244,34 @@ def test_page_past_the_end_with_counted_totals(nginx, http, pg, tenant):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["meta"]["currentPage"] == 2 and len(body["data"]) == 1
+
+
+def test_totals_of_one_statement_of_many_rows(nginx, http, pg, tenant):
+    # an import: the counters are added once per statement (schema 017),
+    # where a row trigger rewrote one counter row per payout and 200,000
+    # rows in one statement did not finish in twelve minutes
+    pg.sql("INSERT INTO payouts (tenant_id, amount, currency, gateway, "
+           "status, sub_status) SELECT %s, g, 'NGN', %s, "
+           "(ARRAY['success', 'canceled'])[g %% 2 + 1], "
+           "(ARRAY['success', 'canceled_failure'])[g %% 2 + 1] "
+           "FROM generate_series(1, 20000) g", (tenant.id, LIST_GATEWAY))
+    try:
+        assert total(http, nginx, tenant) == 20000
+        assert total(http, nginx, tenant,
+                     **{"filter.status": "canceled"}) == 10000
+
+        pg.sql("DELETE FROM payouts WHERE tenant_id = %s AND amount <= 5000",
+               (tenant.id,))
+        assert total(http, nginx, tenant) == 15000
+        assert total(http, nginx, tenant,
+                     **{"filter.status": "success"}) == 7500
+        # the last page of the import, past its end: clamped by the total
+        body = get_list(http, nginx, tenant, limit=100, page=1000)
+        assert body["meta"]["currentPage"] == 150
+        assert len(body["data"]) == 100
+    finally:
+        pg.sql("DELETE FROM payouts WHERE tenant_id = %s", (tenant.id,))
+    assert total(http, nginx, tenant) == 0
+    rows = pg.sql("SELECT sum(n) FROM tenant_counters WHERE tenant_id = %s",
+                  (tenant.id,))
+    assert rows[0][0] == 0

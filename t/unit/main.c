@@ -16,6 +16,7 @@ main(void)
     failed += run_apikey_tests();
     failed += run_hex_tests();
     failed += run_json_tests();
+    failed += run_json_writer_tests();
     failed += run_query_tests();
     failed += run_validate_tests();
     failed += run_filter_tests();

@@ -34,6 +34,7 @@ void unit_mem_free(unit_mem_t *m);
 int run_apikey_tests(void);
 int run_hex_tests(void);
 int run_json_tests(void);
+int run_json_writer_tests(void);
 int run_query_tests(void);
 int run_validate_tests(void);
 int run_filter_tests(void);

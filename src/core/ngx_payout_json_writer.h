@@ -1,0 +1,46 @@
+/*
+ * JSON written as text, for the hot paths that render database rows
+ * (a payout, a page of them) without building jansson objects: a JSON
+ * value per call, with no allocation.  The caller runs its rendering
+ * twice, first with a writer that only counts (p NULL), then into a
+ * buffer of exactly the length counted; both runs must see the same
+ * input.
+ */
+
+#ifndef NGX_PAYOUT_JSON_WRITER_H_INCLUDED_
+#define NGX_PAYOUT_JSON_WRITER_H_INCLUDED_
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+typedef struct {
+    unsigned char  *p;        /* NULL: count only */
+    size_t          len;      /* bytes written (or counted) so far */
+} ngx_payout_json_writer_t;
+
+
+/* bytes as they are: punctuation, or a key already quoted */
+void ngx_payout_jw_raw(ngx_payout_json_writer_t *w, const char *s,
+    size_t len);
+
+/*
+ * A JSON string: quoted, with '"', '\\' and control characters escaped
+ * as jansson's json_dumpb() escapes them.  Bytes that are not valid
+ * UTF-8 each become U+FFFD, so the text is always valid JSON.
+ */
+void ngx_payout_jw_string(ngx_payout_json_writer_t *w, const char *s,
+    size_t len);
+
+void ngx_payout_jw_int(ngx_payout_json_writer_t *w, int64_t v);
+
+/*
+ * JSON text that is already valid (PostgreSQL's output of jsonb or
+ * to_json()), without the white space between its tokens, as jansson's
+ * JSON_COMPACT prints it.  Strings are copied as they are.
+ */
+void ngx_payout_jw_compact(ngx_payout_json_writer_t *w, const char *s,
+    size_t len);
+
+
+#endif /* NGX_PAYOUT_JSON_WRITER_H_INCLUDED_ */
