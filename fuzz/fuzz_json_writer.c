@@ -118,7 +118,7 @@ static unsigned char *
 fuzz_jw_run(fuzz_jw_pt write, const uint8_t *data, size_t size, size_t *len)
 {
     unsigned char             *buf;
-    ngx_payout_json_writer_t   w;
+    ngx_payout_json_writer_t   w = { 0 };
 
     w.p = NULL;
     w.len = 0;

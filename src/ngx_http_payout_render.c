@@ -19,6 +19,10 @@
 #include "ngx_http_payout_pg.h"
 
 
+/* a payout's first guess at its JSON's size */
+#define NGX_HTTP_PAYOUT_RENDER_ROOM  1536
+
+
 /* the columns of NGX_HTTP_PAYOUT_RENDER_COLUMNS (ngx_http_payout_render.h) */
 enum {
     NGX_HTTP_PAYOUT_RENDER_ID = 0,
@@ -77,13 +81,19 @@ typedef enum {
 } ngx_http_payout_render_as_e;
 
 
+/* a key as written: quoted, with its colon */
+#define ngx_http_payout_render_key(k)                                         \
+    { sizeof("\"" k "\":") - 1, (u_char *) "\"" k "\":" }
+
 typedef struct {
-    const char                     *key;
+    ngx_str_t                       key;
     int                             col;
     ngx_http_payout_render_as_e     kind;
 } ngx_http_payout_render_field_t;
 
 
+static int ngx_http_payout_render_grow(ngx_payout_json_writer_t *w,
+    size_t need);
 static void ngx_http_payout_render_rows(ngx_payout_json_writer_t *w,
     PGresult *res, int base, ngx_uint_t array);
 static void ngx_http_payout_render_row(ngx_payout_json_writer_t *w,
@@ -103,123 +113,191 @@ static void ngx_http_payout_render_text(ngx_payout_json_writer_t *w,
 static const ngx_http_payout_render_field_t
     ngx_http_payout_render_recipient[] =
 {
-    { "uuid", NGX_HTTP_PAYOUT_RENDER_R_UUID, NGX_HTTP_PAYOUT_AS_TEXT },
-    { "tenant_id", NGX_HTTP_PAYOUT_RENDER_R_TENANT_ID,
+    { ngx_http_payout_render_key("uuid"),
+      NGX_HTTP_PAYOUT_RENDER_R_UUID, NGX_HTTP_PAYOUT_AS_TEXT },
+    { ngx_http_payout_render_key("tenant_id"),
+      NGX_HTTP_PAYOUT_RENDER_R_TENANT_ID,
       NGX_HTTP_PAYOUT_AS_INT },
-    { "gateway", NGX_HTTP_PAYOUT_RENDER_R_GATEWAY,
+    { ngx_http_payout_render_key("gateway"),
+      NGX_HTTP_PAYOUT_RENDER_R_GATEWAY,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "recipient_type", NGX_HTTP_PAYOUT_RENDER_R_TYPE,
+    { ngx_http_payout_render_key("recipient_type"),
+      NGX_HTTP_PAYOUT_RENDER_R_TYPE,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "name", NGX_HTTP_PAYOUT_RENDER_R_NAME, NGX_HTTP_PAYOUT_AS_TEXT },
-    { "email", NGX_HTTP_PAYOUT_RENDER_R_EMAIL, NGX_HTTP_PAYOUT_AS_TEXT },
-    { "phone", NGX_HTTP_PAYOUT_RENDER_R_PHONE, NGX_HTTP_PAYOUT_AS_TEXT },
-    { "bank_code", NGX_HTTP_PAYOUT_RENDER_R_BANK_CODE,
+    { ngx_http_payout_render_key("name"),
+      NGX_HTTP_PAYOUT_RENDER_R_NAME, NGX_HTTP_PAYOUT_AS_TEXT },
+    { ngx_http_payout_render_key("email"),
+      NGX_HTTP_PAYOUT_RENDER_R_EMAIL, NGX_HTTP_PAYOUT_AS_TEXT },
+    { ngx_http_payout_render_key("phone"),
+      NGX_HTTP_PAYOUT_RENDER_R_PHONE, NGX_HTTP_PAYOUT_AS_TEXT },
+    { ngx_http_payout_render_key("bank_code"),
+      NGX_HTTP_PAYOUT_RENDER_R_BANK_CODE,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "bank_name", NGX_HTTP_PAYOUT_RENDER_R_BANK_NAME,
+    { ngx_http_payout_render_key("bank_name"),
+      NGX_HTTP_PAYOUT_RENDER_R_BANK_NAME,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "bank_account_name", NGX_HTTP_PAYOUT_RENDER_R_BANK_ACCOUNT_NAME,
+    { ngx_http_payout_render_key("bank_account_name"),
+      NGX_HTTP_PAYOUT_RENDER_R_BANK_ACCOUNT_NAME,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "bank_account_number", NGX_HTTP_PAYOUT_RENDER_R_ACCOUNT_LAST4,
+    { ngx_http_payout_render_key("bank_account_number"),
+      NGX_HTTP_PAYOUT_RENDER_R_ACCOUNT_LAST4,
       NGX_HTTP_PAYOUT_AS_MASK },
-    { "mobile_money_provider", NGX_HTTP_PAYOUT_RENDER_R_MM_PROVIDER,
+    { ngx_http_payout_render_key("mobile_money_provider"),
+      NGX_HTTP_PAYOUT_RENDER_R_MM_PROVIDER,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "mobile_money_number", NGX_HTTP_PAYOUT_RENDER_R_MM_LAST4,
+    { ngx_http_payout_render_key("mobile_money_number"),
+      NGX_HTTP_PAYOUT_RENDER_R_MM_LAST4,
       NGX_HTTP_PAYOUT_AS_MASK },
-    { "account_id", NGX_HTTP_PAYOUT_RENDER_R_ACCOUNT_ID,
+    { ngx_http_payout_render_key("account_id"),
+      NGX_HTTP_PAYOUT_RENDER_R_ACCOUNT_ID,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "balance_id", NGX_HTTP_PAYOUT_RENDER_R_BALANCE_ID,
+    { ngx_http_payout_render_key("balance_id"),
+      NGX_HTTP_PAYOUT_RENDER_R_BALANCE_ID,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "country", NGX_HTTP_PAYOUT_RENDER_R_COUNTRY,
+    { ngx_http_payout_render_key("country"),
+      NGX_HTTP_PAYOUT_RENDER_R_COUNTRY,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "gateway_recipient_code", NGX_HTTP_PAYOUT_RENDER_R_RECIPIENT_CODE,
+    { ngx_http_payout_render_key("gateway_recipient_code"),
+      NGX_HTTP_PAYOUT_RENDER_R_RECIPIENT_CODE,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "idempotency_key", NGX_HTTP_PAYOUT_RENDER_R_IDEMPOTENCY_KEY,
+    { ngx_http_payout_render_key("idempotency_key"),
+      NGX_HTTP_PAYOUT_RENDER_R_IDEMPOTENCY_KEY,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "metadata", NGX_HTTP_PAYOUT_RENDER_R_METADATA,
+    { ngx_http_payout_render_key("metadata"),
+      NGX_HTTP_PAYOUT_RENDER_R_METADATA,
       NGX_HTTP_PAYOUT_AS_JSON },
-    { "livemode", NGX_HTTP_PAYOUT_RENDER_R_LIVEMODE,
+    { ngx_http_payout_render_key("livemode"),
+      NGX_HTTP_PAYOUT_RENDER_R_LIVEMODE,
       NGX_HTTP_PAYOUT_AS_BOOL },
-    { "created_at", NGX_HTTP_PAYOUT_RENDER_R_CREATED_AT,
+    { ngx_http_payout_render_key("created_at"),
+      NGX_HTTP_PAYOUT_RENDER_R_CREATED_AT,
       NGX_HTTP_PAYOUT_AS_JSON },
-    { "updated_at", NGX_HTTP_PAYOUT_RENDER_R_UPDATED_AT,
+    { ngx_http_payout_render_key("updated_at"),
+      NGX_HTTP_PAYOUT_RENDER_R_UPDATED_AT,
       NGX_HTTP_PAYOUT_AS_JSON },
-    { NULL, 0, 0 }
+    { ngx_null_string, 0, 0 }
 };
 
 
 static const ngx_http_payout_render_field_t
     ngx_http_payout_render_payout_fields[] =
 {
-    { "id", NGX_HTTP_PAYOUT_RENDER_ID, NGX_HTTP_PAYOUT_AS_INT },
-    { "uuid", NGX_HTTP_PAYOUT_RENDER_UUID, NGX_HTTP_PAYOUT_AS_TEXT },
-    { "tenant_id", NGX_HTTP_PAYOUT_RENDER_TENANT_ID,
+    { ngx_http_payout_render_key("id"),
+      NGX_HTTP_PAYOUT_RENDER_ID, NGX_HTTP_PAYOUT_AS_INT },
+    { ngx_http_payout_render_key("uuid"),
+      NGX_HTTP_PAYOUT_RENDER_UUID, NGX_HTTP_PAYOUT_AS_TEXT },
+    { ngx_http_payout_render_key("tenant_id"),
+      NGX_HTTP_PAYOUT_RENDER_TENANT_ID,
       NGX_HTTP_PAYOUT_AS_INT },
-    { "amount", NGX_HTTP_PAYOUT_RENDER_AMOUNT, NGX_HTTP_PAYOUT_AS_INT },
-    { "currency", NGX_HTTP_PAYOUT_RENDER_CURRENCY,
+    { ngx_http_payout_render_key("amount"),
+      NGX_HTTP_PAYOUT_RENDER_AMOUNT, NGX_HTTP_PAYOUT_AS_INT },
+    { ngx_http_payout_render_key("currency"),
+      NGX_HTTP_PAYOUT_RENDER_CURRENCY,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "gateway", NGX_HTTP_PAYOUT_RENDER_GATEWAY,
+    { ngx_http_payout_render_key("gateway"),
+      NGX_HTTP_PAYOUT_RENDER_GATEWAY,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "status", NGX_HTTP_PAYOUT_RENDER_STATUS, NGX_HTTP_PAYOUT_AS_TEXT },
-    { "sub_status", NGX_HTTP_PAYOUT_RENDER_SUB_STATUS,
+    { ngx_http_payout_render_key("status"),
+      NGX_HTTP_PAYOUT_RENDER_STATUS, NGX_HTTP_PAYOUT_AS_TEXT },
+    { ngx_http_payout_render_key("sub_status"),
+      NGX_HTTP_PAYOUT_RENDER_SUB_STATUS,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "narration", NGX_HTTP_PAYOUT_RENDER_NARRATION,
+    { ngx_http_payout_render_key("narration"),
+      NGX_HTTP_PAYOUT_RENDER_NARRATION,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "metadata", NGX_HTTP_PAYOUT_RENDER_METADATA,
+    { ngx_http_payout_render_key("metadata"),
+      NGX_HTTP_PAYOUT_RENDER_METADATA,
       NGX_HTTP_PAYOUT_AS_JSON },
-    { "idempotency_key", NGX_HTTP_PAYOUT_RENDER_IDEMPOTENCY_KEY,
+    { ngx_http_payout_render_key("idempotency_key"),
+      NGX_HTTP_PAYOUT_RENDER_IDEMPOTENCY_KEY,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "gateway_payout_id", NGX_HTTP_PAYOUT_RENDER_GATEWAY_PAYOUT_ID,
+    { ngx_http_payout_render_key("gateway_payout_id"),
+      NGX_HTTP_PAYOUT_RENDER_GATEWAY_PAYOUT_ID,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "failure_reason", NGX_HTTP_PAYOUT_RENDER_FAILURE_REASON,
+    { ngx_http_payout_render_key("failure_reason"),
+      NGX_HTTP_PAYOUT_RENDER_FAILURE_REASON,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "next_action", NGX_HTTP_PAYOUT_RENDER_NEXT_ACTION,
+    { ngx_http_payout_render_key("next_action"),
+      NGX_HTTP_PAYOUT_RENDER_NEXT_ACTION,
       NGX_HTTP_PAYOUT_AS_NEXT_ACTION },
-    { "webhook_urls", NGX_HTTP_PAYOUT_RENDER_WEBHOOK_URLS,
+    { ngx_http_payout_render_key("webhook_urls"),
+      NGX_HTTP_PAYOUT_RENDER_WEBHOOK_URLS,
       NGX_HTTP_PAYOUT_AS_JSON },
-    { "livemode", NGX_HTTP_PAYOUT_RENDER_LIVEMODE,
+    { ngx_http_payout_render_key("livemode"),
+      NGX_HTTP_PAYOUT_RENDER_LIVEMODE,
       NGX_HTTP_PAYOUT_AS_BOOL },
-    { "recipient_uuid", NGX_HTTP_PAYOUT_RENDER_R_UUID,
+    { ngx_http_payout_render_key("recipient_uuid"),
+      NGX_HTTP_PAYOUT_RENDER_R_UUID,
       NGX_HTTP_PAYOUT_AS_TEXT },
-    { "recipient", NGX_HTTP_PAYOUT_RENDER_R_ID,
+    { ngx_http_payout_render_key("recipient"),
+      NGX_HTTP_PAYOUT_RENDER_R_ID,
       NGX_HTTP_PAYOUT_AS_RECIPIENT },
-    { "created_at", NGX_HTTP_PAYOUT_RENDER_CREATED_AT,
+    { ngx_http_payout_render_key("created_at"),
+      NGX_HTTP_PAYOUT_RENDER_CREATED_AT,
       NGX_HTTP_PAYOUT_AS_JSON },
-    { "updated_at", NGX_HTTP_PAYOUT_RENDER_UPDATED_AT,
+    { ngx_http_payout_render_key("updated_at"),
+      NGX_HTTP_PAYOUT_RENDER_UPDATED_AT,
       NGX_HTTP_PAYOUT_AS_JSON },
-    { NULL, 0, 0 }
+    { ngx_null_string, 0, 0 }
 };
 
 
 /*
- * Two runs over the rows: the first counts the bytes, the second writes
- * them into a buffer of that size, so the page is allocated once.
+ * One run over the rows into a buffer from the pool, of a size that
+ * usually holds the page (a payout with its recipient is about 1 KB),
+ * and that doubles when it does not.
  */
 
 ngx_int_t
 ngx_http_payout_render_payouts(ngx_pool_t *pool, PGresult *res, int base,
     ngx_uint_t array, ngx_str_t *out)
 {
-    int                       pass;
     ngx_payout_json_writer_t  w;
 
-    w.p = NULL;
+    ngx_memzero(&w, sizeof(ngx_payout_json_writer_t));
 
-    for (pass = 0; pass < 2; pass++) {
-        w.len = 0;
-        ngx_http_payout_render_rows(&w, res, base, array);
+    w.size = NGX_HTTP_PAYOUT_RENDER_ROOM * (PQntuples(res) + 1);
+    w.grow = ngx_http_payout_render_grow;
+    w.data = pool;
 
-        if (pass == 0) {
-            w.p = ngx_pnalloc(pool, w.len);
-            if (w.p == NULL) {
-                return NGX_ERROR;
-            }
-        }
+    w.p = ngx_pnalloc(pool, w.size);
+    if (w.p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_payout_render_rows(&w, res, base, array);
+
+    if (w.failed) {
+        return NGX_ERROR;
     }
 
     out->data = w.p;
     out->len = w.len;
 
     return NGX_OK;
+}
+
+
+static int
+ngx_http_payout_render_grow(ngx_payout_json_writer_t *w, size_t need)
+{
+    u_char  *p;
+    size_t   size;
+
+    size = ngx_max(2 * w->size, w->len + need);
+
+    p = ngx_pnalloc(w->data, size);
+    if (p == NULL) {
+        return -1;
+    }
+
+    ngx_memcpy(p, w->p, w->len);
+    ngx_pfree(w->data, w->p);
+
+    w->p = p;
+    w->size = size;
+
+    return 0;
 }
 
 
@@ -272,10 +350,9 @@ ngx_http_payout_render_object(ngx_payout_json_writer_t *w, PGresult *res,
 {
     const ngx_http_payout_render_field_t  *f;
 
-    for (f = fields; f->key; f++) {
-        ngx_payout_jw_raw(w, f == fields ? "{\"" : ",\"", 2);
-        ngx_payout_jw_raw(w, f->key, ngx_strlen(f->key));
-        ngx_payout_jw_raw(w, "\":", 2);
+    for (f = fields; f->key.len; f++) {
+        ngx_payout_jw_raw(w, f == fields ? "{" : ",", 1);
+        ngx_payout_jw_raw(w, (char *) f->key.data, f->key.len);
         ngx_http_payout_render_value(w, res, row, base, f);
     }
 

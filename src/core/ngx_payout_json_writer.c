@@ -166,10 +166,19 @@ static void
 ngx_payout_jw_bytes(ngx_payout_json_writer_t *w, const unsigned char *s,
     size_t len)
 {
-    if (w->p != NULL && len) {
-        memcpy(w->p + w->len, s, len);
+    if (w->p == NULL) {
+        w->len += len;
+        return;
     }
 
+    if (w->grow != NULL && w->size - w->len < len) {
+        if (w->failed || w->grow(w, len) != 0) {
+            w->failed = 1;
+            return;
+        }
+    }
+
+    memcpy(w->p + w->len, s, len);
     w->len += len;
 }
 

@@ -1,10 +1,13 @@
 /*
  * JSON written as text, for the hot paths that render database rows
  * (a payout, a page of them) without building jansson objects: a JSON
- * value per call, with no allocation.  The caller runs its rendering
- * twice, first with a writer that only counts (p NULL), then into a
- * buffer of exactly the length counted; both runs must see the same
- * input.
+ * value per call.  Three ways to use a writer:
+ *
+ *   p NULL               only counts, in len;
+ *   p set, grow NULL     writes at p, whose room the caller made for
+ *                        what a counting run counted (same input);
+ *   p set, grow set      writes at p while size allows, and calls grow
+ *                        for more room (one pass; grow may move p).
  */
 
 #ifndef NGX_PAYOUT_JSON_WRITER_H_INCLUDED_
@@ -14,10 +17,20 @@
 #include <stdint.h>
 
 
-typedef struct {
-    unsigned char  *p;        /* NULL: count only */
-    size_t          len;      /* bytes written (or counted) so far */
-} ngx_payout_json_writer_t;
+typedef struct ngx_payout_json_writer_s  ngx_payout_json_writer_t;
+
+/* room for at least need more bytes after len: 0, or -1 (no memory) */
+typedef int (*ngx_payout_json_grow_pt)(ngx_payout_json_writer_t *w,
+    size_t need);
+
+struct ngx_payout_json_writer_s {
+    unsigned char            *p;        /* NULL: count only */
+    size_t                    len;      /* bytes written (or counted) */
+    size_t                    size;     /* room at p, with grow */
+    ngx_payout_json_grow_pt   grow;
+    void                     *data;     /* grow's */
+    int                       failed;   /* grow failed: text incomplete */
+};
 
 
 /* bytes as they are: punctuation, or a key already quoted */

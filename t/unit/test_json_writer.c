@@ -31,6 +31,7 @@ static void jw_expect(jw_write_pt write, const char *in, size_t len,
     const char *want, size_t want_len);
 static void jw_expect_int(int64_t v, const char *want);
 static void jw_expect_canary(const unsigned char *buf, size_t len);
+static int jw_grow(ngx_payout_json_writer_t *w, size_t need);
 
 
 /*
@@ -44,7 +45,7 @@ jw_expect(jw_write_pt write, const char *in, size_t len, const char *want,
     size_t want_len)
 {
     unsigned char             buf[JW_BUF];
-    ngx_payout_json_writer_t  w;
+    ngx_payout_json_writer_t  w = { 0 };
 
     w.p = NULL;
     w.len = 0;
@@ -69,7 +70,7 @@ jw_expect_int(int64_t v, const char *want)
 {
     size_t                    n;
     unsigned char             buf[JW_BUF];
-    ngx_payout_json_writer_t  w;
+    ngx_payout_json_writer_t  w = { 0 };
 
     n = strlen(want);
 
@@ -156,7 +157,7 @@ test_jw_string_as_jansson(void **state)
     size_t                    i, n;
     json_t                   *s;
     unsigned char             buf[1024];
-    ngx_payout_json_writer_t  w;
+    ngx_payout_json_writer_t  w = { 0 };
 
     (void) state;
 
@@ -266,7 +267,7 @@ test_jw_string_parses(void **state)
     json_t                   *v;
     unsigned char             buf[256];
     json_error_t              err;
-    ngx_payout_json_writer_t  w;
+    ngx_payout_json_writer_t  w = { 0 };
 
     static const struct {
         const char  *in;
@@ -399,7 +400,7 @@ test_jw_compact_parses(void **state)
     json_t                   *a, *b;
     unsigned char             buf[256];
     json_error_t              err;
-    ngx_payout_json_writer_t  w;
+    ngx_payout_json_writer_t  w = { 0 };
 
     static const char  *cases[] = {
         "{\"a\": 1, \"b\" : [1, 2], \"s\": \"x y \\\" z\"}",
@@ -435,7 +436,7 @@ static void
 test_jw_sequence(void **state)
 {
     unsigned char             buf[JW_BUF];
-    ngx_payout_json_writer_t  w;
+    ngx_payout_json_writer_t  w = { 0 };
 
     static const char  want[] =
         "{\"id\":-9223372036854775808,\"name\":\"a\\\"b" FFFD "\","
@@ -472,6 +473,86 @@ test_jw_sequence(void **state)
 }
 
 
+/* grow: room from realloc, as little as asked; or none (data non-NULL) */
+
+static int
+jw_grow(ngx_payout_json_writer_t *w, size_t need)
+{
+    unsigned char  *p;
+
+    if (w->data != NULL) {
+        return -1;
+    }
+
+    p = realloc(w->p, w->len + need);
+    if (p == NULL) {
+        return -1;
+    }
+
+    w->p = p;
+    w->size = w->len + need;
+
+    return 0;
+}
+
+
+static void
+test_jw_grow(void **state)
+{
+    int                        i;
+    unsigned char             *start;
+    ngx_payout_json_writer_t   w = { 0 };
+
+    static const char  want[] = "[\"a\\\"b\",-7,{\"k\":[1,2]}]";
+
+    (void) state;
+
+    /* one pass, in a buffer of one byte that grows as it goes */
+    for (i = 0; i < 3; i++) {
+        w.p = malloc(1);
+        assert_non_null(w.p);
+        w.size = 1;
+        w.len = 0;
+        w.grow = jw_grow;
+
+        ngx_payout_jw_raw(&w, "[", 1);
+        ngx_payout_jw_string(&w, "a\"b", 3);
+        ngx_payout_jw_raw(&w, ",", 1);
+        ngx_payout_jw_int(&w, -7);
+        ngx_payout_jw_raw(&w, ",", 1);
+        ngx_payout_jw_compact(&w, "{ \"k\" : [1, 2] }", 16);
+        ngx_payout_jw_raw(&w, "]", 1);
+
+        assert_false(w.failed);
+        assert_int_equal(w.len, sizeof(want) - 1);
+        assert_memory_equal(w.p, want, w.len);
+        assert_true(w.len <= w.size);
+        free(w.p);
+    }
+
+    /* a grow that fails: failed set, nothing written past the room */
+    start = malloc(4);
+    assert_non_null(start);
+    memset(start, JW_CANARY, 4);
+
+    w.p = start;
+    w.size = 2;
+    w.len = 0;
+    w.data = start;
+    w.failed = 0;
+
+    ngx_payout_jw_raw(&w, "[", 1);
+    ngx_payout_jw_string(&w, "abc", 3);
+    ngx_payout_jw_raw(&w, "]", 1);
+
+    assert_true(w.failed);
+    assert_true(w.len <= 2);
+    assert_int_equal(start[2], JW_CANARY);
+    assert_int_equal(start[3], JW_CANARY);
+    free(start);
+}
+
+
 int
 run_json_writer_tests(void)
 {
@@ -487,6 +568,7 @@ run_json_writer_tests(void)
         cmocka_unit_test(test_jw_compact),
         cmocka_unit_test(test_jw_compact_parses),
         cmocka_unit_test(test_jw_sequence),
+        cmocka_unit_test(test_jw_grow),
     };
 
     return cmocka_run_group_tests_name("json_writer", tests, NULL, NULL);
