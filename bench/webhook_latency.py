@@ -68,9 +68,10 @@ def sender(start, step):
             i += 1
 
 
-# a few senders, each at its share of the rate, so one slow create does
-# not hold the next back
-nsenders = 8
+# senders, each at its share of the rate, so one slow create does not
+# hold the next back: as many as wrk's connections, since a create waits
+# for its commit (group commit needs concurrent creates to reach 200/s)
+nsenders = 32
 start = time.time() + 0.2
 threads = [threading.Thread(target=sender,
                             args=(start + k / rate, nsenders / rate))
