@@ -354,8 +354,8 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
          * which cost as much as running the page) and still reads the
          * tenant's index.  Against "tenant_id = $1" a generic plan may
          * walk the primary key backwards past other tenants' rows: 45
-         * ms for a tenant whose payouts are older than a large
-         * tenant's.
+         * ms for a tenant with no payouts (or only older ones) beside
+         * a tenant of 200,000.
          */
         p = ngx_slprintf(p, last,
                 "SELECT (SELECT n FROM n), %s FROM %s p %s"
