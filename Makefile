@@ -80,7 +80,8 @@ build/payoutctl: $(PAYOUTCTL_SRCS) tools/payoutctl/payoutctl.h \
 		$(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build
 	cc $(CFLAGS_HOST) -O2 -Itools/payoutctl $(PAYOUTCTL_SRCS) \
-	    src/core/ngx_payout_apikey.c src/core/ngx_payout_hex.c \
+	    src/core/ngx_payout_apikey.c src/core/ngx_payout_crypto.c \
+	    src/core/ngx_payout_hex.c \
 	    -lpq -lcrypto -ljansson -o $@
 
 build/unit_tests: $(wildcard t/unit/*.c) $(CORE_SRCS) $(CORE_HDRS)

@@ -7,11 +7,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "ngx_payout_core.h"
+#include "ngx_payout_crypto.h"
 
 
 static const char  base62[] =
@@ -87,24 +86,11 @@ ngx_payout_apikey_parse(const unsigned char *key, size_t len, int *mode)
 }
 
 
-/*
- * OpenSSL 3's one-shot SHA256() looks the algorithm up on every call,
- * over half of the hash's cost on every API request: it is fetched once.
- */
-
 void
 ngx_payout_apikey_hash(const unsigned char *key, size_t len,
     unsigned char *hash)
 {
-    static EVP_MD  *md;
-
-    if (md == NULL) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    }
-
-    if (md == NULL || EVP_Digest(key, len, hash, NULL, md, NULL) != 1) {
-        SHA256(key, len, hash);
-    }
+    ngx_payout_sha256(key, len, hash);
 }
 
 
