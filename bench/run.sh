@@ -122,13 +122,17 @@ sleep 0.5
 # own (bash's `times` in the subshell that ran it).  What is left of the
 # machine's is PostgreSQL's (and the kernel's work for its sockets).
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-nginx_ticks() {
+# the sum over nginx's workers of what $1 prints for a worker's pid
+workers_sum() {
     local total=0 pid
     for pid in $(pgrep -P "$(cat "$work/nginx.pid")"); do
-        total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+        total=$(( total + $("$1" "$pid") ))
     done
     echo "$total"
 }
+pid_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pid_rss() { ps -o rss= -p "$1"; }
+nginx_ticks() { workers_sum pid_ticks; }
 hz=$(getconf CLK_TCK)
 # the children's user and system time from the output of `times` (its
 # second line, "0m1.234s 0m0.567s") in ticks; `times` must run in the
@@ -302,13 +306,7 @@ request = function()
     return list[n % #list + 1]
 end
 LUA
-rss() {
-    local total=0 pid
-    for pid in $(pgrep -P "$(cat "$work/nginx.pid")"); do
-        total=$(( total + $(ps -o rss= -p "$pid") ))
-    done
-    echo "$total"
-}
+rss() { workers_sum pid_rss; }
 mixed() {       # runs of $2 s until at least $1 requests; prints how many
     local total=0 n
     while [ "$total" -lt "$1" ]; do

@@ -29,6 +29,18 @@
 #define NGX_HTTP_PAYOUT_LIST_MAX_SEARCH_BY  8
 #define NGX_HTTP_PAYOUT_LIST_MAX_SELECT     32
 
+/*
+ * The tenant and mode of the pages rendered in C: the tenant is a
+ * range, and leads their ORDER BY, so that one generic plan serves every
+ * tenant (no planning per request, which cost as much as running the
+ * page) and still reads the tenant's index.  Against "tenant_id = $1" a
+ * generic plan may walk the primary key backwards past other tenants'
+ * rows: 45 ms for a tenant with no payouts (or only older ones) beside
+ * a tenant of 200,000.
+ */
+#define NGX_HTTP_PAYOUT_LIST_TENANT                                           \
+    "p.tenant_id >= $1 AND p.tenant_id <= $1 AND p.livemode = $4"
+
 /* the largest cursor: an id */
 #define NGX_HTTP_PAYOUT_LIST_MAX_CURSOR     999999999999999999L
 
@@ -60,8 +72,7 @@ typedef struct {
 
 static const ngx_http_payout_list_perf_t  ngx_http_payout_list_perfs[] = {
     { "payouts", "payouts", 1, NGX_HTTP_PAYOUT_RENDER_COLUMNS,
-      "LEFT JOIN recipients r ON r.id = p.recipient_id ",
-      ngx_http_payout_render_payouts },
+      NGX_HTTP_PAYOUT_RENDER_JOIN, ngx_http_payout_render_payouts },
     { "recipients", "recipients", 0, NULL, NULL, NULL },
     { NULL, NULL, 0, NULL, NULL, NULL }
 };
@@ -173,8 +184,6 @@ static json_t *ngx_http_payout_list_link(ngx_http_payout_list_t *list,
     long page);
 static ngx_int_t ngx_http_payout_list_render_send(
     ngx_http_payout_list_t *list, PGresult *res);
-static u_char *ngx_http_payout_list_cursor_render_sql(u_char *p,
-    u_char *last, ngx_http_payout_list_t *list);
 static ngx_int_t ngx_http_payout_list_cursor_send(
     ngx_http_payout_list_t *list, PGresult *res);
 static json_t *ngx_http_payout_list_cursor_link(ngx_http_payout_list_t *list,
@@ -348,19 +357,10 @@ ngx_http_payout_list_sql(ngx_http_payout_list_t *list)
          * in the same snapshot.  A plain join, which PostgreSQL runs at
          * the speed of the bare page query, where a join of the total
          * to the page as a subquery cost it twice as much.
-         *
-         * The tenant is a range, and first in the order, so that one
-         * generic plan serves every tenant (no planning per request,
-         * which cost as much as running the page) and still reads the
-         * tenant's index.  Against "tenant_id = $1" a generic plan may
-         * walk the primary key backwards past other tenants' rows: 45
-         * ms for a tenant with no payouts (or only older ones) beside
-         * a tenant of 200,000.
          */
         p = ngx_slprintf(p, last,
                 "SELECT (SELECT n FROM n), %s FROM %s p %s"
-                "WHERE p.tenant_id >= $1 AND p.tenant_id <= $1 "
-                      "AND p.livemode = $4 AND %s "
+                "WHERE " NGX_HTTP_PAYOUT_LIST_TENANT " AND %s "
                 "ORDER BY p.tenant_id %s, ",
                 list->perf->columns, def->table, list->perf->from,
                 list->filter.sql, list->page.sort[0].desc ? "DESC" : "ASC");
@@ -497,12 +497,13 @@ ngx_http_payout_list_cursor_sql(ngx_http_payout_list_t *list)
     u_char                            *sql, *p, *last;
     size_t                             len;
     ngx_uint_t                         desc;
-    const char                        *dir, *op, *back, *first, *end;
+    const char                        *dir, *rev, *op, *back, *first, *end;
     const ngx_http_payout_list_def_t  *def;
 
     def = list->def;
     desc = list->page.sort[0].desc;
     dir = desc ? "DESC" : "ASC";
+    rev = desc ? "ASC" : "DESC";
     op = desc ? "<" : ">";
     back = desc ? ">" : "<";
     first = desc ? "max" : "min";
@@ -520,7 +521,38 @@ ngx_http_payout_list_cursor_sql(ngx_http_payout_list_t *list)
     last = sql + len - 1;
 
     if (list->perf->render && list->nselect == 0) {
-        p = ngx_http_payout_list_cursor_render_sql(sql, last, list);
+        /*
+         * Rendered in C: the same columns (the items column NULL), then
+         * the rows' own; an empty page is one row whose rows' columns
+         * are NULL.
+         */
+        p = ngx_slprintf(sql, last,
+                "WITH s AS (SELECT p.id FROM %s p "
+                           "WHERE " NGX_HTTP_PAYOUT_LIST_TENANT " AND %s "
+                           "AND p.id %s $3::bigint "
+                           "ORDER BY p.tenant_id %s, p.id %s "
+                           "LIMIT $2::bigint), "
+                "b AS (SELECT %s(s.id) AS first, %s(s.id) AS last FROM s) "
+                "SELECT NULL::text, b.first, b.last, "
+                "(SELECT p.id FROM %s p "
+                        "WHERE " NGX_HTTP_PAYOUT_LIST_TENANT " AND %s "
+                        "AND p.id %s (SELECT coalesce(first, $3::bigint) "
+                                     "FROM b) "
+                        "ORDER BY p.tenant_id %s, p.id %s LIMIT 1) "
+                    "IS NOT NULL, "
+                "(SELECT p.id FROM %s p "
+                        "WHERE " NGX_HTTP_PAYOUT_LIST_TENANT " AND %s "
+                        "AND p.id %s (SELECT last FROM b) "
+                        "ORDER BY p.tenant_id %s, p.id %s LIMIT 1) "
+                    "IS NOT NULL, "
+                "%s FROM b LEFT JOIN s ON true "
+                "LEFT JOIN %s p ON p.id = s.id %s"
+                "ORDER BY p.id %s",
+                def->table, list->filter.sql, op, dir, dir,
+                first, end,
+                def->table, list->filter.sql, back, rev, rev,
+                def->table, list->filter.sql, op, dir, dir,
+                list->perf->columns, def->table, list->perf->from, dir);
         goto done;
     }
 
@@ -549,7 +581,7 @@ ngx_http_payout_list_cursor_sql(ngx_http_payout_list_t *list)
                     "AND p.id %s (SELECT last FROM b) "
                     "ORDER BY p.id %s LIMIT 1) IS NOT NULL "
             "FROM s",
-            dir, def->table, list->filter.sql, back, desc ? "ASC" : "DESC",
+            dir, def->table, list->filter.sql, back, rev,
             def->table, list->filter.sql, op, dir);
 
 done:
@@ -1481,58 +1513,6 @@ ngx_http_payout_list_link(ngx_http_payout_list_t *list, long page)
     return link;
 }
 
-
-/*
- * The cursor page rendered in C: the same columns as the SQL above
- * (its items column NULL), then the rows' own; an empty page is one row
- * whose rows' columns are NULL.  The tenant is a range for the reason
- * given in ngx_http_payout_list_sql().
- */
-
-static u_char *
-ngx_http_payout_list_cursor_render_sql(u_char *p, u_char *last,
-    ngx_http_payout_list_t *list)
-{
-    ngx_uint_t                         desc;
-    const char                        *dir, *op, *back, *first, *end, *rev;
-    const ngx_http_payout_list_def_t  *def;
-
-    def = list->def;
-    desc = list->page.sort[0].desc;
-    dir = desc ? "DESC" : "ASC";
-    rev = desc ? "ASC" : "DESC";
-    op = desc ? "<" : ">";
-    back = desc ? ">" : "<";
-    first = desc ? "max" : "min";
-    end = desc ? "min" : "max";
-
-    return ngx_slprintf(p, last,
-            "WITH s AS (SELECT p.id FROM %s p "
-                       "WHERE p.tenant_id >= $1 AND p.tenant_id <= $1 "
-                       "AND p.livemode = $4 AND %s AND p.id %s $3::bigint "
-                       "ORDER BY p.tenant_id %s, p.id %s LIMIT $2::bigint), "
-            "b AS (SELECT %s(s.id) AS first, %s(s.id) AS last FROM s) "
-            "SELECT NULL::text, b.first, b.last, "
-            "(SELECT p.id FROM %s p "
-                    "WHERE p.tenant_id >= $1 AND p.tenant_id <= $1 "
-                    "AND p.livemode = $4 AND %s "
-                    "AND p.id %s (SELECT coalesce(first, $3::bigint) "
-                                 "FROM b) "
-                    "ORDER BY p.tenant_id %s, p.id %s LIMIT 1) IS NOT NULL, "
-            "(SELECT p.id FROM %s p "
-                    "WHERE p.tenant_id >= $1 AND p.tenant_id <= $1 "
-                    "AND p.livemode = $4 AND %s "
-                    "AND p.id %s (SELECT last FROM b) "
-                    "ORDER BY p.tenant_id %s, p.id %s LIMIT 1) IS NOT NULL, "
-            "%s FROM b LEFT JOIN s ON true "
-            "LEFT JOIN %s p ON p.id = s.id %s"
-            "ORDER BY p.id %s",
-            def->table, list->filter.sql, op, dir, dir,
-            first, end,
-            def->table, list->filter.sql, back, rev, rev,
-            def->table, list->filter.sql, op, dir, dir,
-            list->perf->columns, def->table, list->perf->from, dir);
-}
 
 /*
  * nestjs-paginate's cursor page: meta without totals, and the links

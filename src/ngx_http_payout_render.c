@@ -18,6 +18,8 @@
 #include "ngx_http_payout_render.h"
 #include "ngx_http_payout_pg.h"
 
+#include "core/ngx_payout_json_writer.h"
+
 
 /* a payout's first guess at its JSON's size */
 #define NGX_HTTP_PAYOUT_RENDER_ROOM  1536

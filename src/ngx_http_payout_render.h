@@ -13,8 +13,6 @@
 
 #include <libpq-fe.h>
 
-#include "core/ngx_payout_json_writer.h"
-
 
 /*
  * The select list of a payout with its recipient, as "p" and "r", whose
@@ -34,8 +32,12 @@
     "r.gateway_recipient_code, r.idempotency_key, r.metadata, r.livemode, "   \
     "to_json(r.created_at), to_json(r.updated_at), p.next_action_url "
 
+/* the recipient "r" of the payout "p" */
+#define NGX_HTTP_PAYOUT_RENDER_JOIN                                           \
+    "LEFT JOIN recipients r ON r.id = p.recipient_id "
+
 #define NGX_HTTP_PAYOUT_RENDER_FROM                                           \
-    "FROM payouts p LEFT JOIN recipients r ON r.id = p.recipient_id "
+    "FROM payouts p " NGX_HTTP_PAYOUT_RENDER_JOIN
 
 #define NGX_HTTP_PAYOUT_RENDER_SQL                                            \
     "SELECT " NGX_HTTP_PAYOUT_RENDER_COLUMNS NGX_HTTP_PAYOUT_RENDER_FROM
