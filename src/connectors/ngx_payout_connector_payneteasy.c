@@ -1369,6 +1369,7 @@ ngx_payout_pne_status(const char *body, size_t len, ngx_payout_result_t *res)
         && (strncmp(value, "https://", 8) == 0
             || strncmp(value, "http://", 7) == 0)
         && strlen(value) < sizeof(res->next_action_url)
+        && ngx_payout_url_valid(value, strlen(value))
         && strpbrk(value, " \"<>\\^`{|}") == NULL
         && ngx_payout_utf8_valid(value, strlen(value)))
     {

@@ -838,6 +838,15 @@ test_parse_status(void **state)
                "type=status-response\n&status=processing\n"
                "&redirect-to=https%3A%2F%2Fx%2F%22%3E\n", &res);
     assert_string_equal(res.next_action, "");
+    /* a control character, here a raw newline inside the value */
+    unit_parse(pne(), NGX_PAYOUT_OP_LOOKUP, 200,
+               "type=status-response\n&status=processing\n"
+               "&redirect-to=https%3A%2F%2Fx%2Fa\x10" "b\nc\n", &res);
+    assert_string_equal(res.next_action, "");
+    unit_parse(pne(), NGX_PAYOUT_OP_LOOKUP, 200,
+               "type=status-response\n&status=processing\n"
+               "&redirect-to=https%3A%2F%2Fx%2Fa%0Ab\n", &res);
+    assert_string_equal(res.next_action, "");
 
     /* a refusal of the question that names an order, or another one */
     unit_parse(pne(), NGX_PAYOUT_OP_LOOKUP, 200,
